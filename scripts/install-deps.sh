@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs bentov's build and test dependencies: Debian packages only.
+# Usage: sudo scripts/install-deps.sh   (or as root)
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libopenblas-dev            # sgemm for every projection
+  nlohmann-json3-dev         # config.json, tokenizer.json, safetensors headers, --json
+  libcli11-dev               # command line
+  libfmt-dev                 # formatting
+  libpcre2-dev               # GPT-2 pre-tokenizer regex with Unicode properties (UCP)
+  libutf8proc-dev            # NFC normalization
+  libgtest-dev libgmock-dev  # tests
+  libbenchmark-dev           # kernel benchmarks
+  gnuplot-nox                # figures (pngcairo / svg terminals)
+  fonts-dejavu-core          # a font for the figures
+  python3                    # test helpers
+)
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "install-deps: all ${#packages[@]} packages present"
