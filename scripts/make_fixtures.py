@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Builds bentov's reference fixtures with Hugging Face transformers (DESIGN.md section 7).
+
+Run where PyTorch and transformers are installed (the device machine):
+
+    python3 scripts/make_fixtures.py --out tests/data/fixtures            # tiny random checkpoints
+    python3 scripts/make_fixtures.py --out OUT --reference-only models/*  # references for existing folders
+
+For every checkpoint it writes the folder transformers' save_pretrained produced (config.json,
+safetensors, possibly sharded) and, beside the weights, `reference.safetensors` + `reference.json`:
+
+  reference.safetensors  seq{k}.input_ids              I64 [n]
+                         seq{k}.blocks.{l}.attn.pattern F64 [head, q_pos, k_pos]  eager attention
+                         seq{k}.last_hidden             F64 [n, hidden]           base model output
+  reference.json         transformers version, per-sequence notebook metrics (scripts/notebook_metrics.py
+                         when present), per-layer ||W_V||_F^2, the id sequences.
+
+The references come from reloading the saved folder with transformers in float64 and eager
+attention, so they reflect exactly what transformers makes of the files on disk (fp16 rounding
+included), never from bentov's own code.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import torch
+import transformers
+from safetensors.numpy import save_file
+from transformers import (AutoConfig, AutoModel, GPT2Config, GPT2LMHeadModel, GPT2Model,
+                          GPTNeoXConfig, GPTNeoXForCausalLM, GPTNeoXModel, OPTConfig,
+                          OPTForCausalLM, OPTModel)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from notebook_metrics import notebook_layer_metrics  # noqa: E402
+except ImportError:  # written separately; references then omit the notebook metrics
+    notebook_layer_metrics = None
+
+INIT_STD = 0.3  # peaked attention (DESIGN.md section 7)
+
+
+def randomize(model, seed):
+    """Peaked random weights; every bias and norm parameter randomized (transformers would
+    leave biases at 0 and norm gains at 1, which hides bias and norm bugs)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=g, dtype=torch.float32)
+            lname = name.lower()
+            is_norm = ("norm" in lname or "ln_" in lname or "layernorm" in lname) and p.dim() == 1
+            if is_norm and name.endswith("weight"):
+                p.copy_(1.0 + 0.3 * noise)
+            elif p.dim() == 1:  # biases
+                p.copy_(0.3 * noise)
+            else:
+                p.copy_(INIT_STD * noise)
+
+
+def gpt2_cfg(**kw):
+    base = dict(vocab_size=300, n_positions=128, n_embd=64, n_layer=3, n_head=4,
+                activation_function="gelu_new", resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+    base.update(kw)
+    return GPT2Config(**base)
+
+
+def neox_cfg(**kw):
+    base = dict(vocab_size=300, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
+                intermediate_size=256, max_position_embeddings=128, hidden_act="gelu",
+                rotary_pct=0.25, rotary_emb_base=10000, use_parallel_residual=True,
+                tie_word_embeddings=False, attention_dropout=0.0, hidden_dropout=0.0)
+    base.update(kw)
+    return GPTNeoXConfig(**base)
+
+
+def opt_cfg(**kw):
+    base = dict(vocab_size=300, hidden_size=64, num_hidden_layers=3, ffn_dim=128,
+                num_attention_heads=4, max_position_embeddings=128, do_layer_norm_before=True,
+                word_embed_proj_dim=64, activation_function="relu", dropout=0.0,
+                attention_dropout=0.0, pad_token_id=1, bos_token_id=2, eos_token_id=2)
+    base.update(kw)
+    return OPTConfig(**base)
+
+
+# name: (model class, config, storage dtype, shard size or None, config style)
+CHECKPOINTS = {
+    "gpt2-lmhead": (GPT2LMHeadModel, lambda: gpt2_cfg(), torch.float32, None, "hub"),
+    "gpt2-base-bf16": (GPT2Model, lambda: gpt2_cfg(n_embd=48, n_layer=2, n_head=3,
+                                                  scale_attn_by_inverse_layer_idx=True),
+                       torch.bfloat16, None, "new"),
+    "pythia-hub": (GPTNeoXForCausalLM, lambda: neox_cfg(), torch.float16, None, "hub"),
+    "pythia-sharded-serial": (GPTNeoXModel, lambda: neox_cfg(
+        hidden_size=96, num_hidden_layers=2, num_attention_heads=3, intermediate_size=192,
+        rotary_pct=0.5, rotary_emb_base=1000, use_parallel_residual=False),
+        torch.float16, "60KB", "new"),
+    "opt-preln": (OPTForCausalLM, lambda: opt_cfg(), torch.float16, None, "hub"),
+    "opt-postln-proj-sharded": (OPTModel, lambda: opt_cfg(
+        word_embed_proj_dim=32, do_layer_norm_before=False, num_hidden_layers=2),
+        torch.float16, "40KB", "new"),
+}
+
+
+def to_hub_style(folder):
+    """Rewrites a config.json saved by current transformers into the key names of hub-era
+    checkpoints (torch_dtype, rotary_pct, rotary_emb_base) that real Pythia/OPT configs use."""
+    path = os.path.join(folder, "config.json")
+    with open(path) as f:
+        cfg = json.load(f)
+    if "dtype" in cfg:
+        cfg["torch_dtype"] = cfg.pop("dtype")
+    rope = cfg.pop("rope_parameters", None)
+    if cfg.get("model_type") == "gpt_neox" and rope is not None:
+        cfg["rotary_pct"] = rope.get("partial_rotary_factor", 0.25)
+        cfg["rotary_emb_base"] = rope.get("rope_theta", 10000)
+    cfg["transformers_version"] = "4.24.0"
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+
+
+def value_frob_sq(model):
+    """||W_V||_F^2 per layer, read from the model's own modules (DESIGN.md section 4)."""
+    base = model.base_model
+    out = []
+    mt = model.config.model_type
+    if mt == "gpt2":
+        d = model.config.n_embd
+        for blk in base.h:
+            w = blk.attn.c_attn.weight  # [in, 3d] (Conv1D)
+            out.append(float((w[:, 2 * d:3 * d].double() ** 2).sum()))
+    elif mt == "gpt_neox":
+        h = model.config.num_attention_heads
+        d = model.config.hidden_size
+        dh = d // h
+        for layer in base.layers:
+            w = layer.attention.query_key_value.weight.view(h, 3, dh, -1)  # [3d, in] per head q,k,v
+            out.append(float((w[:, 2].double() ** 2).sum()))
+    elif mt == "opt":
+        for layer in base.decoder.layers:
+            out.append(float((layer.self_attn.v_proj.weight.double() ** 2).sum()))
+    else:
+        raise ValueError(mt)
+    return out
+
+
+def sequences(vocab, seed, lengths, max_pos):
+    g = np.random.default_rng(seed)
+    return [g.integers(0, vocab, size=min(n, max_pos)).tolist() for n in lengths]
+
+
+def record_reference(folder, seqs, texts=None):
+    model = AutoModel.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager")
+    model.eval()
+    tensors = {}
+    meta = {"transformers_version": transformers.__version__, "torch_version": torch.__version__,
+            "model_class": type(model).__name__, "value_frob_sq": value_frob_sq(model),
+            "sequences": []}
+    for k, ids in enumerate(seqs):
+        with torch.no_grad():
+            out = model(torch.tensor([ids]), output_attentions=True)
+        atts = [a[0].double().numpy() for a in out.attentions]
+        tensors[f"seq{k}.input_ids"] = np.asarray(ids, dtype=np.int64)
+        for layer, a in enumerate(atts):
+            tensors[f"seq{k}.blocks.{layer}.attn.pattern"] = np.ascontiguousarray(a)
+        tensors[f"seq{k}.last_hidden"] = np.ascontiguousarray(out.last_hidden_state[0].double().numpy())
+        entry = {"input_ids": ids}
+        if texts is not None:
+            entry["text"] = texts[k]
+        if notebook_layer_metrics is not None:
+            entry["notebook"] = notebook_layer_metrics(atts, meta["value_frob_sq"])
+        meta["sequences"].append(entry)
+    save_file(tensors, os.path.join(folder, "reference.safetensors"))
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    print(f"  {folder}: {len(seqs)} sequences, {len(atts)} layers", flush=True)
+
+
+def build_checkpoints(out):
+    for i, (name, (cls, make_cfg, dtype, shard, style)) in enumerate(CHECKPOINTS.items()):
+        folder = os.path.join(out, name)
+        shutil.rmtree(folder, ignore_errors=True)
+        torch.manual_seed(i)
+        cfg = make_cfg()
+        model = cls(cfg)
+        randomize(model, seed=1000 + i)
+        model = model.to(dtype)
+        kwargs = {"max_shard_size": shard} if shard else {}
+        model.save_pretrained(folder, **kwargs)
+        if style == "hub":
+            to_hub_style(folder)
+        max_pos = cfg.max_position_embeddings if hasattr(cfg, "max_position_embeddings") else cfg.n_positions
+        seqs = sequences(cfg.vocab_size, seed=i, lengths=[2, 20, 100], max_pos=max_pos)
+        record_reference(folder, seqs)
+
+
+def reference_for_folders(folders, texts):
+    from transformers import AutoTokenizer
+    for folder in folders:
+        tok = AutoTokenizer.from_pretrained(folder)
+        seqs = [tok(t)["input_ids"] for t in texts]
+        record_reference(folder, seqs, texts)
+
+
+DEMO_TEXTS = [
+    "The fundamental nature of reality is that all things are interconnected through underlying mathematical structures.",
+    "ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east, and Juliet is the sun.",
+    "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.",
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--reference-only", nargs="*", default=None,
+                    help="existing model folders: copy config+weights+tokenizer to OUT/<name> and record references for DEMO_TEXTS")
+    args = ap.parse_args()
+    torch.set_grad_enabled(False)
+    os.makedirs(args.out, exist_ok=True)
+    if args.reference_only is None:
+        build_checkpoints(args.out)
+    else:
+        for src in args.reference_only:
+            dst = os.path.join(args.out, os.path.basename(os.path.normpath(src)))
+            os.makedirs(dst, exist_ok=True)
+            reference_for_folders([src], DEMO_TEXTS)
+            for f in ("reference.safetensors", "reference.json"):
+                shutil.move(os.path.join(src, f), os.path.join(dst, f))
+
+
+if __name__ == "__main__":
+    main()
