@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""Tokenizer conformance vectors for bentov, produced by Hugging Face itself.
+
+Usage:
+  gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR            # writes OUT_DIR/tokenizer_vectors.json
+  gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --bench    # HF `tokenizers` throughput (one core)
+
+SHARED_DATA_DIR holds tokenizers/{gpt2,pythia,opt} and corpus/*.txt (../shared/data).
+The reference is `transformers.AutoTokenizer.from_pretrained(dir)(text)["input_ids"]`, never
+bentov's own code (the habit of llama.cpp's tests/test-tokenizer-0). The JSON holds every input
+string and, per tokenizer, the expected ids; whole corpus files are recorded as a count and an
+FNV-1a 64 hash of the comma-joined ids (too large to store), which the C++ test recomputes.
+"""
+import json
+import os
+import random
+import sys
+import time
+
+TOKENIZERS = ["gpt2", "pythia", "opt"]
+
+
+def fnv1a64(data: bytes) -> str:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def ids_hash(ids) -> str:
+    return fnv1a64(",".join(str(i) for i in ids).encode("ascii"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Input strings.
+
+HAND = [
+    "",
+    " ",
+    "  ",
+    "   ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\n\n\n",
+    " \n",
+    "\n ",
+    "a",
+    "The fundamental nature of reality is that all things are interconnected through underlying mathematical structures.",
+    "Hello world",
+    " Hello world",
+    "Hello  world",
+    "Hello   world",
+    "Hello    world ",
+    "Hello world  ",
+    "   leading spaces",
+    "trailing spaces   ",
+    "tab\tseparated\t\tvalues",
+    "\t\tindented",
+    "line one\nline two\n\nline four\n",
+    "windows\r\nline\r\nendings\r\n",
+    "old mac\rline\r",
+    "mixed \t \n \r\n  whitespace\t\n",
+    "    def foo(x):\n        return x  # comment\n",
+    "if (a && b) { return c; }\n\telse {\n\t\treturn d;\n\t}",
+    "I'm you're he's she'll we'd they've it's can't won't don't",
+    "I'M YOU'RE HE'S SHE'LL WE'D THEY'VE IT'S CAN'T WON'T DON'T",
+    "I'm You'Re He'S",
+    "'s 't 're 've 'm 'll 'd",
+    "'S 'T 'RE 'VE 'M 'LL 'D",
+    "''s '''t 'x 's's",
+    "rock'n'roll o'clock y'all ma'am",
+    "\u2019s \u2019t don\u2019t it\u2019s",
+    "0 1 12 123 1234 12345 123456 1234567890",
+    "3.14159 -2.5e-10 1,000,000 1.000.000,50 0xDEADBEEF 0b1010 1_000",
+    "$100 \u20ac50 \u00a330 \u00a51000 50% 3/4 1:2 10:30pm 2024-01-01T12:00:00Z",
+    "+1 (555) 123-4567 v1.2.3 IPv4 192.168.0.1",
+    "\u00b2 \u00b3 \u00bd \u2153 \u2163 \u2460 \u0663\u0664 \u096a \uff11\uff12 \U0001d7d9",
+    "!!! ??? ... --- *** ### @@@ ,,, ;;;",
+    "Hello!!! What??? Wait... ok---yes",
+    "(parenthesis) [brackets] {braces} <angles>",
+    "\"quoted\" 'single' `backtick` \u201ccurly\u201d \u2018curly\u2019",
+    "a.b,c;d:e!f?g",
+    "https://example.com/path?query=1&x=y#frag",
+    "user@example.com",
+    "#hashtag @mention",
+    "caf\u00e9 na\u00efve r\u00e9sum\u00e9 \u00fcber Stra\u00dfe",
+    "cafe\u0301 nai\u0308ve re\u0301sume\u0301 u\u0308ber",
+    "\u212b \u2126 A\u030a \u00c5",
+    "\u1100\u1161\u11a8 \ud55c\uad6d\uc5b4",
+    "\u0301",
+    "a\u0301\u0301\u0301",
+    " \u0301",
+    "\ufb01 \ufb02 \u01c5 \u01c6",
+    "\u0393\u03b5\u03b9\u03ac \u03c3\u03bf\u03c5 \u039a\u03cc\u03c3\u03bc\u03b5",
+    "\u03b1\u0301 \u1f00 \u03ca\u0301",
+    "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u0401\u0436 \u0439",
+    "\u0438\u0306",
+    "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3002\u4e2d\u6587\u5b57\u3002",
+    "\u6211\u7231\u4f60 \u4f60\u597d\uff0c\u4e16\u754c\uff01",
+    "\uff21\uff22\uff23 \uff71\uff72\uff73",
+    "\u0645\u0631\u062d\u0628\u0627 \u0628\u0627\u0644\u0639\u0627\u0644\u0645",
+    "\u0627\u0644\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u064e\u0651\u0629",
+    "\u0928\u092e\u0938\u094d\u0924\u0947 \u0926\u0941\u0928\u093f\u092f\u093e",
+    "\u0939\u093f\u0928\u094d\u0926\u0940 \u0915\u094d\u0937",
+    "\u0e20\u0e32\u0e29\u0e32\u0e44\u0e17\u0e22",
+    "\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd",
+    "\U0001f600 \U0001f44d \U0001f44d\U0001f3fd \u2764\ufe0f",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
+    "\U0001f3f3\ufe0f\u200d\U0001f308 \U0001f1fa\U0001f1f8 \U0001f1ef\U0001f1f5",
+    "\U0001f9d1\U0001f3fe\u200d\U0001f4bb \u270c\U0001f3ff",
+    "Hello \U0001f30d! \U0001f680\U0001f680\U0001f680",
+    "\U0001f600\U0001f600",
+    "<|endoftext|>",
+    "<|endoftext|><|endoftext|>",
+    "Hello<|endoftext|>world",
+    "Hello <|endoftext|> world",
+    "Hello<|endoftext|> world",
+    " <|endoftext|>",
+    "<|endoftext|> ",
+    "<|endoftext|>\n",
+    "<|endoftext",
+    "endoftext|>",
+    "<|padding|>",
+    "a<|padding|>b",
+    "</s>",
+    "</s></s>",
+    "Hello</s>world",
+    "Hello </s> world",
+    "<s>Hello</s>",
+    "<pad><unk><mask>",
+    "<|endoftext|></s><|padding|><pad>",
+    "\x00",
+    "a\x00b",
+    "\x01\x02\x03\x1b[31mred\x1b[0m",
+    "\x7f\x80\x9f",
+    "bell\x07 backspace\x08 vt\x0b ff\x0c",
+    "\x1c\x1d\x1e\x1f",
+    "a\x1cb\x1dc\x1ed\x1ff",
+    "nbsp\u00a0here",
+    "nel\u0085here",
+    "a \u00a0b",
+    "\u00a0\u00a0",
+    "zw\u200bsp \u200b",
+    "bom\ufeffhere",
+    "\ufeffstart",
+    "mongolian\u180evs",
+    "ideographic\u3000space",
+    "line\u2028sep\u2029para",
+    "em\u2003space thin\u2009space hair\u200a",
+    "narrow\u202fnbsp math\u205fsp ogham\u1680mark",
+    "zwj\u200dzwnj\u200cwj\u2060",
+    "a" * 50,
+    "ab" * 40,
+    " " * 40,
+    "\n" * 20,
+    "!" * 30,
+    "1" * 30,
+    "x " * 30,
+    "\U0001f600" * 10,
+    "\u00e9" * 25,
+    "Supercalifragilisticexpialidocious pneumonoultramicroscopicsilicovolcanoconiosis",
+    "ALLCAPS CamelCase snake_case kebab-case SCREAMING_SNAKE",
+    "\U000e0041\U000e0042",
+    "\U0010fffd \ue000 \ufffd",
+    "\U0001d400\U0001d401 \U0001d538",
+    "\u02b0\u02b1 \u00aa \u00ba",
+    "\u2211 \u222b \u2264 \u2192 \u00b0 \u2122 \u00a9",
+]
+
+# Code points whose whitespace/letter/number class is where regex engines disagree.
+ODD = [
+    "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
+    "\u180e", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006", "\u2007",
+    "\u2008", "\u2009", "\u200a", "\u200b", "\u200c", "\u200d", "\u2028", "\u2029", "\u202f",
+    "\u205f", "\u2060", "\u3000", "\ufeff", "\x00", "\x7f", "\x80", "\xad", "\u034f", "\u061c",
+    "\u2061", "\u00b2", "\u00bd", "\u2163", "\u0663", "\u00aa", "\u02b0", "\u01c5", "\u0301",
+    "\u0903", "\u20dd", "\U0001f3fb", "\ufe0f", "\u3007", "\U00010341", "\u1369", "\u2070",
+]
+CONTEXTS = ["{c}", "a{c}b", "a {c}b", "a{c} b", "{c}{c}a", " {c}", "{c} ", "{c}{c}", "1{c}2",
+            "!{c}!", "'{c}s", "{c}'s", "x  {c}  y", "{c}\n", "\n{c}"]
+
+POOL = {
+    "lower": list("abcdefghijklmnopqrstuvwxyz"),
+    "upper": list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    "digits": list("0123456789") + ["10", "2024", "3.14", "1,000"],
+    "space": [" ", " ", " ", "  ", "   ", "\t", "\n", "\r\n", "\r", "\x0b", "\x0c", " \n", "\n\n"],
+    "punct": list(".,;:!?'\"()[]{}<>-_/\\|@#$%^&*+=~`"),
+    "contraction": ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'T", "'RE", "'VE", "'M",
+                    "'LL", "'D", "'", "''"],
+    "odd": ODD,
+    "accents": ["\u00e9", "\u00e8", "\u00fc", "\u00f1", "\u00e7", "\u00c5", "e\u0301", "a\u0308",
+                "n\u0303", "\u212b", "\u2126", "A\u030a", "\u01c5", "\ufb01", "\u0301",
+                "\u0323\u0307", "o\u0323\u0302", "\u1e69"],
+    "greek": list("\u03b1\u03b2\u03b3\u03b4\u0391\u0392\u0393\u0394\u03ac\u03ad\u03ae\u03af\u03b0"),
+    "cyrillic": list("\u0430\u0431\u0432\u0433\u0434\u0410\u0411\u0412\u0413\u0414\u0451\u0401\u0439")
+    + ["\u0438\u0306"],
+    "cjk": list("\u65e5\u672c\u8a9e\u4e2d\u6587\u5b57\u6f22") + ["\u3002", "\u3001", "\u300c",
+                                                                "\u300d", "\uff11\uff12\uff13",
+                                                                "\uff71\uff72\uff73", "\u3042\u3044"],
+    "hangul": ["\ud55c\uad6d\uc5b4", "\u1100\u1161\u11a8", "\u1100\u1161"],
+    "arabic": ["\u0645\u0631\u062d\u0628\u0627", "\u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+               "\u064b", "\u0663\u0664\u0665"],
+    "devanagari": ["\u0928\u092e\u0938\u094d\u0924\u0947", "\u0939\u093f\u0928\u094d\u0926\u0940",
+                   "\u0915\u094d\u0937", "\u0966\u0967\u0968"],
+    "thai": ["\u0e20\u0e32\u0e29\u0e32\u0e44\u0e17\u0e22"],
+    "emoji": ["\U0001f600", "\U0001f44d", "\U0001f44d\U0001f3fd",
+              "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+              "\U0001f3f3\ufe0f\u200d\U0001f308", "\u2764\ufe0f", "\u270c\U0001f3ff",
+              "\U0001f1fa\U0001f1f8", "\U0001f9d1\u200d\U0001f4bb", "\u2603"],
+    "numbers": ["\u00b2", "\u00bd", "\u2163", "\u2460", "\u0663", "\u0967", "\U0001d7d9",
+                "1,000", "3.14", "-42", "1e10", "0x1F", "12:30", "2024-01-01", "$5.99", "50%"],
+    "special": ["<|endoftext|>", "<|padding|>", "</s>", "<s>", "<pad>", "<unk>",
+                "<|endoftext", "|>", "<|", "<"],
+    "spacerun": [" " * k for k in range(2, 31)],
+    "words": ["the", "The", "Hello", "world", "don", "isn", "I", " hello", " world", "na\u00efve",
+              "caf\u00e9", "Stra\u00dfe", "\u0130stanbul", "\u01c6", "reality", "mathematical",
+              "interconnected"],
+    "math": ["\u2211", "\u222b", "\u2264", "\u2192", "\U0001d538", "\u00b0", "\u2122", "\u00a9"],
+    "control": ["\x00", "\x01", "\x07", "\x08", "\x1b", "\x7f", "\x80", "\x9f"],
+}
+
+
+def random_strings(rng: random.Random, n: int):
+    keys = list(POOL)
+    weights = [6 if k in ("lower", "space", "words") else 2 if k in ("upper", "punct", "digits",
+                                                                    "contraction", "spacerun")
+               else 1 for k in keys]
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randint(1, 14)):
+            k = rng.choices(keys, weights)[0]
+            item = rng.choice(POOL[k])
+            if k in ("lower", "upper") and rng.random() < 0.7:
+                item = "".join(rng.choice(POOL[k]) for _ in range(rng.randint(1, 8)))
+            parts.append(item)
+        out.append("".join(parts))
+    return out
+
+
+def corpus_slices(rng: random.Random, corpus_dir: str):
+    out = []
+    for name in sorted(os.listdir(corpus_dir)):
+        if not name.endswith(".txt"):
+            continue
+        with open(os.path.join(corpus_dir, name), encoding="utf-8", newline="") as f:
+            text = f.read()
+        out.append(text[:3000])
+        for _ in range(8):
+            length = rng.choice([50, 200, 700, 2000])
+            start = rng.randrange(0, max(1, len(text) - length))
+            out.append(text[start:start + length])
+    return out
+
+
+def build_inputs(corpus_dir: str):
+    rng = random.Random(20240607)
+    inputs = list(HAND)
+    for c in ODD:
+        inputs.extend(ctx.format(c=c) for ctx in CONTEXTS)
+    for k in range(1, 32):
+        inputs.append("a" + " " * k + "b")
+        inputs.append(" " * k + "x")
+        inputs.append("x" + " " * k)
+        inputs.append("x" + " " * k + "\n" + " " * k + "y")
+        inputs.append("x" + "\t" * k + "y")
+    inputs.extend(random_strings(rng, 2500))
+    inputs.extend(corpus_slices(rng, corpus_dir))
+    seen, unique = set(), []
+    for s in inputs:
+        if s not in seen:
+            seen.add(s)
+            unique.append(s)
+    return unique
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def load_tokenizers(tok_root: str):
+    from transformers import AutoTokenizer
+
+    toks = {}
+    for name in TOKENIZERS:
+        path = os.path.join(tok_root, name)
+        try:
+            toks[name] = AutoTokenizer.from_pretrained(path)
+        except Exception as e:  # record and carry on with the others
+            print(f"[{name}] failed to load: {e!r}", file=sys.stderr)
+    return toks
+
+
+def pipeline_summary(tok):
+    """The tokenizers pipeline transformers built (without vocab and merges), for inspection."""
+    try:
+        j = json.loads(tok.backend_tokenizer.to_str())
+        j.get("model", {}).pop("vocab", None)
+        j.get("model", {}).pop("merges", None)
+        return j
+    except Exception as e:
+        return {"error": repr(e)}
+
+
+def generate(data_dir: str, out_dir: str):
+    import transformers
+    import tokenizers
+
+    toks = load_tokenizers(os.path.join(data_dir, "tokenizers"))
+    corpus_dir = os.path.join(data_dir, "corpus")
+    inputs = build_inputs(corpus_dir)
+    cases = []
+    for s in inputs:
+        case = {"text": s, "ids": {}}
+        for name, tok in toks.items():
+            try:
+                case["ids"][name] = tok(s)["input_ids"]
+            except Exception as e:
+                print(f"[{name}] failed on {s!r}: {e!r}", file=sys.stderr)
+        cases.append(case)
+
+    corpus = []
+    for fname in sorted(os.listdir(corpus_dir)):
+        if not fname.endswith(".txt"):
+            continue
+        raw = open(os.path.join(corpus_dir, fname), "rb").read()
+        text = raw.decode("utf-8")
+        entry = {"file": fname, "bytes": len(raw)}
+        for name, tok in toks.items():
+            ids = tok(text)["input_ids"]
+            entry[name] = {"n": len(ids), "fnv1a64": ids_hash(ids), "head": ids[:32]}
+        corpus.append(entry)
+
+    meta = {}
+    for name, tok in toks.items():
+        meta[name] = {"class": type(tok).__name__, "len": len(tok),
+                      "special_tokens": {k: str(v) for k, v in tok.special_tokens_map.items()}}
+    doc = {
+        "generator": "scripts/gen_tokenizer_vectors.py",
+        "reference": "transformers.AutoTokenizer.from_pretrained(dir)(text)['input_ids']",
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "ids_hash": "FNV-1a 64 over the ASCII of the ids joined by ','",
+        "meta": meta,
+        "cases": cases,
+        "corpus": corpus,
+    }
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "tokenizer_vectors.json")
+    with open(path, "w", encoding="ascii") as f:
+        json.dump(doc, f, ensure_ascii=True, separators=(",", ":"))
+    with open(os.path.join(out_dir, "hf_pipelines.json"), "w") as f:
+        json.dump({n: pipeline_summary(t) for n, t in toks.items()}, f, indent=1)
+    print(f"wrote {len(cases)} cases to {path} ({os.path.getsize(path)} bytes)")
+
+
+def bench(data_dir: str, out_dir: str):
+    """Single-core throughput of HF `tokenizers` on tinyshakespeare (run under taskset -c 0)."""
+    from transformers import AutoTokenizer
+    import tokenizers
+
+    raw = open(os.path.join(data_dir, "corpus", "tinyshakespeare.txt"), "rb").read()
+    text = raw.decode("utf-8")
+    lines = text.splitlines(keepends=True)
+    mb = len(raw) / 1e6
+    report = [f"tokenizers {tokenizers.__version__}, affinity {sorted(os.sched_getaffinity(0))}, "
+              f"RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS')}, {len(raw)} bytes"]
+    for name in TOKENIZERS:
+        path = os.path.join(data_dir, "tokenizers", name)
+        tj = os.path.join(path, "tokenizer.json")
+        tk = (tokenizers.Tokenizer.from_file(tj) if os.path.exists(tj)
+              else AutoTokenizer.from_pretrained(path).backend_tokenizer)
+        for mode in ("whole", "batch_lines"):
+            best, ntok = 1e9, 0
+            for _ in range(3):
+                t0 = time.perf_counter()
+                if mode == "whole":
+                    ntok = len(tk.encode(text).ids)
+                else:
+                    ntok = sum(len(e.ids) for e in tk.encode_batch(lines))
+                best = min(best, time.perf_counter() - t0)
+            report.append(f"HF {name:6s} {mode:11s}: {ntok} tokens in {best:.3f} s = "
+                          f"{ntok / best / 1e6:.3f} Mtok/s, {mb / best:.2f} MB/s")
+    text_out = "\n".join(report)
+    print(text_out)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "hf_bench.txt"), "w") as f:
+        f.write(text_out + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    if "--bench" in sys.argv[3:]:
+        os.environ.setdefault("RAYON_NUM_THREADS", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        bench(sys.argv[1], sys.argv[2])
+    else:
+        generate(sys.argv[1], sys.argv[2])
