@@ -1,0 +1,53 @@
+// A loaded model: resolved config, bound weights (memory-mapped), and the one generic
+// decoder forward pass that hands every head's attention probabilities to an observer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "bentov/io/safetensors.h"
+#include "bentov/model/config.h"
+#include "bentov/model/observer.h"
+#include "bentov/model/weights.h"
+
+namespace bentov {
+
+struct ForwardOptions {
+  int threads = 0;  // BLAS threads; 0 leaves OpenBLAS's default
+};
+
+class Model {
+ public:
+  // Loads folder/config.json and the safetensors weights beside it. Errors name the folder.
+  static Model load(const std::filesystem::path& folder);
+
+  const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return *weights_; }
+  const std::filesystem::path& folder() const { return folder_; }
+
+  // ||W_V||_F^2 per layer (DESIGN.md section 4).
+  std::vector<double> value_frob_sq() const;
+
+  // Checks ids against the vocabulary and the positional range; throws InputError.
+  void check_input(std::span<const std::int32_t> ids) const;
+
+  // Runs the decoder over `ids` (one sequence, no padding). Every layer's every head's
+  // attention probabilities go to `observer` (may be null). Returns the base model's last
+  // hidden state, (n, out_dim) row-major, out_dim = word_embed_dim (after OPT's
+  // project_out) else hidden_size: transformers' `last_hidden_state`.
+  std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
+                             const ForwardOptions& options = {}) const;
+
+  int output_dim() const;
+
+ private:
+  std::filesystem::path folder_;
+  ModelConfig config_;
+  std::shared_ptr<io::TensorStore> store_;
+  std::shared_ptr<ModelWeights> weights_;
+};
+
+}  // namespace bentov

@@ -1,0 +1,28 @@
+// Architectures as data: one entry per Hugging Face family, keyed by `model_type` (and the
+// `architectures[0]` class names that imply it). Each entry resolves config.json into a
+// ModelConfig and binds the checkpoint's tensors to the generic decoder's weight slots.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bentov/io/safetensors.h"
+#include "bentov/model/config.h"
+#include "bentov/model/weights.h"
+
+namespace bentov {
+
+struct ArchitectureEntry {
+  std::string model_type;                 // "gpt2"
+  std::vector<std::string> class_names;   // "GPT2LMHeadModel", "GPT2Model", ...
+  std::function<ModelConfig(const nlohmann::json&)> resolve_config;
+  std::function<ModelWeights(const io::TensorStore&, const ModelConfig&)> bind_weights;
+};
+
+const std::vector<ArchitectureEntry>& architecture_registry();
+// Finds the entry for a config.json; throws UnsupportedError listing the known families.
+const ArchitectureEntry& find_architecture(const nlohmann::json& config);
+
+}  // namespace bentov

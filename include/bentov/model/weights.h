@@ -1,0 +1,87 @@
+// The generic decoder's weights, bound from a checkpoint by an architecture entry.
+// fp32 tensors are used in place from the memory map (zero copy); fp16/bf16 are widened
+// once into owned fp32 buffers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bentov/io/safetensors.h"
+#include "bentov/model/config.h"
+
+namespace bentov {
+
+// A float matrix or vector, either pointing into the mapped file or owning its widened copy.
+struct FloatTensor {
+  const float* data = nullptr;
+  std::vector<std::int64_t> shape;
+  std::shared_ptr<std::vector<float>> owned;  // set when widened from fp16/bf16
+  std::string name;
+
+  bool empty() const { return data == nullptr; }
+  std::int64_t dim(int i) const { return shape.at(static_cast<std::size_t>(i)); }
+};
+
+// y = x W^T + b (nn.Linear, W stored [out, in]) or y = x W + b (GPT-2 Conv1D, W stored [in, out]).
+struct Linear {
+  FloatTensor weight;      // [out, in] when !in_by_out, [in, out] when in_by_out
+  FloatTensor bias;        // [out] or empty
+  bool in_by_out = false;  // Conv1D layout
+  int in = 0, out = 0;
+};
+
+struct LayerNormWeights {
+  FloatTensor weight;  // [d]
+  FloatTensor bias;    // [d] (may be empty for affine-less norms)
+};
+
+struct LayerWeights {
+  LayerNormWeights attn_norm;  // GPT-2 ln_1, NeoX input_layernorm, OPT self_attn_layer_norm
+  LayerNormWeights mlp_norm;   // GPT-2 ln_2, NeoX post_attention_layernorm, OPT final_layer_norm
+  // QKV: either one fused projection (GPT-2, NeoX) or three (OPT), producing [n, 3d].
+  Linear qkv;                  // fused; empty when q/k/v are separate
+  Linear q, k, v;              // separate
+  Linear attn_out;             // [d] -> [d]
+  Linear fc1, fc2;             // MLP
+  double value_frob_sq = 0.0;  // ||W_V||_F^2 of this layer (DESIGN.md section 4)
+};
+
+struct ModelWeights {
+  // [vocab, word_embed_dim] in its stored dtype: only the rows of the input ids are widened.
+  const io::TensorInfo* token_embedding = nullptr;
+  FloatTensor position_embedding;  // [max_positions + offset, d] or empty
+  Linear project_in, project_out;  // OPT-350m, else empty
+  std::vector<LayerWeights> layers;
+  LayerNormWeights final_norm;     // empty when the config has none
+  std::int64_t parameter_count = 0;
+};
+
+// Helpers for architecture files: look a tensor up with a required shape.
+class WeightBinder {
+ public:
+  WeightBinder(const io::TensorStore& store, std::string prefix);
+
+  // The tensor `prefix + name` widened to float, its shape checked:
+  // "tensor 'h.0.attn.c_attn.weight' has shape [64, 96], expected [64, 192]".
+  FloatTensor require(const std::string& name, std::vector<std::int64_t> shape);
+  FloatTensor optional(const std::string& name, std::vector<std::int64_t> shape);
+  const io::TensorInfo& require_raw(const std::string& name, std::vector<std::int64_t> shape);
+  bool has(const std::string& name) const;
+  const std::string& prefix() const { return prefix_; }
+  std::int64_t bound_parameters() const { return bound_; }
+
+ private:
+  const io::TensorStore& store_;
+  std::string prefix_;
+  std::int64_t bound_ = 0;
+};
+
+// The first of `candidates` for which `prefix + probe` is a tensor of the store; throws a
+// FormatError listing a few tensor names when none matches.
+std::string detect_prefix(const io::TensorStore& store, const std::vector<std::string>& candidates,
+                          const std::string& probe);
+
+double frob_sq(const float* data, std::size_t count);
+
+}  // namespace bentov

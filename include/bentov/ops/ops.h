@@ -1,0 +1,54 @@
+// Numeric kernels of the forward pass. Each optimized kernel has a plain scalar reference
+// (namespace ref) that tests compare it against.
+#pragma once
+
+#include <cstddef>
+
+namespace bentov::ops {
+
+// C[m, n] = alpha * op(A) op(B) + beta * C, row-major, through OpenBLAS sgemm.
+// op(A) is [m, k] (A stored [m, k] with leading dim lda, or [k, m] when trans_a);
+// op(B) is [k, n] (B stored [k, n] with ldb, or [n, k] when trans_b).
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+
+// x: (rows, d) in place: (x - mean) / sqrt(var + eps) * weight + bias, statistics in double
+// (torch.nn.functional.layer_norm, biased variance). bias may be null.
+void layer_norm(float* x, int rows, int d, const float* weight, const float* bias, double eps);
+// out = layer_norm(x) without touching x; out (rows, d).
+void layer_norm_to(const float* x, float* out, int rows, int d, const float* weight,
+                   const float* bias, double eps);
+
+// In place, count elements.
+void gelu_erf(float* x, std::size_t count);   // 0.5 x (1 + erf(x / sqrt 2))          (ACT2FN["gelu"])
+void gelu_tanh(float* x, std::size_t count);  // 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) ("gelu_new")
+void relu(float* x, std::size_t count);
+
+// scores: (n, n) row-major; row q keeps k <= q, softmaxes them (max-subtracted, float
+// accumulation in double) and writes exact zeros for k > q (causal mask).
+void causal_softmax(float* scores, int n);
+
+// rows: (n, row_stride) with heads of head_dim dims starting at offsets given by `head_offset`.
+// Rotate-half rotary on the first rot_dims dims of one head vector (modeling_gpt_neox.py
+// apply_rotary_pos_emb): x' = x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1].
+// cos/sin: (n, rot_dims / 2) tables (emb = cat(freqs, freqs), so the halves share them).
+void apply_rotary(float* head_vec, int rot_dims, const float* cos_row, const float* sin_row);
+
+// cos/sin tables computed as transformers' default rotary embedding does (float32:
+// inv_freq = 1 / base^(2i/dim), freqs = pos * inv_freq, then cos/sin): (n, rot_dims / 2).
+void rotary_tables(int n, int rot_dims, double base, float* cos_out, float* sin_out);
+
+void add_bias_rows(float* x, int rows, int cols, const float* bias);  // x[r, :] += bias
+void add_inplace(float* x, const float* y, std::size_t count);        // x += y
+
+namespace ref {
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+void layer_norm(float* x, int rows, int d, const float* weight, const float* bias, double eps);
+void causal_softmax(float* scores, int n);
+}  // namespace ref
+
+// Sets OpenBLAS's thread count (0 = leave as is).
+void set_blas_threads(int n);
+
+}  // namespace bentov::ops

@@ -1,0 +1,18 @@
+// Registration hooks of the architecture files (one per Hugging Face family).
+#pragma once
+
+#include "bentov/model/registry.h"
+
+namespace bentov::archs {
+
+ArchitectureEntry gpt2_entry();
+ArchitectureEntry gpt_neox_entry();
+ArchitectureEntry opt_entry();
+
+// Shared binding helpers.
+Linear bind_linear(WeightBinder& b, const std::string& name, int in, int out, bool bias);  // nn.Linear [out, in]
+Linear bind_conv1d(WeightBinder& b, const std::string& name, int in, int out);             // GPT-2 Conv1D [in, out]
+LayerNormWeights bind_layer_norm(WeightBinder& b, const std::string& name, int d, bool affine = true);
+void check_heads(const ModelConfig& c);
+
+}  // namespace bentov::archs

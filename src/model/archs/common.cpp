@@ -1,0 +1,43 @@
+#include "archs.h"
+
+#include "bentov/error.h"
+
+namespace bentov::archs {
+
+Linear bind_linear(WeightBinder& b, const std::string& name, int in, int out, bool bias) {
+  Linear l;
+  l.in = in;
+  l.out = out;
+  l.in_by_out = false;
+  l.weight = b.require(name + ".weight", {out, in});
+  if (bias) l.bias = b.require(name + ".bias", {out});
+  return l;
+}
+
+Linear bind_conv1d(WeightBinder& b, const std::string& name, int in, int out) {
+  Linear l;
+  l.in = in;
+  l.out = out;
+  l.in_by_out = true;
+  l.weight = b.require(name + ".weight", {in, out});
+  l.bias = b.require(name + ".bias", {out});
+  return l;
+}
+
+LayerNormWeights bind_layer_norm(WeightBinder& b, const std::string& name, int d, bool affine) {
+  LayerNormWeights n;
+  if (!affine) return n;
+  n.weight = b.require(name + ".weight", {d});
+  n.bias = b.optional(name + ".bias", {d});
+  return n;
+}
+
+void check_heads(const ModelConfig& c) {
+  if (c.hidden_size % c.n_heads != 0) {
+    throw ConfigError("config.json: hidden size " + std::to_string(c.hidden_size) +
+                          " is not divisible by " + std::to_string(c.n_heads) + " heads",
+                      "the config.json is corrupt");
+  }
+}
+
+}  // namespace bentov::archs

@@ -1,0 +1,45 @@
+// The generic decoder forward pass over one sequence, with its buffers.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "bentov/model/config.h"
+#include "bentov/model/observer.h"
+#include "bentov/model/weights.h"
+
+namespace bentov {
+
+class DecoderWorkspace {
+ public:
+  DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n);
+  // Returns the last hidden state (n, out_dim).
+  std::vector<float> run(std::span<const std::int32_t> ids, AttentionObserver* observer);
+
+ private:
+  void embed(std::span<const std::int32_t> ids);
+  void attention(int layer, const LayerWeights& lw, const float* input, float* output,
+                 AttentionObserver* observer);
+  void mlp(const LayerWeights& lw, const float* input, float* output);
+  void project_qkv(const LayerWeights& lw, const float* input);
+  void rotate_qk();
+  void linear(const Linear& l, const float* x, float* y, int ldy) const;
+  void norm(const LayerNormWeights& w, const float* x, float* y) const;
+
+  const ModelConfig& c_;
+  const ModelWeights& w_;
+  int n_;                      // sequence length
+  std::vector<float> x_;       // (n, d) residual stream
+  std::vector<float> h_;       // (n, d) normalized input of a sublayer
+  std::vector<float> qkv_;     // (n, 3d) projections, layout c_.qkv_layout
+  std::vector<float> scores_;  // (n, n) one head's scores, then probabilities
+  std::vector<float> ctx_;     // (n, d) heads' outputs side by side (h*dh .. h*dh+dh)
+  std::vector<float> attn_;    // (n, d) attention sublayer output
+  std::vector<float> ff_;      // (n, intermediate) MLP hidden
+  std::vector<float> mlp_;     // (n, d) MLP sublayer output
+  std::vector<float> cos_;     // (n, rotary_dims / 2) rotary tables
+  std::vector<float> sin_;     // (n, rotary_dims / 2)
+};
+
+}  // namespace bentov

@@ -1,0 +1,67 @@
+#include "bentov/model/model.h"
+
+#include <cstring>
+
+#include "bentov/error.h"
+#include "bentov/io/json_file.h"
+#include "bentov/model/registry.h"
+#include "bentov/ops/ops.h"
+#include "decoder_workspace.h"
+
+namespace bentov {
+namespace fs = std::filesystem;
+
+Model Model::load(const fs::path& folder) {
+  Model m;
+  m.folder_ = folder;
+  try {
+    if (!fs::is_directory(folder)) {
+      throw IoError("'" + folder.string() + "' is not a folder",
+                    "pass a checkpoint folder holding config.json and *.safetensors, or a Hugging "
+                    "Face id present in the local cache");
+    }
+    m.config_ = load_model_config(folder);
+    m.store_ = std::make_shared<io::TensorStore>(io::TensorStore::open_folder(folder));
+    const auto& entry = find_architecture(io::read_json_file(folder / "config.json", 4u << 20));
+    m.weights_ = std::make_shared<ModelWeights>(entry.bind_weights(*m.store_, m.config_));
+  } catch (const Error& e) {
+    rethrow_with_context(e, "loading " + folder.string());
+  }
+  return m;
+}
+
+std::vector<double> Model::value_frob_sq() const {
+  std::vector<double> out;
+  for (const auto& l : weights_->layers) out.push_back(l.value_frob_sq);
+  return out;
+}
+
+int Model::output_dim() const {
+  return weights_->project_out.weight.empty() ? config_.hidden_size : config_.word_embed_dim;
+}
+
+void Model::check_input(std::span<const std::int32_t> ids) const {
+  if (ids.empty()) throw InputError("no tokens to run", "give a non-empty text or --ids");
+  if (static_cast<long long>(ids.size()) > config_.max_positions) {
+    throw InputError(std::to_string(ids.size()) + " tokens exceed this model's " +
+                         std::to_string(config_.max_positions) + " positions (max_position_embeddings)",
+                     "shorten the text");
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= config_.vocab_size) {
+      throw InputError("token id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                           " is outside the vocabulary (0.." + std::to_string(config_.vocab_size - 1) + ")",
+                       "check --ids against this model's tokenizer");
+    }
+  }
+}
+
+std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
+                                  const ForwardOptions& options) const {
+  check_input(ids);
+  ops::set_blas_threads(options.threads);
+  DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()));
+  return ws.run(ids, observer);
+}
+
+}  // namespace bentov

@@ -1,0 +1,65 @@
+#include "bentov/model/registry.h"
+
+#include "archs/archs.h"
+#include "bentov/error.h"
+#include "bentov/io/json_file.h"
+
+namespace bentov {
+
+const std::vector<ArchitectureEntry>& architecture_registry() {
+  static const std::vector<ArchitectureEntry> registry = {
+      archs::gpt2_entry(),
+      archs::gpt_neox_entry(),
+      archs::opt_entry(),
+  };
+  return registry;
+}
+
+const ArchitectureEntry& find_architecture(const nlohmann::json& config) {
+  std::string model_type, class_name;
+  if (auto it = config.find("model_type"); it != config.end() && it->is_string()) {
+    model_type = it->get<std::string>();
+  }
+  if (auto it = config.find("architectures"); it != config.end() && it->is_array() &&
+                                               !it->empty() && (*it)[0].is_string()) {
+    class_name = (*it)[0].get<std::string>();
+  }
+  std::string known;
+  for (const auto& e : architecture_registry()) {
+    if (!model_type.empty() && e.model_type == model_type) return e;
+    known += (known.empty() ? "" : ", ") + e.model_type;
+  }
+  if (model_type.empty()) {
+    for (const auto& e : architecture_registry()) {
+      for (const auto& cls : e.class_names) {
+        if (cls == class_name) return e;
+      }
+    }
+  }
+  const std::string what = !model_type.empty() ? "model_type '" + model_type + "'"
+                           : !class_name.empty() ? "architecture '" + class_name + "'"
+                                                 : "a config without model_type";
+  throw UnsupportedError("unsupported architecture: " + what,
+                         "bentov supports " + known + "; see docs/ADD_A_MODEL.md");
+}
+
+ModelConfig load_model_config(const std::filesystem::path& folder) {
+  const auto path = folder / "config.json";
+  const auto json = io::read_json_file(path, 4u << 20);
+  if (!json.is_object()) {
+    throw ConfigError("'" + path.string() + "' is not a JSON object", "the config.json is corrupt");
+  }
+  const auto& entry = find_architecture(json);
+  try {
+    ModelConfig c = entry.resolve_config(json);
+    if (auto it = json.find("architectures"); it != json.end() && it->is_array() && !it->empty() &&
+                                               (*it)[0].is_string()) {
+      c.model_class = (*it)[0].get<std::string>();
+    }
+    return c;
+  } catch (const Error& e) {
+    rethrow_with_context(e, path.string());
+  }
+}
+
+}  // namespace bentov

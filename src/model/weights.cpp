@@ -1,0 +1,89 @@
+#include "bentov/model/weights.h"
+
+#include <algorithm>
+
+#include "bentov/error.h"
+
+namespace bentov {
+
+namespace {
+
+std::string shape_str(const std::vector<std::int64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+FloatTensor make_float_tensor(const io::TensorInfo& t) {
+  FloatTensor f;
+  f.name = t.name;
+  f.shape = t.shape;
+  if (t.dtype == io::DType::kF32 &&
+      reinterpret_cast<std::uintptr_t>(t.data) % alignof(float) == 0) {
+    f.data = reinterpret_cast<const float*>(t.data);  // zero copy from the map
+  } else {
+    if (t.dtype != io::DType::kF32 && t.dtype != io::DType::kF16 && t.dtype != io::DType::kBF16) {
+      throw UnsupportedError("tensor '" + t.name + "' has dtype " + io::dtype_name(t.dtype),
+                             "bentov reads F32, F16 and BF16 weights");
+    }
+    f.owned = std::make_shared<std::vector<float>>(io::to_float(t));
+    f.data = f.owned->data();
+  }
+  return f;
+}
+
+}  // namespace
+
+WeightBinder::WeightBinder(const io::TensorStore& store, std::string prefix)
+    : store_(store), prefix_(std::move(prefix)) {}
+
+bool WeightBinder::has(const std::string& name) const { return store_.contains(prefix_ + name); }
+
+const io::TensorInfo& WeightBinder::require_raw(const std::string& name,
+                                                std::vector<std::int64_t> shape) {
+  const auto full = prefix_ + name;
+  const io::TensorInfo* t = store_.find(full);
+  if (!t) {
+    throw FormatError("tensor '" + full + "' is missing from '" + store_.source().string() + "'",
+                      "the checkpoint does not match its config.json, or is incomplete");
+  }
+  if (t->shape != shape) {
+    throw FormatError("tensor '" + full + "' has shape " + t->shape_string() + ", expected " +
+                          shape_str(shape),
+                      "the checkpoint does not match its config.json");
+  }
+  bound_ += t->numel();
+  return *t;
+}
+
+FloatTensor WeightBinder::require(const std::string& name, std::vector<std::int64_t> shape) {
+  return make_float_tensor(require_raw(name, std::move(shape)));
+}
+
+FloatTensor WeightBinder::optional(const std::string& name, std::vector<std::int64_t> shape) {
+  if (!has(name)) return {};
+  return require(name, std::move(shape));
+}
+
+std::string detect_prefix(const io::TensorStore& store, const std::vector<std::string>& candidates,
+                          const std::string& probe) {
+  for (const auto& c : candidates) {
+    if (store.contains(c + probe)) return c;
+  }
+  std::string some;
+  auto names = store.names();
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, names.size()); ++i) {
+    some += (i ? ", " : "") + names[i];
+  }
+  throw FormatError("no tensor named like '" + candidates.front() + probe + "' in '" +
+                        store.source().string() + "' (it has: " + some + ", ...)",
+                    "the weights belong to another architecture than config.json says");
+}
+
+double frob_sq(const float* data, std::size_t count) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < count; ++i) s += static_cast<double>(data[i]) * data[i];
+  return s;
+}
+
+}  // namespace bentov

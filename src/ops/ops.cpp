@@ -1,0 +1,170 @@
+#include "bentov/ops/ops.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <vector>
+
+namespace bentov::ops {
+
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void set_blas_threads(int n) {
+  if (n > 0) openblas_set_num_threads(n);
+}
+
+void layer_norm_to(const float* x, float* out, int rows, int d, const float* weight,
+                   const float* bias, double eps) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<std::ptrdiff_t>(r) * d;
+    float* yr = out + static_cast<std::ptrdiff_t>(r) * d;
+    double sum = 0.0;
+    for (int i = 0; i < d; ++i) sum += xr[i];
+    const double mean = sum / d;
+    double var = 0.0;
+    for (int i = 0; i < d; ++i) {
+      const double c = xr[i] - mean;
+      var += c * c;
+    }
+    var /= d;
+    const double inv = 1.0 / std::sqrt(var + eps);
+    for (int i = 0; i < d; ++i) {
+      double v = (xr[i] - mean) * inv * weight[i];
+      if (bias) v += bias[i];
+      yr[i] = static_cast<float>(v);
+    }
+  }
+}
+
+void layer_norm(float* x, int rows, int d, const float* weight, const float* bias, double eps) {
+  layer_norm_to(x, x, rows, d, weight, bias, eps);
+}
+
+void gelu_erf(float* x, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const double v = x[i];
+    x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * M_SQRT1_2)));
+  }
+}
+
+void gelu_tanh(float* x, std::size_t count) {
+  const double c = std::sqrt(2.0 / M_PI);
+  for (std::size_t i = 0; i < count; ++i) {
+    const double v = x[i];
+    x[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(c * (v + 0.044715 * v * v * v))));
+  }
+}
+
+void relu(float* x, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void causal_softmax(float* scores, int n) {
+  for (int q = 0; q < n; ++q) {
+    float* row = scores + static_cast<std::ptrdiff_t>(q) * n;
+    float mx = row[0];
+    for (int k = 1; k <= q; ++k) mx = row[k] > mx ? row[k] : mx;
+    double sum = 0.0;
+    for (int k = 0; k <= q; ++k) {
+      const float e = std::exp(row[k] - mx);
+      row[k] = e;
+      sum += e;
+    }
+    const double inv = 1.0 / sum;
+    for (int k = 0; k <= q; ++k) row[k] = static_cast<float>(row[k] * inv);
+    for (int k = q + 1; k < n; ++k) row[k] = 0.0f;
+  }
+}
+
+void rotary_tables(int n, int rot_dims, double base, float* cos_out, float* sin_out) {
+  const int half = rot_dims / 2;
+  // transformers: inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)) in float32,
+  // then freqs = position.float() * inv_freq in float32, then cos()/sin() in float32
+  // (modeling_rope_utils._compute_default_rope_parameters, GPTNeoXRotaryEmbedding.forward).
+  std::vector<float> inv_freq(static_cast<std::size_t>(half));
+  for (int i = 0; i < half; ++i) {
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(rot_dims);
+    const float power = std::pow(static_cast<float>(base), exponent);  // float32 pow, as torch
+    inv_freq[static_cast<std::size_t>(i)] = 1.0f / power;
+  }
+  for (int p = 0; p < n; ++p) {
+    for (int i = 0; i < half; ++i) {
+      const float angle = static_cast<float>(p) * inv_freq[static_cast<std::size_t>(i)];
+      cos_out[static_cast<std::ptrdiff_t>(p) * half + i] = std::cos(angle);
+      sin_out[static_cast<std::ptrdiff_t>(p) * half + i] = std::sin(angle);
+    }
+  }
+}
+
+void apply_rotary(float* x, int rot_dims, const float* cos_row, const float* sin_row) {
+  const int half = rot_dims / 2;
+  for (int i = 0; i < half; ++i) {
+    const float x1 = x[i];
+    const float x2 = x[i + half];
+    x[i] = x1 * cos_row[i] - x2 * sin_row[i];
+    x[i + half] = x2 * cos_row[i] + x1 * sin_row[i];
+  }
+}
+
+void add_bias_rows(float* x, int rows, int cols, const float* bias) {
+  for (int r = 0; r < rows; ++r) {
+    float* xr = x + static_cast<std::ptrdiff_t>(r) * cols;
+    for (int c = 0; c < cols; ++c) xr[c] += bias[c];
+  }
+}
+
+void add_inplace(float* x, const float* y, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) x[i] += y[i];
+}
+
+namespace ref {
+
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      double acc = 0.0;
+      for (int p = 0; p < k; ++p) {
+        const float a = trans_a ? A[static_cast<std::ptrdiff_t>(p) * lda + i]
+                                : A[static_cast<std::ptrdiff_t>(i) * lda + p];
+        const float b = trans_b ? B[static_cast<std::ptrdiff_t>(j) * ldb + p]
+                                : B[static_cast<std::ptrdiff_t>(p) * ldb + j];
+        acc += static_cast<double>(a) * b;
+      }
+      float& c = C[static_cast<std::ptrdiff_t>(i) * ldc + j];
+      c = static_cast<float>(alpha * acc + (beta == 0.0f ? 0.0 : beta * c));
+    }
+  }
+}
+
+void layer_norm(float* x, int rows, int d, const float* weight, const float* bias, double eps) {
+  for (int r = 0; r < rows; ++r) {
+    float* xr = x + static_cast<std::ptrdiff_t>(r) * d;
+    double mean = 0.0, var = 0.0;
+    for (int i = 0; i < d; ++i) mean += xr[i];
+    mean /= d;
+    for (int i = 0; i < d; ++i) var += (xr[i] - mean) * (xr[i] - mean);
+    var /= d;
+    for (int i = 0; i < d; ++i) {
+      xr[i] = static_cast<float>((xr[i] - mean) / std::sqrt(var + eps) * weight[i] +
+                                 (bias ? bias[i] : 0.0));
+    }
+  }
+}
+
+void causal_softmax(float* scores, int n) {
+  for (int q = 0; q < n; ++q) {
+    float* row = scores + static_cast<std::ptrdiff_t>(q) * n;
+    double mx = -INFINITY, sum = 0.0;
+    for (int k = 0; k <= q; ++k) mx = std::fmax(mx, row[k]);
+    for (int k = 0; k <= q; ++k) sum += std::exp(row[k] - mx);
+    for (int k = 0; k < n; ++k) row[k] = k <= q ? static_cast<float>(std::exp(row[k] - mx) / sum) : 0.0f;
+  }
+}
+
+}  // namespace ref
+}  // namespace bentov::ops

@@ -1,0 +1,72 @@
+// The decoder against transformers' own eager attention and last hidden state, recorded in
+// float64 by scripts/make_fixtures.py (tests/data/fixtures/*/reference.safetensors).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bentov/io/safetensors.h"
+#include "bentov/model/capture.h"
+#include "bentov/model/model.h"
+#include "support/compare.h"
+
+namespace fs = std::filesystem;
+using bentov::testing::AllClose;
+
+namespace {
+
+constexpr double kAttentionAbsTol = 1e-5;  // max abs, every layer and head
+constexpr double kHiddenRelTol = 1e-4;     // relative, with an absolute floor of the same size
+
+std::vector<std::string> fixture_names() {
+  std::vector<std::string> names;
+  const fs::path root = fs::path(BENTOV_TEST_DATA_DIR) / "fixtures";
+  for (const auto& e : fs::directory_iterator(root)) {
+    if (fs::exists(e.path() / "reference.safetensors") && fs::exists(e.path() / "config.json")) {
+      names.push_back(e.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ModelFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
+  const fs::path folder = fs::path(BENTOV_TEST_DATA_DIR) / "fixtures" / GetParam();
+  const auto model = bentov::Model::load(folder);
+  const auto ref = bentov::io::TensorStore::open_file(folder / "reference.safetensors");
+  const int layers = model.config().n_layers;
+  int checked = 0;
+  for (int s = 0;; ++s) {
+    const std::string seq = "seq" + std::to_string(s) + ".";
+    const auto* ids_t = ref.find(seq + "input_ids");
+    if (!ids_t) break;
+    const auto ids64 = bentov::io::to_int64(*ids_t);
+    const std::vector<std::int32_t> ids(ids64.begin(), ids64.end());
+    bentov::MemoryCapture capture;
+    const auto hidden = model.forward(ids, &capture);
+    for (int l = 0; l < layers; ++l) {
+      const auto* want = ref.find(seq + "blocks." + std::to_string(l) + ".attn.pattern");
+      ASSERT_NE(want, nullptr);
+      EXPECT_TRUE(AllClose(capture.layer(l), bentov::io::to_double(*want), kAttentionAbsTol))
+          << GetParam() << " sequence " << s << " (n=" << ids.size() << ") layer " << l;
+    }
+    const auto* want_hidden = ref.find(seq + "last_hidden");
+    ASSERT_NE(want_hidden, nullptr);
+    EXPECT_TRUE(AllClose(hidden, bentov::io::to_double(*want_hidden), kHiddenRelTol, kHiddenRelTol))
+        << GetParam() << " sequence " << s << " last hidden state";
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixture, ::testing::ValuesIn(fixture_names()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+}  // namespace
