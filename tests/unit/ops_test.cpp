@@ -1,0 +1,110 @@
+// Each optimized kernel against its plain scalar reference (ops::ref) and closed forms.
+#include "bentov/ops/ops.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "support/compare.h"
+
+using bentov::testing::AllClose;
+
+namespace {
+
+std::vector<float> random_vec(std::size_t n, unsigned seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+struct GemmCase {
+  bool ta, tb;
+  int m, n, k;
+};
+
+class Gemm : public ::testing::TestWithParam<GemmCase> {};
+
+TEST_P(Gemm, MatchesScalarReference) {
+  const auto c = GetParam();
+  // Strided operands: leading dimensions larger than the logical width, as in the decoder's
+  // per-head views into the (n, 3d) QKV buffer.
+  const int lda = (c.ta ? c.m : c.k) + 3, ldb = (c.tb ? c.k : c.n) + 5, ldc = c.n + 2;
+  const auto A = random_vec(static_cast<std::size_t>((c.ta ? c.k : c.m) * lda), 1);
+  const auto B = random_vec(static_cast<std::size_t>((c.tb ? c.n : c.k) * ldb), 2);
+  auto C = random_vec(static_cast<std::size_t>(c.m * ldc), 3);
+  auto C_ref = C;
+  bentov::ops::gemm(c.ta, c.tb, c.m, c.n, c.k, 0.5f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), ldc);
+  bentov::ops::ref::gemm(c.ta, c.tb, c.m, c.n, c.k, 0.5f, A.data(), lda, B.data(), ldb, 0.0f, C_ref.data(), ldc);
+  EXPECT_TRUE(AllClose(C, C_ref, 1e-4, 1e-5));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, Gemm,
+                         ::testing::Values(GemmCase{false, false, 7, 5, 3}, GemmCase{false, true, 17, 33, 64},
+                                           GemmCase{true, false, 9, 4, 21}, GemmCase{true, true, 65, 70, 40},
+                                           GemmCase{false, true, 100, 100, 16}));
+
+TEST(Ops, CausalSoftmaxMatchesReferenceAndMasks) {
+  const int n = 37;
+  auto s = random_vec(static_cast<std::size_t>(n * n), 4, 8.0f);
+  auto s_ref = s;
+  bentov::ops::causal_softmax(s.data(), n);
+  bentov::ops::ref::causal_softmax(s_ref.data(), n);
+  EXPECT_TRUE(AllClose(s, s_ref, 1e-7));
+  for (int q = 0; q < n; ++q) {
+    double sum = 0;
+    for (int k = 0; k < n; ++k) {
+      if (k > q) EXPECT_EQ(s[static_cast<std::size_t>(q * n + k)], 0.0f);
+      sum += s[static_cast<std::size_t>(q * n + k)];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-6);
+  }
+  EXPECT_EQ(s[0], 1.0f);  // the first token attends only to itself
+}
+
+TEST(Ops, LayerNormMatchesReference) {
+  const int rows = 5, d = 48;
+  auto x = random_vec(rows * d, 5, 3.0f);
+  auto x_ref = x;
+  const auto w = random_vec(d, 6), b = random_vec(d, 7);
+  bentov::ops::layer_norm(x.data(), rows, d, w.data(), b.data(), 1e-5);
+  bentov::ops::ref::layer_norm(x_ref.data(), rows, d, w.data(), b.data(), 1e-5);
+  EXPECT_TRUE(AllClose(x, x_ref, 1e-6));
+}
+
+TEST(Ops, ActivationsClosedForms) {
+  std::vector<float> x = {-3.0f, -1.0f, 0.0f, 0.5f, 2.0f};
+  auto g = x, t = x, r = x;
+  bentov::ops::gelu_erf(g.data(), g.size());
+  bentov::ops::gelu_tanh(t.data(), t.size());
+  bentov::ops::relu(r.data(), r.size());
+  // gelu(1) = 0.5 * (1 + erf(1/sqrt 2)) = 0.8413447460685429
+  EXPECT_NEAR(-g[1], 0.15865525393145707, 1e-7);
+  EXPECT_NEAR(g[4], 1.9544997361036416, 1e-6);
+  // gelu_new(2) = 0.5*2*(1+tanh(sqrt(2/pi)*(2+0.044715*8))) = 1.9545976940871754
+  EXPECT_NEAR(t[4], 1.9545976940871754, 1e-6);
+  EXPECT_EQ(r, (std::vector<float>{0, 0, 0, 0.5f, 2.0f}));
+}
+
+TEST(Ops, RotaryRotatesPairsByPositionAngle) {
+  // rot_dims 4: pairs (0,2) and (1,3); inv_freq = {1, base^-0.5}.
+  const int n = 3, rot = 4;
+  const double base = 100.0;
+  std::vector<float> cos_t(n * rot / 2), sin_t(n * rot / 2);
+  bentov::ops::rotary_tables(n, rot, base, cos_t.data(), sin_t.data());
+  EXPECT_FLOAT_EQ(cos_t[0], 1.0f);                    // position 0: no rotation
+  EXPECT_FLOAT_EQ(cos_t[2], std::cos(1.0f));          // position 1, freq 1
+  EXPECT_FLOAT_EQ(sin_t[3], std::sin(0.1f));          // position 1, freq 100^-0.5
+  std::vector<float> v = {1, 0, 0, 1, 9};             // dim 4 is beyond rot: untouched
+  bentov::ops::apply_rotary(v.data(), rot, cos_t.data() + 2, sin_t.data() + 2);
+  EXPECT_FLOAT_EQ(v[0], std::cos(1.0f));              // x1 cos - x2 sin with x2 = 0
+  EXPECT_FLOAT_EQ(v[2], std::sin(1.0f));              // x2 cos + x1 sin
+  EXPECT_FLOAT_EQ(v[1], -std::sin(0.1f));
+  EXPECT_FLOAT_EQ(v[3], std::cos(0.1f));
+  EXPECT_EQ(v[4], 9.0f);
+}
+
+}  // namespace
