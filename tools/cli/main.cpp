@@ -1,6 +1,337 @@
-// bentov command line (being written: see issue 2). The only catch site of the program.
+// bentov command line: parses flags, calls the library, and is the only place that catches
+// errors (printing one line and a hint, returning the exit codes of DESIGN.md section 2).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
-int main() {
-  std::fputs("bentov: under construction\n", stderr);
-  return 2;
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bentov/analysis/pipeline.h"
+#include "bentov/error.h"
+#include "bentov/io/hf_cache.h"
+#include "bentov/io/json_file.h"
+#include "bentov/model/capture.h"
+#include "bentov/model/model.h"
+#include "bentov/report/csv_writer.h"
+#include "bentov/report/json_writer.h"
+#include "bentov/report/plot.h"
+#include "bentov/report/summary_table.h"
+#include "bentov/tokenizer/tokenizer.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitSomeFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNothing = 3;
+
+constexpr const char* kNotebookSentence =
+    "The fundamental nature of reality is that all things are interconnected through underlying "
+    "mathematical structures.";
+constexpr std::size_t kMaxTextBytes = 64u << 20;
+
+// Flags shared by the commands that take a text.
+struct TextFlags {
+  std::optional<std::string> text;
+  std::optional<std::string> text_file;
+  std::optional<std::string> ids;
+
+  void add_to(CLI::App& cmd) {
+    auto* t = cmd.add_option("--text", text, "text to analyze (default: the notebook's sentence)");
+    auto* f = cmd.add_option("--text-file", text_file, "file whose exact bytes are the text");
+    auto* i = cmd.add_option("--ids", ids, "comma-separated token ids, bypassing the tokenizer");
+    t->excludes(f)->excludes(i);
+    f->excludes(i);
+    t->group("Input");
+    f->group("Input");
+    i->group("Input");
+  }
+
+  bool any() const { return text || text_file || ids; }
+};
+
+std::vector<std::int32_t> parse_ids(const std::string& s) {
+  std::vector<std::int32_t> ids;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    const auto comma = s.find(',', pos);
+    std::string part = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front()))) part.erase(0, 1);
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.back()))) part.pop_back();
+    if (part.empty() && comma == std::string::npos && ids.empty()) break;
+    std::size_t used = 0;
+    long long v = -1;
+    try {
+      v = std::stoll(part, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (part.empty() || used != part.size()) {
+      throw bentov::UsageError("--ids: '" + part + "' is not an integer", "write ids like --ids 464,329,995");
+    }
+    if (v < 0 || v > INT32_MAX) {
+      throw bentov::UsageError("--ids: " + part + " is not a valid token id", "token ids are non-negative");
+    }
+    ids.push_back(static_cast<std::int32_t>(v));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  if (ids.empty()) throw bentov::UsageError("--ids is empty", "write ids like --ids 464,329,995");
+  return ids;
+}
+
+bentov::analysis::TextSource text_source(const TextFlags& f, bool default_sentence) {
+  bentov::analysis::TextSource src;
+  if (f.ids) {
+    src.ids = parse_ids(*f.ids);
+  } else if (f.text_file) {
+    src.text = bentov::io::read_file_bytes(*f.text_file, kMaxTextBytes);
+  } else if (f.text) {
+    src.text = *f.text;
+  } else if (default_sentence) {
+    src.text = kNotebookSentence;
+  } else {
+    throw bentov::UsageError("no input given", "pass --text, --text-file or --ids");
+  }
+  return src;
+}
+
+std::function<void(const std::string&)> progress_printer(bool quiet) {
+  if (quiet) return {};
+  return [](const std::string& line) { std::cerr << line << '\n'; };
+}
+
+// The demo models shipped in models/: beside an installed binary (PREFIX/share/bentov/models),
+// at the configured install dir, or in the source tree for a build-tree binary.
+std::vector<std::string> demo_models() {
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("BENTOV_MODELS_DIR"); env && *env) roots.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) roots.push_back(exe.parent_path().parent_path() / "share" / "bentov" / "models");
+  roots.emplace_back(BENTOV_INSTALL_MODELS_DIR);
+  roots.emplace_back(BENTOV_SOURCE_MODELS_DIR);
+  for (const auto& root : roots) {
+    std::vector<std::string> found;
+    if (!fs::is_directory(root, ec)) continue;
+    for (const auto& e : fs::directory_iterator(root, ec)) {
+      if (fs::exists(e.path() / "config.json")) found.push_back(e.path().string());
+    }
+    if (!found.empty()) {
+      std::sort(found.begin(), found.end());
+      return found;
+    }
+  }
+  throw bentov::UsageError("no MODEL given and no demo models found",
+                           "pass a checkpoint folder or Hugging Face id, or set BENTOV_MODELS_DIR");
+}
+
+struct AnalyzeFlags {
+  std::vector<std::string> models;
+  TextFlags input;
+  std::optional<std::string> json, csv, plot, out;
+  int threads = 0;
+  bool quiet = false;
+};
+
+int run_analyze(const AnalyzeFlags& f) {
+  const auto source = text_source(f.input, /*default_sentence=*/true);
+  const auto specs = f.models.empty() ? demo_models() : f.models;
+  bentov::analysis::RunOptions opts{f.threads, progress_printer(f.quiet)};
+  const auto report = bentov::analysis::analyze_models(specs, source, opts);
+
+  std::cout << bentov::report::format_summary_table(report) << std::flush;
+  const auto json_path = f.json ? std::optional<fs::path>(*f.json)
+                                : f.out ? std::optional<fs::path>(fs::path(*f.out) / "results.json") : std::nullopt;
+  const auto csv_path = f.csv ? std::optional<fs::path>(*f.csv)
+                              : f.out ? std::optional<fs::path>(fs::path(*f.out) / "layers.csv") : std::nullopt;
+  const auto plot_path = f.plot ? std::optional<fs::path>(*f.plot)
+                                : f.out ? std::optional<fs::path>(fs::path(*f.out) / "bentov_point_analysis.png")
+                                        : std::nullopt;
+  auto note = progress_printer(f.quiet);
+  if (json_path) {
+    bentov::report::write_json(*json_path, report);
+    if (note) note("wrote " + json_path->string());
+  }
+  if (csv_path) {
+    bentov::report::write_csv(*csv_path, report);
+    if (note) note("wrote " + csv_path->string());
+  }
+  if (plot_path && !report.models.empty()) {
+    bentov::report::write_plot(*plot_path, report);
+    if (note) note("wrote " + plot_path->string());
+  }
+  if (report.models.empty()) return kExitNothing;
+  return report.failures.empty() ? kExitOk : kExitSomeFailed;
+}
+
+struct AttentionFlags {
+  std::string model;
+  TextFlags input;
+  std::string out;
+  int threads = 0;
+  bool quiet = false;
+};
+
+int run_attention(const AttentionFlags& f) {
+  const auto source = text_source(f.input, /*default_sentence=*/true);
+  const auto resolved = bentov::io::resolve_model(f.model);
+  auto note = progress_printer(f.quiet);
+  if (note) note(resolved.name + ": loading " + resolved.folder.string());
+  const auto model = bentov::Model::load(resolved.folder);
+  const auto ids = bentov::analysis::input_ids_for(resolved.folder, source);
+  model.check_input(ids);
+  const auto& c = model.config();
+  if (note) note(resolved.name + ": " + std::to_string(ids.size()) + " tokens -> " + f.out);
+  bentov::SafetensorsCapture capture(f.out, ids, c.n_layers, c.n_heads,
+                                     {{"model", resolved.source}, {"bentov_version", BENTOV_VERSION}});
+  model.forward(ids, &capture, bentov::ForwardOptions{f.threads});
+  capture.commit();
+  return kExitOk;
+}
+
+int run_tokenize(const std::string& dir_or_id, const TextFlags& input) {
+  if (input.ids) throw bentov::UsageError("tokenize takes --text or --text-file", "");
+  const auto source = text_source(input, /*default_sentence=*/false);
+  fs::path folder = dir_or_id;
+  if (!fs::is_directory(folder)) folder = bentov::io::resolve_model(dir_or_id).folder;
+  const auto ids = bentov::Tokenizer::load(folder).encode(*source.text);
+  std::cout << nlohmann::json(ids).dump() << '\n';
+  return kExitOk;
+}
+
+int run_info(const std::string& spec, bool as_json) {
+  const auto resolved = bentov::io::resolve_model(spec);
+  const auto model = bentov::Model::load(resolved.folder);
+  const auto& c = model.config();
+  nlohmann::json j = {{"name", resolved.name},
+                      {"source", resolved.source},
+                      {"folder", resolved.folder.string()},
+                      {"architecture", c.architecture},
+                      {"class", c.model_class},
+                      {"n_layers", c.n_layers},
+                      {"n_heads", c.n_heads},
+                      {"hidden_size", c.hidden_size},
+                      {"head_dim", c.head_dim},
+                      {"intermediate_size", c.intermediate_size},
+                      {"vocab_size", c.vocab_size},
+                      {"max_positions", c.max_positions},
+                      {"dtype", c.dtype},
+                      {"parameters", model.weights().parameter_count},
+                      {"positions", c.positions == bentov::PositionKind::kRotary ? "rotary" : "learned"},
+                      {"norm", c.norm_placement == bentov::NormPlacement::kPre ? "pre-LN" : "post-LN"},
+                      {"parallel_residual", c.parallel_residual}};
+  if (c.positions == bentov::PositionKind::kRotary) {
+    j["rotary_dims"] = c.rotary_dims;
+    j["rope_theta"] = c.rope_theta;
+  }
+  if (bentov::Tokenizer::available(resolved.folder)) {
+    const auto tok = bentov::Tokenizer::load(resolved.folder);
+    j["tokenizer"] = {{"kind", tok.kind()}, {"vocab_size", tok.vocab_size()}};
+  } else {
+    j["tokenizer"] = nullptr;
+  }
+  if (as_json) {
+    std::cout << j.dump(2) << '\n';
+    return kExitOk;
+  }
+  auto row = [](const std::string& k, const std::string& v) {
+    std::printf("%-18s %s\n", (k + ":").c_str(), v.c_str());
+  };
+  row("model", resolved.name + " (" + resolved.source + ")");
+  row("architecture", c.architecture + (c.model_class.empty() ? "" : " (" + c.model_class + ")"));
+  row("layers", std::to_string(c.n_layers));
+  row("heads", std::to_string(c.n_heads) + " x " + std::to_string(c.head_dim) + " dims");
+  row("hidden size", std::to_string(c.hidden_size));
+  row("mlp size", std::to_string(c.intermediate_size));
+  row("vocabulary", std::to_string(c.vocab_size));
+  row("positions", std::string(j["positions"]) + ", up to " + std::to_string(c.max_positions));
+  row("norm", std::string(j["norm"]) + (c.parallel_residual ? ", parallel residual" : ""));
+  row("dtype", c.dtype);
+  row("parameters", std::to_string(model.weights().parameter_count));
+  if (j["tokenizer"].is_null()) {
+    row("tokenizer", "none");
+  } else {
+    row("tokenizer", std::string(j["tokenizer"]["kind"]) + ", " +
+                         std::to_string(j["tokenizer"]["vocab_size"].get<std::size_t>()) + " ids");
+  }
+  return kExitOk;
+}
+
+void print_error(const std::string& message, const std::string& hint) {
+  std::cerr << "bentov: error: " << message << '\n';
+  if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bentov: where a transformer's attention turns from local to global (the Bentov Point)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("bentov ") + BENTOV_VERSION);
+
+  AnalyzeFlags af;
+  auto* analyze = app.add_subcommand("analyze", "per-layer attention signatures and L* for each MODEL");
+  analyze->add_option("MODEL", af.models, "checkpoint folders or Hugging Face ids (default: the demo models)");
+  af.input.add_to(*analyze);
+  analyze->add_option("--json", af.json, "write results as JSON")->group("Output");
+  analyze->add_option("--csv", af.csv, "write one row per (model, layer) as CSV")->group("Output");
+  analyze->add_option("--plot", af.plot, "write the 2x2 figure (.png or .svg)")->group("Output");
+  analyze->add_option("--out", af.out, "write results.json, layers.csv and bentov_point_analysis.png here")
+      ->group("Output");
+  analyze->add_option("--threads", af.threads, "BLAS threads (default: all cores)")->check(CLI::Range(0, 1024));
+  analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
+
+  AttentionFlags tf;
+  auto* attention = app.add_subcommand("attention", "dump every layer's attention to a safetensors file");
+  attention->add_option("MODEL", tf.model, "checkpoint folder or Hugging Face id")->required();
+  tf.input.add_to(*attention);
+  attention->add_option("--out", tf.out, "output .safetensors (blocks.{l}.attn.pattern [head, q, k])")
+      ->required();
+  attention->add_option("--threads", tf.threads, "BLAS threads")->check(CLI::Range(0, 1024));
+  attention->add_flag("--quiet", tf.quiet, "no progress on stderr");
+
+  std::string tok_model;
+  TextFlags tok_input;
+  auto* tokenize = app.add_subcommand("tokenize", "print the token ids of a text as a JSON array");
+  tokenize->add_option("MODEL_OR_TOKENIZER_DIR", tok_model, "folder with tokenizer files, or a Hugging Face id")
+      ->required();
+  tok_input.add_to(*tokenize);
+
+  std::string info_model;
+  bool info_json = false;
+  auto* info = app.add_subcommand("info", "describe a model: architecture, sizes, dtype, tokenizer");
+  info->add_option("MODEL", info_model, "checkpoint folder or Hugging Face id")->required();
+  info->add_flag("--json", info_json, "print JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  try {
+    if (*analyze) return run_analyze(af);
+    if (*attention) return run_attention(tf);
+    if (*tokenize) return run_tokenize(tok_model, tok_input);
+    if (*info) return run_info(info_model, info_json);
+  } catch (const bentov::Error& e) {
+    print_error(e.what(), e.hint());
+    return e.kind() == bentov::ErrorKind::kUsage ? kExitUsage : kExitNothing;
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory", "use a shorter text or a smaller model");
+    return kExitNothing;
+  } catch (const std::exception& e) {
+    print_error(std::string("internal error: ") + e.what(), "please report this with the command line");
+    return kExitNothing;
+  }
+  return kExitUsage;
 }
