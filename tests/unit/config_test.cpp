@@ -1,0 +1,131 @@
+// config.json resolution: both key styles found in the wild, every registered architecture,
+// and absurd or malformed configs rejected with a message naming the key.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bentov/error.h"
+#include "bentov/model/config.h"
+#include "bentov/model/registry.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path write_config(const std::string& name, const json& j) {
+  auto d = fs::temp_directory_path() / ("bentov_cfg_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  std::ofstream(d / "config.json") << j.dump();
+  return d;
+}
+
+json pythia_hub() {
+  return {{"model_type", "gpt_neox"}, {"architectures", {"GPTNeoXForCausalLM"}},
+          {"hidden_size", 768},       {"num_hidden_layers", 12},
+          {"num_attention_heads", 12}, {"intermediate_size", 3072},
+          {"vocab_size", 50304},      {"max_position_embeddings", 2048},
+          {"rotary_pct", 0.25},       {"rotary_emb_base", 10000},
+          {"torch_dtype", "float16"}, {"use_parallel_residual", true},
+          {"hidden_act", "gelu"},     {"layer_norm_eps", 1e-5}};
+}
+
+TEST(Config, PythiaHubEraKeys) {
+  const auto c = bentov::load_model_config(write_config("hub", pythia_hub()));
+  EXPECT_EQ(c.architecture, "gpt_neox");
+  EXPECT_EQ(c.head_dim, 64);
+  EXPECT_EQ(c.rotary_dims, 16);  // int(64 * 0.25)
+  EXPECT_EQ(c.rope_theta, 10000.0);
+  EXPECT_EQ(c.dtype, "float16");
+  EXPECT_TRUE(c.parallel_residual);
+  EXPECT_EQ(c.qkv_layout, bentov::QkvLayout::kPerHeadFused);
+}
+
+TEST(Config, PythiaCurrentKeys) {
+  json j = pythia_hub();
+  j.erase("rotary_pct");
+  j.erase("rotary_emb_base");
+  j.erase("torch_dtype");
+  j["rope_parameters"] = {{"rope_type", "default"}, {"partial_rotary_factor", 0.5}, {"rope_theta", 1000}};
+  j["dtype"] = "bfloat16";
+  const auto c = bentov::load_model_config(write_config("new", j));
+  EXPECT_EQ(c.rotary_dims, 32);
+  EXPECT_EQ(c.rope_theta, 1000.0);
+  EXPECT_EQ(c.dtype, "bfloat16");
+}
+
+TEST(Config, OptPostLnWithProjections) {
+  const json j = {{"model_type", "opt"},        {"hidden_size", 1024},    {"num_hidden_layers", 24},
+                  {"num_attention_heads", 16},  {"ffn_dim", 4096},        {"vocab_size", 50272},
+                  {"max_position_embeddings", 2048}, {"word_embed_proj_dim", 512},
+                  {"do_layer_norm_before", false},   {"torch_dtype", "float16"}};
+  const auto c = bentov::load_model_config(write_config("opt350", j));
+  EXPECT_EQ(c.norm_placement, bentov::NormPlacement::kPost);
+  EXPECT_FALSE(c.final_norm);
+  EXPECT_EQ(c.word_embed_dim, 512);
+  EXPECT_EQ(c.position_offset, 2);
+  EXPECT_EQ(c.activation, bentov::Activation::kRelu);
+}
+
+TEST(Config, ArchitectureFromClassNameWhenModelTypeMissing) {
+  json j = {{"architectures", {"GPT2LMHeadModel"}}, {"n_embd", 64}, {"n_layer", 2}, {"n_head", 4},
+            {"vocab_size", 100}, {"n_positions", 64}};
+  EXPECT_EQ(bentov::load_model_config(write_config("cls", j)).architecture, "gpt2");
+}
+
+// Every registered architecture resolves a minimal config of its own and rejects absurd sizes.
+TEST(Config, EveryRegisteredArchitectureResolvesAndRejectsAbsurdSizes) {
+  const std::map<std::string, json> minimal = {
+      {"gpt2", {{"n_embd", 64}, {"n_layer", 2}, {"n_head", 4}, {"vocab_size", 100}, {"n_positions", 64}}},
+      {"gpt_neox", {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+                    {"vocab_size", 100}, {"max_position_embeddings", 64}}},
+      {"opt", {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"ffn_dim", 128},
+               {"vocab_size", 100}, {"max_position_embeddings", 64}}},
+  };
+  for (const auto& entry : bentov::architecture_registry()) {
+    SCOPED_TRACE(entry.model_type);
+    ASSERT_TRUE(minimal.count(entry.model_type)) << "add a minimal config for " << entry.model_type;
+    json j = minimal.at(entry.model_type);
+    j["model_type"] = entry.model_type;
+    const auto c = entry.resolve_config(j);
+    EXPECT_EQ(c.architecture, entry.model_type);
+    EXPECT_EQ(c.head_dim * c.n_heads, c.hidden_size);
+    for (const char* key : {"n_layer", "num_hidden_layers"}) {
+      if (!j.contains(key)) continue;
+      for (const json bad : {json(0), json(-3), json(1000000000000LL), json("twelve"), json(2.5)}) {
+        json k = j;
+        k[key] = bad;
+        try {
+          entry.resolve_config(k);
+          ADD_FAILURE() << key << "=" << bad.dump() << " accepted";
+        } catch (const bentov::Error& e) {
+          EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+        }
+      }
+    }
+    json indivisible = j;
+    indivisible[j.contains("n_head") ? "n_head" : "num_attention_heads"] = 5;
+    EXPECT_THROW(entry.resolve_config(indivisible), bentov::Error);
+  }
+}
+
+TEST(Config, MalformedAndMissing) {
+  auto d = fs::temp_directory_path() / "bentov_cfg_malformed";
+  fs::remove_all(d);
+  fs::create_directories(d);
+  EXPECT_THROW(bentov::load_model_config(d), bentov::Error);  // missing
+  std::ofstream(d / "config.json") << "{\"model_type\": \"gpt2\", ";
+  try {
+    bentov::load_model_config(d);
+    ADD_FAILURE();
+  } catch (const bentov::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
+  std::ofstream(d / "config.json") << "[1, 2]";
+  EXPECT_THROW(bentov::load_model_config(d), bentov::Error);
+}
+
+}  // namespace
