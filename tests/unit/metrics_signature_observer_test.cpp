@@ -1,0 +1,143 @@
+// The streaming SignatureObserver gives the same numbers as the direct computation on the
+// materialized head-average, also when heads arrive concurrently and out of order.
+#include "bentov/metrics/signature_observer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "bentov/error.h"
+#include "bentov/metrics/attention_metrics.h"
+
+namespace {
+
+using namespace bentov::metrics;
+
+// probs[layer][head]: (n, n) causal softmax rows of random, fairly peaked scores.
+using Attn = std::vector<std::vector<std::vector<float>>>;
+
+Attn random_attention(int n_layers, int n_heads, int n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> score(0.0, 3.0);
+  Attn out(static_cast<std::size_t>(n_layers));
+  for (auto& layer : out) {
+    layer.resize(static_cast<std::size_t>(n_heads));
+    for (auto& head : layer) {
+      head.assign(static_cast<std::size_t>(n * n), 0.0f);
+      for (int i = 0; i < n; ++i) {
+        std::vector<double> e(static_cast<std::size_t>(i + 1));
+        double z = 0.0;
+        for (auto& v : e) z += (v = std::exp(score(rng)));
+        for (int j = 0; j <= i; ++j) {
+          head[static_cast<std::size_t>(i * n + j)] = static_cast<float>(e[j] / z);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// The definition, materialized: A = mean over heads (in double), then the pure functions.
+LayerSignature direct(const std::vector<std::vector<float>>& heads, int n, int index,
+                      double frob) {
+  std::vector<double> a(static_cast<std::size_t>(n * n), 0.0);
+  for (const auto& h : heads) {
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] += static_cast<double>(h[i]);
+  }
+  for (auto& v : a) v /= static_cast<double>(heads.size());
+  LayerSignature s;
+  s.index = index;
+  s.locality = attention_locality(a.data(), n);
+  s.entropy = attention_entropy(a.data(), n);
+  s.value_frob_sq = frob;
+  s.sheaf_trace = sheaf_trace(a.data(), n, frob);
+  for (const auto& h : heads) {
+    s.heads.push_back({attention_locality(h.data(), n), attention_entropy(h.data(), n)});
+  }
+  return s;
+}
+
+void expect_same(const LayerSignature& got, const LayerSignature& want) {
+  EXPECT_EQ(got.index, want.index);
+  EXPECT_NEAR(got.locality, want.locality, 1e-13 * std::fabs(want.locality));
+  EXPECT_NEAR(got.entropy, want.entropy, 1e-13 * std::fabs(want.entropy));
+  EXPECT_NEAR(got.sheaf_trace, want.sheaf_trace, 1e-12 * std::fabs(want.sheaf_trace));
+  EXPECT_EQ(got.value_frob_sq, want.value_frob_sq);
+  ASSERT_EQ(got.heads.size(), want.heads.size());
+  for (std::size_t h = 0; h < want.heads.size(); ++h) {
+    // Same function on the same bytes: identical.
+    EXPECT_EQ(got.heads[h].locality, want.heads[h].locality) << "head " << h;
+    EXPECT_EQ(got.heads[h].entropy, want.heads[h].entropy) << "head " << h;
+  }
+}
+
+TEST(MetricsSignatureObserver, StreamingEqualsDirect) {
+  const int L = 3, H = 4, n = 9;
+  const auto attn = random_attention(L, H, n, 7);
+  const std::vector<double> frob = {10.0, 250.5, 3.25};
+  SignatureObserver obs(frob);
+  obs.on_sequence(L, H, n);
+  for (int l = 0; l < L; ++l) {
+    for (int h = 0; h < H; ++h) obs.on_attention(l, h, attn[l][h].data(), n);
+    obs.on_layer_end(l);
+  }
+  const auto layers = obs.take_layers();
+  ASSERT_EQ(layers.size(), 3u);
+  for (int l = 0; l < L; ++l) expect_same(layers[l], direct(attn[l], n, l, frob[l]));
+  EXPECT_TRUE(obs.take_layers().empty());
+}
+
+// The decoder may run heads on several threads: every head of a layer delivered at once,
+// in reverse order, over a sequence long enough that stripes are contended.
+TEST(MetricsSignatureObserver, ConcurrentHeadsEqualDirect) {
+  const int L = 4, H = 12, n = 70;
+  const auto attn = random_attention(L, H, n, 11);
+  const std::vector<double> frob = {1.0, 2.0, 3.0, 4.0};
+  SignatureObserver obs(frob);
+  for (int round = 0; round < 2; ++round) {  // the observer is reusable across sequences
+    obs.on_sequence(L, H, n);
+    for (int l = 0; l < L; ++l) {
+      std::vector<std::thread> threads;
+      for (int h = H - 1; h >= 0; --h) {
+        threads.emplace_back([&, l, h] { obs.on_attention(l, h, attn[l][h].data(), n); });
+      }
+      for (auto& t : threads) t.join();
+      obs.on_layer_end(l);
+    }
+    const auto layers = obs.take_layers();
+    ASSERT_EQ(layers.size(), static_cast<std::size_t>(L));
+    for (int l = 0; l < L; ++l) expect_same(layers[l], direct(attn[l], n, l, frob[l]));
+  }
+}
+
+// A layer without a supplied ||W_V||_F^2 gets NaN sheaf trace (written as null), not a
+// made-up number.
+TEST(MetricsSignatureObserver, MissingValueNormIsNaN) {
+  const auto attn = random_attention(2, 2, 4, 3);
+  SignatureObserver obs({5.0});
+  obs.on_sequence(2, 2, 4);
+  for (int l = 0; l < 2; ++l) {
+    for (int h = 0; h < 2; ++h) obs.on_attention(l, h, attn[l][h].data(), 4);
+    obs.on_layer_end(l);
+  }
+  const auto layers = obs.take_layers();
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].value_frob_sq, 5.0);
+  EXPECT_TRUE(std::isnan(layers[1].value_frob_sq));
+  EXPECT_TRUE(std::isnan(layers[1].sheaf_trace));
+}
+
+TEST(MetricsSignatureObserver, OneTokenIsAnInputError) {
+  SignatureObserver obs({1.0});
+  try {
+    obs.on_sequence(1, 1, 1);
+    FAIL() << "expected an error";
+  } catch (const bentov::Error& e) {
+    EXPECT_EQ(e.kind(), bentov::ErrorKind::kInput);
+  }
+}
+
+}  // namespace
