@@ -19,24 +19,35 @@ namespace {
 constexpr double kAttentionAbsTol = 1e-5;  // max abs, every layer and head
 constexpr double kHiddenRelTol = 1e-4;     // relative, with an absolute floor of the same size
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> names;
-  const fs::path root = fs::path(BENTOV_TEST_DATA_DIR) / "fixtures";
-  for (const auto& e : fs::directory_iterator(root)) {
-    if (fs::exists(e.path() / "reference.safetensors") && fs::exists(e.path() / "config.json")) {
-      names.push_back(e.path().filename().string());
+// A checkpoint folder and the folder of its transformers reference: the random fixtures keep
+// both together; the demo models' references live in tests/data/demo/<name>.
+struct Case {
+  std::string name;
+  fs::path model;
+  fs::path reference;
+};
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  const fs::path data(BENTOV_TEST_DATA_DIR);
+  for (const auto& e : fs::directory_iterator(data / "fixtures")) {
+    if (fs::exists(e.path() / "reference.safetensors")) {
+      out.push_back({e.path().filename().string(), e.path(), e.path()});
     }
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  for (const auto& e : fs::directory_iterator(data / "demo")) {
+    const fs::path model = fs::path(BENTOV_SOURCE_MODELS_DIR) / e.path().filename();
+    out.push_back({e.path().filename().string(), model, e.path()});
+  }
+  std::sort(out.begin(), out.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+  return out;
 }
 
-class ModelFixture : public ::testing::TestWithParam<std::string> {};
+class ModelFixture : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
-  const fs::path folder = fs::path(BENTOV_TEST_DATA_DIR) / "fixtures" / GetParam();
-  const auto model = bentov::Model::load(folder);
-  const auto ref = bentov::io::TensorStore::open_file(folder / "reference.safetensors");
+  const auto model = bentov::Model::load(GetParam().model);
+  const auto ref = bentov::io::TensorStore::open_file(GetParam().reference / "reference.safetensors");
   const int layers = model.config().n_layers;
   int checked = 0;
   for (int s = 0;; ++s) {
@@ -51,20 +62,20 @@ TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
       const auto* want = ref.find(seq + "blocks." + std::to_string(l) + ".attn.pattern");
       ASSERT_NE(want, nullptr);
       EXPECT_TRUE(AllClose(capture.layer(l), bentov::io::to_double(*want), kAttentionAbsTol))
-          << GetParam() << " sequence " << s << " (n=" << ids.size() << ") layer " << l;
+          << GetParam().name << " sequence " << s << " (n=" << ids.size() << ") layer " << l;
     }
     const auto* want_hidden = ref.find(seq + "last_hidden");
     ASSERT_NE(want_hidden, nullptr);
     EXPECT_TRUE(AllClose(hidden, bentov::io::to_double(*want_hidden), kHiddenRelTol, kHiddenRelTol))
-        << GetParam() << " sequence " << s << " last hidden state";
+        << GetParam().name << " sequence " << s << " last hidden state";
     ++checked;
   }
   EXPECT_GE(checked, 3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixture, ::testing::ValuesIn(fixture_names()),
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixture, ::testing::ValuesIn(cases()),
                          [](const auto& info) {
-                           std::string n = info.param;
+                           std::string n = info.param.name;
                            for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return n;
                          });

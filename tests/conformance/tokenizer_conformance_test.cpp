@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,7 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const fs::path kVectors = fs::path(BENTOV_TEST_DATA_DIR) / "tokenizer" / "tokenizer_vectors.json";
+// $BENTOV_TOKENIZER_VECTORS replays another vector file (e.g. one made with --seed N).
+const fs::path kVectors = std::getenv("BENTOV_TOKENIZER_VECTORS")
+                              ? fs::path(std::getenv("BENTOV_TOKENIZER_VECTORS"))
+                              : fs::path(BENTOV_TEST_DATA_DIR) / "tokenizer" / "tokenizer_vectors.json";
 const fs::path kShared = fs::path(BENTOV_SHARED_DATA_DIR);
 
 std::string slurp(const fs::path& p) {

@@ -1,0 +1,95 @@
+// bentov analyze's numbers against the notebook's formulas applied to transformers' own
+// attention (scripts/notebook_metrics.py, recorded by scripts/make_fixtures.py in
+// reference.json): per-layer locality, entropy, sheaf trace, ||W_V||^2, per-head locality and
+// entropy, L* theoretical and empirical. The demo models also start from text, through each
+// family's own tokenizer, whose ids must equal AutoTokenizer's.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "bentov/analysis/pipeline.h"
+#include "bentov/io/json_file.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr double kRelTol = 1e-5;  // the issue asks for 1e-4; we hold ourselves to 1e-5
+
+struct Case {
+  std::string name;
+  fs::path model, reference;
+  bool from_text;
+};
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  const fs::path data(BENTOV_TEST_DATA_DIR);
+  for (const auto& e : fs::directory_iterator(data / "fixtures")) {
+    out.push_back({e.path().filename().string(), e.path(), e.path(), false});
+  }
+  for (const auto& e : fs::directory_iterator(data / "demo")) {
+    out.push_back({e.path().filename().string(), fs::path(BENTOV_SOURCE_MODELS_DIR) / e.path().filename(),
+                   e.path(), true});
+  }
+  std::sort(out.begin(), out.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+  return out;
+}
+
+void expect_rel(double got, double want, const std::string& what) {
+  EXPECT_LE(std::fabs(got - want), kRelTol * std::max(1.0, std::fabs(want)))
+      << what << ": got " << got << " want " << want;
+}
+
+class NotebookReference : public ::testing::TestWithParam<Case> {};
+
+TEST_P(NotebookReference, MetricsAndLStarMatch) {
+  const auto& c = GetParam();
+  const json ref = bentov::io::read_json_file(c.reference / "reference.json");
+  ASSERT_TRUE(ref.contains("sequences"));
+  int checked = 0;
+  for (const auto& seq : ref["sequences"]) {
+    if (!seq.contains("notebook")) continue;
+    const auto want_ids = seq["input_ids"].get<std::vector<std::int32_t>>();
+    if (want_ids.size() < 2) continue;  // locality needs two tokens
+    bentov::analysis::TextSource source;
+    if (c.from_text) {
+      source.text = seq["text"].get<std::string>();
+    } else {
+      source.ids = want_ids;
+    }
+    const auto got = bentov::analysis::analyze_model(c.model.string(), source, {});
+    ASSERT_EQ(got.token_ids, want_ids) << c.name << ": token ids differ from AutoTokenizer's";
+    const json& nb = seq["notebook"];
+    ASSERT_EQ(got.layers.size(), nb["locality"].size());
+    for (std::size_t l = 0; l < got.layers.size(); ++l) {
+      const auto& L = got.layers[l];
+      const std::string at = c.name + " n=" + std::to_string(want_ids.size()) + " layer " + std::to_string(l);
+      expect_rel(L.locality, nb["locality"][l], at + " locality");
+      expect_rel(L.entropy, nb["entropy"][l], at + " entropy");
+      expect_rel(L.sheaf_trace, nb["sheaf_trace"][l], at + " sheaf_trace");
+      expect_rel(L.value_frob_sq, ref["value_frob_sq"][l], at + " value_frob_sq");
+      ASSERT_EQ(L.heads.size(), nb["head_locality"][l].size());
+      for (std::size_t h = 0; h < L.heads.size(); ++h) {
+        expect_rel(L.heads[h].locality, nb["head_locality"][l][h], at + " head " + std::to_string(h) + " locality");
+        expect_rel(L.heads[h].entropy, nb["head_entropy"][l][h], at + " head " + std::to_string(h) + " entropy");
+      }
+    }
+    EXPECT_EQ(got.l_star_theoretical, nb["L_star_theoretical"]) << c.name;
+    EXPECT_EQ(got.l_star_empirical, nb["L_star_empirical"]) << c.name;
+    EXPECT_EQ(got.deviation, nb["deviation"]) << c.name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, NotebookReference, ::testing::ValuesIn(cases()), [](const auto& info) {
+  std::string n = info.param.name;
+  for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+});
+
+}  // namespace
