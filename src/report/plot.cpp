@@ -18,7 +18,6 @@
 #include <functional>
 #include <limits>
 #include <map>
-#include <random>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -265,11 +264,7 @@ class ScriptWriter {
           st_.width, st_.height, st_.font);
     }
     out_ << "set output " << quote(output.string()) << "\n";
-    out_ << "set encoding utf8\n";
-    out_ << "set border 3 lw 1.2 lc rgb '#333333'\n";
-    out_ << "set tics nomirror out scale 0.6\n";
-    out_ << "set grid lw 1 lc rgb '#dddddd' dt 1\n";
-    out_ << "set style line 100 lc rgb '#333333'\n";
+    out_ << "set encoding utf8\n";  // the rest is per panel, after each `reset`
   }
 
   // One block per model: layer, locality, entropy, sheaf trace (NaN when not drawable).
@@ -330,7 +325,7 @@ class ScriptWriter {
     }
     const bool no_data = yr.empty();
     if (no_data) {
-      yr.lo = log_axis ? 0.0 : 0.0;
+      yr.lo = 0.0;  // on the log axis: 10^0 .. 10^1
       yr.hi = 1.0;
     } else if (yr.hi - yr.lo < 1e-12 * std::max(1.0, std::fabs(yr.hi))) {
       const double d = log_axis ? 0.5 : std::max(0.05, 0.1 * std::fabs(yr.hi));
@@ -421,11 +416,11 @@ class ScriptWriter {
     const double n = static_cast<double>(r_.models.size());
     const double y_top = std::ceil(top * 1.4 + 1.0);
     out_ << fmt::format("set yrange [0:{}]\n", num(y_top));
-    // Layer indices are integers: integer tics, about six of them.
+    // Layer indices are integers: integer tics, at most about ten of them.
     int step = 1;
     for (int nice : {1, 2, 5, 10, 20, 50, 100}) {
       step = nice;
-      if (y_top / nice <= 8.0) break;
+      if (y_top / nice <= 10.0) break;
     }
     out_ << fmt::format("set ytics 0,{}\nset mytics 1\n", step);
     out_ << "set grid noxtics ytics\n";
