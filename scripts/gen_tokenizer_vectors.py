@@ -3,6 +3,8 @@
 
 Usage:
   gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR            # writes OUT_DIR/tokenizer_vectors.json
+  gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --seed N   # only N-seeded random strings (extra
+                                                              # check, tokenizer_vectors_seedN.json)
   gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --bench    # HF `tokenizers` throughput (one core)
 
 SHARED_DATA_DIR holds tokenizers/{gpt2,pythia,opt} and corpus/*.txt (../shared/data).
@@ -240,6 +242,29 @@ def random_strings(rng: random.Random, n: int):
     return out
 
 
+def wild_char(rng: random.Random) -> str:
+    """A random assigned code point (Python's Unicode database), surrogates excluded."""
+    import unicodedata
+    while True:
+        cp = rng.choice([rng.randrange(0x80, 0x3000), rng.randrange(0x3000, 0x10000),
+                         rng.randrange(0x10000, 0x20000), rng.randrange(0, 0x80)])
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        if unicodedata.category(c) != "Cn":
+            return c
+
+
+def wild_strings(rng: random.Random, n: int):
+    out = random_strings(rng, n)
+    for i in range(0, len(out), 2):
+        chars = list(out[i])
+        for _ in range(rng.randint(1, 4)):
+            chars.insert(rng.randrange(len(chars) + 1), wild_char(rng))
+        out[i] = "".join(chars)
+    return out
+
+
 def corpus_slices(rng: random.Random, corpus_dir: str):
     out = []
     for name in sorted(os.listdir(corpus_dir)):
@@ -303,13 +328,13 @@ def pipeline_summary(tok):
         return {"error": repr(e)}
 
 
-def generate(data_dir: str, out_dir: str):
+def generate(data_dir: str, out_dir: str, seed=None):
     import transformers
     import tokenizers
 
     toks = load_tokenizers(os.path.join(data_dir, "tokenizers"))
     corpus_dir = os.path.join(data_dir, "corpus")
-    inputs = build_inputs(corpus_dir)
+    inputs = build_inputs(corpus_dir) if seed is None else wild_strings(random.Random(seed), 6000)
     cases = []
     for s in inputs:
         case = {"text": s, "ids": {}}
@@ -321,7 +346,7 @@ def generate(data_dir: str, out_dir: str):
         cases.append(case)
 
     corpus = []
-    for fname in sorted(os.listdir(corpus_dir)):
+    for fname in sorted(os.listdir(corpus_dir)) if seed is None else []:
         if not fname.endswith(".txt"):
             continue
         raw = open(os.path.join(corpus_dir, fname), "rb").read()
@@ -347,7 +372,8 @@ def generate(data_dir: str, out_dir: str):
         "corpus": corpus,
     }
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "tokenizer_vectors.json")
+    path = os.path.join(out_dir, "tokenizer_vectors.json" if seed is None
+                        else f"tokenizer_vectors_seed{seed}.json")
     with open(path, "w", encoding="ascii") as f:
         json.dump(doc, f, ensure_ascii=True, separators=(",", ":"))
     with open(os.path.join(out_dir, "hf_pipelines.json"), "w") as f:
@@ -396,5 +422,7 @@ if __name__ == "__main__":
         os.environ.setdefault("RAYON_NUM_THREADS", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         bench(sys.argv[1], sys.argv[2])
+    elif "--seed" in sys.argv[3:]:
+        generate(sys.argv[1], sys.argv[2], int(sys.argv[sys.argv.index("--seed") + 1]))
     else:
         generate(sys.argv[1], sys.argv[2])
