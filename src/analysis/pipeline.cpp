@@ -35,7 +35,7 @@ std::vector<std::int32_t> input_ids_for(const fs::path& folder, const TextSource
   return Tokenizer::load(folder).encode(source.text.value_or(""));
 }
 
-report::ModelReport analyze_model(const std::string& spec, const TextSource& source,
+ModelReport analyze_model(const std::string& spec, const TextSource& source,
                                   const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const io::ResolvedModel resolved = io::resolve_model(spec);
@@ -64,7 +64,7 @@ report::ModelReport analyze_model(const std::string& spec, const TextSource& sou
   metrics::SignatureObserver observer(model.value_frob_sq());
   model.forward(ids, &observer, ForwardOptions{options.threads});
 
-  report::ModelReport r;
+  ModelReport r;
   r.name = resolved.name;
   r.source = resolved.source;
   r.architecture = cfg.architecture;
@@ -72,16 +72,16 @@ report::ModelReport analyze_model(const std::string& spec, const TextSource& sou
   r.n_heads = cfg.n_heads;
   r.token_ids = ids;
   r.layers = observer.take_layers();
-  report::compute_l_star(r);
+  compute_l_star(r);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   say(options, resolved.name + ": done in " + fmt_seconds(secs) + " (L* empirical " +
                    std::to_string(r.l_star_empirical) + ", L/2 " + std::to_string(r.l_star_theoretical) + ")");
   return r;
 }
 
-report::AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextSource& source,
+AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextSource& source,
                                       const RunOptions& options) {
-  report::AnalysisReport out;
+  AnalysisReport out;
   out.text = source.ids ? std::nullopt : source.text;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     say(options, "[" + std::to_string(i + 1) + "/" + std::to_string(specs.size()) + "] " + specs[i]);
@@ -94,7 +94,7 @@ report::AnalysisReport analyze_models(const std::vector<std::string>& specs, con
       out.failures.push_back({specs[i], line});
     }
   }
-  report::compute_mean_deviation(out);
+  compute_mean_deviation(out);
   return out;
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 
 namespace bentov::analysis {
 
@@ -30,11 +30,11 @@ std::vector<std::int32_t> input_ids_for(const std::filesystem::path& folder, con
 
 // Resolves `spec` (folder or Hugging Face id), runs the text, returns its report. Throws
 // bentov::Error (with the model named) on failure.
-report::ModelReport analyze_model(const std::string& spec, const TextSource& source,
+ModelReport analyze_model(const std::string& spec, const TextSource& source,
                                   const RunOptions& options);
 
 // Every spec in order; failures are collected, not thrown. Fills L* and the mean deviation.
-report::AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextSource& source,
+AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextSource& source,
                                       const RunOptions& options);
 
 }  // namespace bentov::analysis

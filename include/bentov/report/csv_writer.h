@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 
 namespace bentov::report {
 

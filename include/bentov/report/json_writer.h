@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 
 namespace bentov::report {
 

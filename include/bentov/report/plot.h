@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 
 namespace bentov::report {
 

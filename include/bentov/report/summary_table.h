@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 
 namespace bentov::report {
 

@@ -1,10 +1,10 @@
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 
 #include <vector>
 
 #include "bentov/analysis/l_star.h"
 
-namespace bentov::report {
+namespace bentov::analysis {
 
 void compute_l_star(ModelReport& m) {
   std::vector<double> locality;
@@ -30,4 +30,4 @@ std::string display_name(const std::string& source) {
   return s.substr(slash + 1);
 }
 
-}  // namespace bentov::report
+}  // namespace bentov::analysis

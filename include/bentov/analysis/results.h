@@ -9,7 +9,7 @@
 
 #include "bentov/metrics/signature.h"
 
-namespace bentov::report {
+namespace bentov::analysis {
 
 using metrics::HeadSignature;
 using metrics::LayerSignature;
@@ -53,4 +53,16 @@ void compute_mean_deviation(AnalysisReport& r);
 // "pythia-160m@main", "/models/gpt2/" -> "gpt2").
 std::string display_name(const std::string& source);
 
+}  // namespace bentov::analysis
+
+// The report layer formats these results; it names them as its own.
+namespace bentov::report {
+using analysis::AnalysisReport;
+using analysis::FailureReport;
+using analysis::HeadSignature;
+using analysis::LayerSignature;
+using analysis::ModelReport;
+using analysis::compute_l_star;
+using analysis::compute_mean_deviation;
+using analysis::display_name;
 }  // namespace bentov::report
