@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 
 namespace bentov::report::testing {
 

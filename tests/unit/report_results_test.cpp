@@ -1,7 +1,7 @@
 // Filling L*, deviation and the mean deviation of a report; the table printed by analyze.
 #include <gtest/gtest.h>
 
-#include "bentov/report/results.h"
+#include "bentov/analysis/results.h"
 #include "bentov/report/summary_table.h"
 #include "unit/report_fixtures.h"
 
