@@ -6,12 +6,14 @@
 //   OPTDecoderLayer.forward / OPTAttention (modeling_opt.py).
 #include "decoder_workspace.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "bentov/error.h"
 #include "bentov/io/safetensors.h"
 #include "bentov/ops/ops.h"
+#include "bentov/ops/parallel.h"
 
 namespace bentov {
 
@@ -19,13 +21,14 @@ namespace {
 std::size_t sz(long long v) { return static_cast<std::size_t>(v); }
 }  // namespace
 
-DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n)
-    : c_(config), w_(weights), n_(n) {
+DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n,
+                                   int threads)
+    : c_(config), w_(weights), n_(n), threads_(std::max(1, std::min(threads, config.n_heads))) {
   const long long d = c_.hidden_size;
   x_.resize(sz(n * d));
   h_.resize(sz(n * d));
   qkv_.resize(sz(n * 3 * d));
-  scores_.resize(sz(static_cast<long long>(n) * n));
+  scores_.assign(sz(threads_), std::vector<float>(sz(static_cast<long long>(n) * n)));
   ctx_.resize(sz(n * d));
   attn_.resize(sz(n * d));
   ff_.resize(sz(static_cast<long long>(n) * c_.intermediate_size));
@@ -128,27 +131,48 @@ void DecoderWorkspace::rotate_qk() {
   }
 }
 
+// Rows are processed in blocks of kCausalBlock queries; a block only needs the keys up to its
+// last query, so the masked upper triangle is never computed (half the work at large n).
+constexpr int kCausalBlock = 128;
+
+void DecoderWorkspace::attention_head(int layer, int h, float scale, float* scores,
+                                      AttentionObserver* observer) {
+  const int d = c_.hidden_size, dh = c_.head_dim, ld = 3 * d;
+  const bool per_head = c_.qkv_layout == QkvLayout::kPerHeadFused;
+  const float* q = qkv_.data() + (per_head ? h * 3 * dh : h * dh);          // (n, dh), stride 3d
+  const float* k = qkv_.data() + (per_head ? h * 3 * dh + dh : d + h * dh);
+  const float* v = qkv_.data() + (per_head ? h * 3 * dh + 2 * dh : 2 * d + h * dh);
+  for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
+    const int r1 = std::min(n_, r0 + kCausalBlock);
+    ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld,
+              0.0f, scores + static_cast<std::ptrdiff_t>(r0) * n_, n_);
+  }
+  ops::causal_softmax(scores, n_);  // reads k <= q only, writes exact zeros above the diagonal
+  if (observer) observer->on_attention(layer, h, scores, n_);
+  for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
+    const int r1 = std::min(n_, r0 + kCausalBlock);
+    ops::gemm(false, false, r1 - r0, dh, r1, 1.0f, scores + static_cast<std::ptrdiff_t>(r0) * n_, n_, v, ld,
+              0.0f, ctx_.data() + static_cast<std::ptrdiff_t>(r0) * d + h * dh, d);
+  }
+}
+
 void DecoderWorkspace::attention(int layer, const LayerWeights& lw, const float* input, float* output,
                                  AttentionObserver* observer) {
-  const int d = c_.hidden_size, dh = c_.head_dim, ld = 3 * d;
   project_qkv(lw, input);
   if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) rotate_qk();
   // Every family scales scores by head_dim^-0.5 (GPT-2 divides by sqrt(dh), NeoX multiplies by
   // norm_factor, OPT scales the query); GPT-2 optionally also by 1 / (layer + 1).
-  float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
   if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(layer + 1);
-  for (int h = 0; h < c_.n_heads; ++h) {
-    const bool per_head = c_.qkv_layout == QkvLayout::kPerHeadFused;
-    const float* q = qkv_.data() + (per_head ? h * 3 * dh : h * dh);
-    const float* k = qkv_.data() + (per_head ? h * 3 * dh + dh : d + h * dh);
-    const float* v = qkv_.data() + (per_head ? h * 3 * dh + 2 * dh : 2 * d + h * dh);
-    ops::gemm(false, true, n_, n_, dh, scale, q, ld, k, ld, 0.0f, scores_.data(), n_);
-    ops::causal_softmax(scores_.data(), n_);
-    if (observer) observer->on_attention(layer, h, scores_.data(), n_);
-    ops::gemm(false, false, n_, dh, n_, 1.0f, scores_.data(), n_, v, ld, 0.0f, ctx_.data() + h * dh, d);
+  {
+    // Heads in parallel, each with single-threaded sgemm: the per-head products are small.
+    ops::ScopedSingleThreadedBlas single;
+    ops::parallel_for(c_.n_heads, threads_, [&](int h, int worker) {
+      attention_head(layer, h, scale, scores_[sz(worker)].data(), observer);
+    });
   }
   if (observer) observer->on_layer_end(layer);
-  linear(lw.attn_out, ctx_.data(), output, d);
+  linear(lw.attn_out, ctx_.data(), output, c_.hidden_size);
 }
 
 void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* output) {

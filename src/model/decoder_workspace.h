@@ -13,7 +13,8 @@ namespace bentov {
 
 class DecoderWorkspace {
  public:
-  DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n);
+  // threads: workers for the per-head attention (projections use OpenBLAS's own threads).
+  DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
   // Returns the last hidden state (n, out_dim).
   std::vector<float> run(std::span<const std::int32_t> ids, AttentionObserver* observer);
 
@@ -24,16 +25,19 @@ class DecoderWorkspace {
   void mlp(const LayerWeights& lw, const float* input, float* output);
   void project_qkv(const LayerWeights& lw, const float* input);
   void rotate_qk();
+  // One head: scores for the causal (lower-left) blocks only, softmax, observer, probs @ V.
+  void attention_head(int layer, int head, float scale, float* scores, AttentionObserver* observer);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
   void norm(const LayerNormWeights& w, const float* x, float* y) const;
 
   const ModelConfig& c_;
   const ModelWeights& w_;
   int n_;                      // sequence length
+  int threads_;                // attention workers
   std::vector<float> x_;       // (n, d) residual stream
   std::vector<float> h_;       // (n, d) normalized input of a sublayer
   std::vector<float> qkv_;     // (n, 3d) projections, layout c_.qkv_layout
-  std::vector<float> scores_;  // (n, n) one head's scores, then probabilities
+  std::vector<std::vector<float>> scores_;  // [worker] (n, n) one head's scores, then probabilities
   std::vector<float> ctx_;     // (n, d) heads' outputs side by side (h*dh .. h*dh+dh)
   std::vector<float> attn_;    // (n, d) attention sublayer output
   std::vector<float> ff_;      // (n, intermediate) MLP hidden

@@ -6,6 +6,7 @@
 #include "bentov/io/json_file.h"
 #include "bentov/model/registry.h"
 #include "bentov/ops/ops.h"
+#include "bentov/ops/parallel.h"
 #include "decoder_workspace.h"
 
 namespace bentov {
@@ -59,8 +60,9 @@ void Model::check_input(std::span<const std::int32_t> ids) const {
 std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
                                   const ForwardOptions& options) const {
   check_input(ids);
-  ops::set_blas_threads(options.threads);
-  DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()));
+  const int threads = options.threads > 0 ? options.threads : ops::default_threads();
+  ops::set_blas_threads(threads);
+  DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()), threads);
   return ws.run(ids, observer);
 }
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <cstring>
+
 #include "bentov/error.h"
+#include "bentov/ops/convert.h"
 
 namespace bentov {
 
@@ -26,8 +29,22 @@ FloatTensor make_float_tensor(const io::TensorInfo& t) {
       throw UnsupportedError("tensor '" + t.name + "' has dtype " + io::dtype_name(t.dtype),
                              "bentov reads F32, F16 and BF16 weights");
     }
-    f.owned = std::make_shared<std::vector<float>>(io::to_float(t));
-    f.data = f.owned->data();
+    // Widen once into an owned buffer, then let the fp16/bf16 pages leave the resident set.
+    const auto count = static_cast<std::size_t>(t.numel());
+    f.owned = ops::allocate_floats(count);
+    const auto* src = reinterpret_cast<const std::uint16_t*>(t.data);
+    if (reinterpret_cast<std::uintptr_t>(t.data) % alignof(std::uint16_t) != 0) {
+      const auto widened = io::to_float(t);  // odd offset (never written by safetensors): bytewise
+      std::memcpy(f.owned.get(), widened.data(), count * sizeof(float));
+    } else if (t.dtype == io::DType::kF16) {
+      ops::f16_to_f32(src, f.owned.get(), count);
+    } else if (t.dtype == io::DType::kBF16) {
+      ops::bf16_to_f32(src, f.owned.get(), count);
+    } else {  // an unaligned F32 tensor
+      std::memcpy(f.owned.get(), t.data, count * sizeof(float));
+    }
+    ops::release_mapped_pages(t.data, t.nbytes);
+    f.data = f.owned.get();
   }
   return f;
 }

@@ -108,3 +108,50 @@ TEST(Ops, RotaryRotatesPairsByPositionAngle) {
 }
 
 }  // namespace
+
+#include "bentov/ops/convert.h"
+#include "bentov/ops/parallel.h"
+
+#include <atomic>
+#include <stdexcept>
+
+namespace {
+
+TEST(Ops, HalfWideningMatchesScalarForEveryValue) {
+  // All 65536 bit patterns, at an odd length so the vector loop's tail runs too.
+  std::vector<std::uint16_t> all(65536 + 3);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint16_t>(i);
+  std::vector<float> fast(all.size());
+  bentov::ops::f16_to_f32(all.data(), fast.data(), all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const float want = bentov::ops::ref::f16_to_f32(all[i]);
+    if (std::isnan(want)) {
+      EXPECT_TRUE(std::isnan(fast[i])) << i;
+    } else {
+      ASSERT_EQ(fast[i], want) << "bits " << i;
+    }
+  }
+  std::vector<std::uint16_t> bf = {0x3f80, 0xc040, 0x0000, 0x8000, 0x7f80};
+  std::vector<float> out(bf.size());
+  bentov::ops::bf16_to_f32(bf.data(), out.data(), bf.size());
+  EXPECT_EQ(out[0], 1.0f);
+  EXPECT_EQ(out[1], -3.0f);
+  EXPECT_TRUE(std::isinf(out[4]));
+}
+
+TEST(Ops, ParallelForVisitsEveryItemOnceAndPropagatesErrors) {
+  std::vector<std::atomic<int>> seen(37);
+  bentov::ops::parallel_for(37, 4, [&](int i, int worker) {
+    EXPECT_GE(worker, 0);
+    EXPECT_LT(worker, 4);
+    seen[static_cast<std::size_t>(i)]++;
+  });
+  for (const auto& s : seen) EXPECT_EQ(s.load(), 1);
+  EXPECT_THROW(bentov::ops::parallel_for(10, 3,
+                                         [](int i, int) {
+                                           if (i == 5) throw std::runtime_error("head failed");
+                                         }),
+               std::runtime_error);
+}
+
+}  // namespace

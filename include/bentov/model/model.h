@@ -16,7 +16,7 @@
 namespace bentov {
 
 struct ForwardOptions {
-  int threads = 0;  // BLAS threads; 0 leaves OpenBLAS's default
+  int threads = 0;  // worker threads for attention heads and OpenBLAS; 0: the cores available
 };
 
 class Model {

@@ -16,7 +16,7 @@ namespace bentov {
 struct FloatTensor {
   const float* data = nullptr;
   std::vector<std::int64_t> shape;
-  std::shared_ptr<std::vector<float>> owned;  // set when widened from fp16/bf16
+  std::shared_ptr<float[]> owned;  // (numel) set when widened from fp16/bf16
   std::string name;
 
   bool empty() const { return data == nullptr; }
