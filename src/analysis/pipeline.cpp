@@ -1,8 +1,10 @@
 #include "bentov/analysis/pipeline.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "bentov/error.h"
+#include "bentov/analysis/l_star.h"
 #include "bentov/io/hf_cache.h"
 #include "bentov/metrics/signature_observer.h"
 #include "bentov/model/model.h"
@@ -21,6 +23,30 @@ std::string fmt_seconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f s", s);
   return buf;
+}
+
+// "12 s", "3 min 05 s", "1 h 02 min" for an ETA.
+std::string fmt_duration(double s) {
+  char buf[48];
+  if (!(s >= 0.0)) s = 0.0;
+  if (s < 60.0) {
+    std::snprintf(buf, sizeof buf, "%.1f s", s);
+  } else if (s < 3600.0) {
+    const int m = static_cast<int>(s / 60.0);
+    std::snprintf(buf, sizeof buf, "%d min %02d s", m, static_cast<int>(s - 60.0 * m));
+  } else {
+    const int h = static_cast<int>(s / 3600.0);
+    std::snprintf(buf, sizeof buf, "%d h %02d min", h, static_cast<int>((s - 3600.0 * h) / 60.0));
+  }
+  return buf;
+}
+
+void add_failure(AnalysisReport& out, const RunOptions& options, const std::string& spec,
+                 const Error& e) {
+  std::string line = e.what();
+  if (!e.hint().empty()) line += " (hint: " + e.hint() + ")";
+  say(options, "error: " + line);
+  out.failures.push_back({spec, line});
 }
 
 }  // namespace
@@ -73,6 +99,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
   r.token_ids = ids;
   r.layers = observer.take_layers();
   compute_l_star(r);
+  compute_estimators(r);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   say(options, resolved.name + ": done in " + fmt_seconds(secs) + " (L* empirical " +
                    std::to_string(r.l_star_empirical) + ", L/2 " + std::to_string(r.l_star_theoretical) + ")");
@@ -88,13 +115,128 @@ AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextS
     try {
       out.models.push_back(analyze_model(specs[i], source, options));
     } catch (const Error& e) {
-      std::string line = e.what();
-      if (!e.hint().empty()) line += " (hint: " + e.hint() + ")";
-      say(options, "error: " + line);
-      out.failures.push_back({specs[i], line});
+      add_failure(out, options, specs[i], e);
     }
   }
   compute_mean_deviation(out);
+  return out;
+}
+
+ModelReport analyze_model_corpus(const std::string& spec, const Corpus& corpus,
+                                 const RunOptions& options, const CorpusOptions& co) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const io::ResolvedModel resolved = io::resolve_model(spec);
+  say(options, resolved.name + ": loading " + resolved.folder.string());
+  const Model model = Model::load(resolved.folder);
+  const auto& cfg = model.config();
+  if (!Tokenizer::available(resolved.folder)) {
+    throw IoError(resolved.name + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt) in '" +
+                      resolved.folder.string() + "'",
+                  "a corpus run needs the model's tokenizer");
+  }
+  const Tokenizer tokenizer = Tokenizer::load(resolved.folder);
+  const std::vector<double> frob = model.value_frob_sq();
+
+  ModelReport r;
+  r.name = resolved.name;
+  r.source = resolved.source;
+  r.architecture = cfg.architecture;
+  r.n_layers = cfg.n_layers;
+  r.n_heads = cfg.n_heads;
+
+  std::size_t cut = co.max_tokens > 0 ? static_cast<std::size_t>(co.max_tokens) : 0;
+  if (cfg.max_positions > 0 && (cut == 0 || cut > static_cast<std::size_t>(cfg.max_positions))) {
+    cut = static_cast<std::size_t>(cfg.max_positions);
+  }
+  say(options, resolved.name + ": " + std::to_string(cfg.n_layers) + " layers x " +
+                   std::to_string(cfg.n_heads) + " heads, " + std::to_string(corpus.texts.size()) +
+                   " texts" + (cut ? ", at most " + std::to_string(cut) + " tokens each" : ""));
+
+  std::vector<TextSignature> texts;
+  texts.reserve(corpus.texts.size());
+  int skipped = 0, truncated = 0;
+  const std::size_t total = corpus.texts.size();
+  for (std::size_t i = 0; i < total; ++i) {
+    const CorpusText& ct = corpus.texts[i];
+    std::vector<std::int32_t> ids = tokenizer.encode(ct.text);
+    TextSignature ts;
+    ts.line = ct.line;
+    if (cut && ids.size() > cut) {
+      ids.resize(cut);
+      ts.truncated = true;
+    }
+    const std::string head = resolved.name + ": text " + std::to_string(i + 1) + "/" +
+                             std::to_string(total) + " (line " + std::to_string(ct.line) + ", " +
+                             std::to_string(ids.size()) + " tokens)";
+    if (ids.size() < 2) {
+      ++skipped;
+      say(options, head + " skipped: fewer than 2 tokens");
+      continue;
+    }
+    if (ts.truncated) ++truncated;
+    try {
+      model.check_input(ids);
+    } catch (const Error& e) {
+      rethrow_with_context(e, resolved.name + ": corpus line " + std::to_string(ct.line));
+    }
+    metrics::SignatureObserver observer(frob);
+    model.forward(ids, &observer, ForwardOptions{options.threads});
+    ts.n_tokens = static_cast<int>(ids.size());
+    ts.layers = observer.take_layers();
+    std::vector<double> locality;
+    locality.reserve(ts.layers.size());
+    for (const auto& l : ts.layers) locality.push_back(l.locality);
+    ts.l_star = l_star_argmax_gradient(locality);
+    if (co.on_text) co.on_text(r, ts);
+    texts.push_back(std::move(ts));
+    if (options.progress) {
+      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double per_text = now / static_cast<double>(i + 1);
+      say(options, head + ": L* " + std::to_string(texts.back().l_star) + " | " +
+                       fmt_duration(now) + " elapsed, ETA " +
+                       fmt_duration(per_text * static_cast<double>(total - i - 1)));
+    }
+  }
+  if (texts.empty()) {
+    throw InputError(resolved.name + ": no text of the corpus has 2 or more tokens (" +
+                         std::to_string(skipped) + " skipped)",
+                     "give a corpus with longer texts, one per line");
+  }
+
+  CorpusSummary summary = summarize_corpus(texts, co.bootstrap, co.seed);
+  summary.file = corpus.file;
+  summary.n_skipped_short = skipped;
+  summary.n_truncated = truncated;
+  summary.max_tokens = co.max_tokens;
+  r.layers = mean_layers(summary, frob);
+  r.corpus = std::move(summary);
+  compute_l_star(r);
+  compute_estimators(r);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto& ls = r.corpus->l_star;
+  say(options, resolved.name + ": " + std::to_string(r.corpus->n_texts) + " texts in " +
+                   fmt_seconds(secs) + " (L* of the mean profile " + std::to_string(ls.mean_profile) +
+                   ", 95% CI [" + std::to_string(ls.ci_lo) + ", " + std::to_string(ls.ci_hi) +
+                   "], L/2 " + std::to_string(r.l_star_theoretical) + "; " +
+                   std::to_string(skipped) + " skipped, " + std::to_string(truncated) + " truncated)");
+  return r;
+}
+
+AnalysisReport analyze_corpus(const std::vector<std::string>& specs, const Corpus& corpus,
+                              const RunOptions& options, const CorpusOptions& co) {
+  AnalysisReport out;
+  out.text = std::nullopt;
+  out.corpus_file = corpus.file;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    say(options, "[" + std::to_string(i + 1) + "/" + std::to_string(specs.size()) + "] " + specs[i]);
+    try {
+      out.models.push_back(analyze_model_corpus(specs[i], corpus, options, co));
+    } catch (const Error& e) {
+      add_failure(out, options, specs[i], e);
+    }
+  }
+  compute_mean_deviation(out);
+  out.cross_model = cross_model_summary(out.models);
   return out;
 }
 

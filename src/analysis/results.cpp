@@ -1,5 +1,6 @@
 #include "bentov/analysis/results.h"
 
+#include <cmath>
 #include <vector>
 
 #include "bentov/analysis/l_star.h"
@@ -13,6 +14,19 @@ void compute_l_star(ModelReport& m) {
   m.l_star_theoretical = analysis::l_star_theoretical(m.n_layers);
   m.l_star_empirical = analysis::l_star_argmax_gradient(locality);
   m.deviation = analysis::l_star_deviation(m.l_star_empirical, m.l_star_theoretical);
+}
+
+void compute_estimators(ModelReport& m) {
+  std::vector<double> locality, entropy, trace, per_token;
+  bool all_per_token = true;
+  for (const auto& l : m.layers) {
+    locality.push_back(l.locality);
+    entropy.push_back(l.entropy);
+    trace.push_back(l.sheaf_trace);
+    per_token.push_back(l.sheaf_trace_per_token);
+    all_per_token = all_per_token && std::isfinite(l.sheaf_trace_per_token);
+  }
+  m.estimators = estimate_all(locality, entropy, all_per_token ? per_token : trace);
 }
 
 void compute_mean_deviation(AnalysisReport& r) {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "bentov/error.h"
 
@@ -81,7 +82,116 @@ double off_diagonal_impl(const T* A, int n) {
   return off;
 }
 
+// (1/n) sum_i A[i][0]
+template <typename T>
+double sink_mass_impl(const T* A, int n) {
+  if (n < 1) return std::numeric_limits<double>::quiet_NaN();
+  const auto nn = static_cast<std::size_t>(n);
+  double s = 0.0;
+  for (std::size_t i = 0; i < nn; ++i) s += static_cast<double>(A[i * nn]);
+  return s / static_cast<double>(n);
+}
+
+// Row i's mass outside column 0: the normalizer of row i of B.
+template <typename T>
+double non_sink_mass(const T* row, std::size_t n) {
+  double s = 0.0;
+  for (std::size_t j = 1; j < n; ++j) s += static_cast<double>(row[j]);
+  return s;
+}
+
+// locality of B = A[1:, 1:] row-renormalized (see the header). Each kept row sums to 1, so
+// sum_ij B_ij = the number of kept rows.
+template <typename T>
+double locality_no_sink_impl(const T* A, int n) {
+  if (n < 3) return std::numeric_limits<double>::quiet_NaN();
+  const auto nn = static_cast<std::size_t>(n);
+  double rows = 0.0;      // sum_ij B_ij
+  double weighted = 0.0;  // sum_ij B_ij |i - j|
+  for (std::size_t i = 1; i < nn; ++i) {
+    const T* row = A + i * nn;
+    const double z = non_sink_mass(row, nn);
+    if (!(z > 0.0)) continue;
+    double w = 0.0;
+    for (std::size_t j = 1; j < nn; ++j) {
+      const std::size_t d = i > j ? i - j : j - i;
+      w += static_cast<double>(row[j]) * static_cast<double>(d);
+    }
+    weighted += w / z;
+    rows += 1.0;
+  }
+  if (rows == 0.0) return std::numeric_limits<double>::quiet_NaN();
+  return 1.0 - (weighted / rows) / static_cast<double>(n - 2);
+}
+
+// attention_entropy of B, without materializing it: B_ij = A_ij / z_i.
+template <typename T>
+double entropy_no_sink_impl(const T* A, int n) {
+  if (n < 2) return 0.0;
+  const auto nn = static_cast<std::size_t>(n);
+  std::vector<double> z(nn, 0.0);  // (n) row normalizers, 0 for row 0 and dropped rows
+  double kept = 0.0;
+  for (std::size_t i = 1; i < nn; ++i) {
+    const T* row = A + i * nn;
+    z[i] = non_sink_mass(row, nn);
+    if (!(z[i] > 0.0)) continue;
+    for (std::size_t j = 1; j < nn; ++j) {
+      const double b = static_cast<double>(row[j]) / z[i];
+      if (b > kEntropyEpsilon) kept += b;
+    }
+  }
+  if (kept == 0.0) return 0.0;
+  double sum = 0.0;
+  for (std::size_t i = 1; i < nn; ++i) {
+    if (!(z[i] > 0.0)) continue;
+    const T* row = A + i * nn;
+    for (std::size_t j = 1; j < nn; ++j) {
+      const double b = static_cast<double>(row[j]) / z[i];
+      if (b > kEntropyEpsilon) {
+        const double p = b / kept;
+        sum += p * std::log(p + kEntropyEpsilon);
+      }
+    }
+  }
+  return -sum;
+}
+
+template <typename T>
+double row_entropy_mean_impl(const T* A, int n) {
+  if (n < 1) return 0.0;
+  const auto nn = static_cast<std::size_t>(n);
+  double total = 0.0;
+  for (std::size_t i = 0; i < nn; ++i) {
+    const T* row = A + i * nn;
+    double kept = 0.0;
+    for (std::size_t j = 0; j < nn; ++j) {
+      const double a = static_cast<double>(row[j]);
+      if (a > kEntropyEpsilon) kept += a;
+    }
+    if (kept == 0.0) continue;
+    double h = 0.0;
+    for (std::size_t j = 0; j < nn; ++j) {
+      const double a = static_cast<double>(row[j]);
+      if (a > kEntropyEpsilon) {
+        const double p = a / kept;
+        h -= p * std::log(p + kEntropyEpsilon);
+      }
+    }
+    total += h;
+  }
+  return total / static_cast<double>(n);
+}
+
 }  // namespace
+
+double sink_mass(const float* A, int n) { return sink_mass_impl(A, n); }
+double sink_mass(const double* A, int n) { return sink_mass_impl(A, n); }
+double locality_no_sink(const float* A, int n) { return locality_no_sink_impl(A, n); }
+double locality_no_sink(const double* A, int n) { return locality_no_sink_impl(A, n); }
+double entropy_no_sink(const float* A, int n) { return entropy_no_sink_impl(A, n); }
+double entropy_no_sink(const double* A, int n) { return entropy_no_sink_impl(A, n); }
+double row_entropy_mean(const float* A, int n) { return row_entropy_mean_impl(A, n); }
+double row_entropy_mean(const double* A, int n) { return row_entropy_mean_impl(A, n); }
 
 double attention_locality(const float* A, int n) { return locality_impl(A, n); }
 double attention_locality(const double* A, int n) { return locality_impl(A, n); }

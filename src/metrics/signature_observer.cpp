@@ -128,6 +128,11 @@ void SignatureObserver::on_layer_end(int layer) {
                           ? value_frob_sq_[static_cast<std::size_t>(layer)]
                           : std::numeric_limits<double>::quiet_NaN();
   sig.sheaf_trace = sheaf_trace(A, acc->n, sig.value_frob_sq);
+  sig.sink_mass = sink_mass(A, acc->n);
+  sig.locality_no_sink = locality_no_sink(A, acc->n);
+  sig.entropy_no_sink = entropy_no_sink(A, acc->n);
+  sig.row_entropy_mean = row_entropy_mean(A, acc->n);
+  sig.sheaf_trace_per_token = sig.sheaf_trace / static_cast<double>(acc->n);
   sig.heads.reserve(acc->heads.size());
   for (const auto& [h, hs] : acc->heads) sig.heads.push_back(hs);
   acc.reset();  // free the (n, n) buffer before the next layer allocates its own

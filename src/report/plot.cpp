@@ -24,6 +24,7 @@
 
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
+#include "report/gnuplot.h"
 
 extern char** environ;
 
@@ -32,16 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kInstallHint =
-    "install gnuplot with its cairo terminals (Debian: apt-get install gnuplot-nox), or set "
-    "BENTOV_GNUPLOT to its path";
-
-// matplotlib's tab10, the notebook's colours, in its order; markers vary too, so the models
-// stay apart in greyscale print.
-constexpr std::array<std::string_view, 10> kPalette = {
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-constexpr std::array<int, 6> kPointTypes = {7, 5, 9, 13, 11, 15};  // circle, square, triangles, diamond, pentagon
+using namespace detail;  // quote, num, colour, ... (report/gnuplot.h)
 
 // Sizes for one terminal. The PNG is 14 x 10 in at 150 dpi; cairo sizes fonts in points of
 // 1/72 in, so a 10 pt matplotlib font at 150 dpi is ~21 pt here.
@@ -59,35 +51,6 @@ Style style_for(PlotFormat f) {
   if (f == PlotFormat::kPng) return {kPlotPngWidth, kPlotPngHeight, 19.0, 23.0, 2.6, 1.9};
   return {kPlotSvgWidth, kPlotSvgHeight, 12.5, 15.0, 1.7, 0.85};
 }
-
-// A gnuplot single-quoted string: only ' needs escaping (doubled); newlines would end the
-// command, so they become spaces.
-std::string quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "''";
-    } else if (c == '\n' || c == '\r') {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-// At most `max_chars` bytes, cut at a UTF-8 character boundary, with an ellipsis.
-std::string shorten(const std::string& s, std::size_t max_chars) {
-  if (s.size() <= max_chars) return s;
-  std::size_t cut = max_chars - 1;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut) + "\u2026";
-}
-
-std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : "NaN"; }
-
-std::string colour(std::size_t i) { return std::string(kPalette[i % kPalette.size()]); }
-int point_type(std::size_t i) { return kPointTypes[i % kPointTypes.size()]; }
 
 enum class Quantity { kLocality, kEntropy, kSheafTrace };
 
@@ -468,65 +431,6 @@ class ScriptWriter {
   std::ostringstream out_;
 };
 
-// Runs `gnuplot script` with stdin and stdout on /dev/null and stderr into a file; returns
-// the exit status and what gnuplot said.
-std::pair<int, std::string> run_gnuplot(const fs::path& script) {
-  const char* env = std::getenv("BENTOV_GNUPLOT");
-  const std::string exe = env && *env ? env : "gnuplot";
-  const fs::path err_path = fs::path(script).concat(".stderr");
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  std::string arg0 = exe, arg1 = script.string();
-  char* argv[] = {arg0.data(), arg1.data(), nullptr};
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, exe.c_str(), &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    std::error_code ec;
-    fs::remove(err_path, ec);
-    throw IoError("cannot run '" + exe + "' to draw the figure: " + std::strerror(rc),
-                  std::string(kInstallHint));
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      status = -1;
-      break;
-    }
-  }
-  std::string said;
-  {
-    std::ifstream in(err_path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    said = ss.str();
-  }
-  std::error_code ec;
-  fs::remove(err_path, ec);
-  const int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  // posix_spawnp may report a missing executable only through the child's exit 127.
-  if (code == 127 && said.empty()) {
-    throw IoError("cannot run '" + exe + "' to draw the figure: not found",
-                  std::string(kInstallHint));
-  }
-  return {code, said};
-}
-
-// The last non-empty line gnuplot printed (its error message).
-std::string last_line(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r^") != std::string::npos) last = line;
-  }
-  return last;
-}
-
 }  // namespace
 
 PlotFormat plot_format_for(const fs::path& path) {
@@ -553,31 +457,7 @@ void write_plot(const fs::path& path, const AnalysisReport& report) {
   if (report.models.empty()) {
     throw InputError("no model was analyzed: nothing to draw in '" + path.string() + "'");
   }
-  io::write_file_atomic_via(path, [&](const fs::path& tmp) {
-    const fs::path script = fs::path(tmp).concat(".gp");
-    io::write_file_atomic(script, gnuplot_script(report, format, tmp));
-    std::pair<int, std::string> result;
-    try {
-      result = run_gnuplot(script);
-    } catch (...) {
-      std::error_code ec;
-      fs::remove(script, ec);
-      throw;
-    }
-    std::error_code ec;
-    fs::remove(script, ec);
-    const auto& [code, said] = result;
-    if (code != 0) {
-      const std::string why = last_line(said);
-      throw IoError("gnuplot failed to draw '" + path.string() + "'" +
-                        (why.empty() ? std::string() : ": " + why),
-                    std::string(kInstallHint));
-    }
-    if (!fs::exists(tmp, ec) || fs::file_size(tmp, ec) == 0) {
-      throw IoError("gnuplot wrote nothing to '" + path.string() + "'",
-                    std::string(kInstallHint));
-    }
-  });
+  detail::render_gnuplot(path, [&](const fs::path& tmp) { return gnuplot_script(report, format, tmp); });
 }
 
 }  // namespace bentov::report

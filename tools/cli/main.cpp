@@ -6,17 +6,21 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bentov/analysis/corpus.h"
 #include "bentov/analysis/pipeline.h"
 #include "bentov/error.h"
+#include "bentov/io/atomic_file.h"
 #include "bentov/io/hf_cache.h"
 #include "bentov/io/json_file.h"
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
+#include "bentov/report/corpus_plot.h"
 #include "bentov/report/csv_writer.h"
 #include "bentov/report/json_writer.h"
 #include "bentov/report/plot.h"
@@ -139,15 +143,56 @@ struct AnalyzeFlags {
   std::optional<std::string> json, csv, plot, out;
   int threads = 0;
   bool quiet = false;
+  // Corpus runs and estimators (issue 8).
+  std::optional<std::string> corpus, per_text;
+  std::size_t max_texts = 0;
+  int max_tokens = 0;
+  int bootstrap = 1000;
+  std::uint64_t seed = 0;
+  bool estimators = false;
 };
 
+// A corpus run: per-text metrics stream to --per-text (or DIR/per_text.jsonl) as each text
+// finishes; the file appears, complete, only at the end.
+bentov::analysis::AnalysisReport run_corpus(const AnalyzeFlags& f, const std::vector<std::string>& specs,
+                                            const bentov::analysis::RunOptions& opts) {
+  const auto corpus = bentov::analysis::read_corpus(*f.corpus, f.max_texts);
+  auto note = progress_printer(f.quiet);
+  if (note) {
+    note("corpus " + *f.corpus + ": " + std::to_string(corpus.texts.size()) + " texts" +
+         (corpus.jsonl ? " (JSON Lines)" : "") + ", " + std::to_string(corpus.n_blank) +
+         " blank lines skipped" + (corpus.limited ? ", stopped at --max-texts" : ""));
+  }
+  if (corpus.texts.empty()) {
+    throw bentov::InputError("corpus '" + *f.corpus + "' has no text", "write one text per line");
+  }
+  bentov::analysis::CorpusOptions co;
+  co.max_tokens = f.max_tokens;
+  co.bootstrap = f.bootstrap;
+  co.seed = f.seed;
+  const auto per_text_path = f.per_text ? std::optional<fs::path>(*f.per_text)
+                             : f.out    ? std::optional<fs::path>(fs::path(*f.out) / "per_text.jsonl")
+                                        : std::nullopt;
+  if (!per_text_path) return bentov::analysis::analyze_corpus(specs, corpus, opts, co);
+  bentov::analysis::AnalysisReport report;
+  bentov::io::write_file_atomic(*per_text_path, [&](std::ostream& os) {
+    co.on_text = [&os](const bentov::analysis::ModelReport& m, const bentov::analysis::TextSignature& t) {
+      os << bentov::report::per_text_json_line(m.name, t) << '\n';
+    };
+    report = bentov::analysis::analyze_corpus(specs, corpus, opts, co);
+  });
+  if (note) note("wrote " + per_text_path->string());
+  return report;
+}
+
 int run_analyze(const AnalyzeFlags& f) {
-  const auto source = text_source(f.input, /*default_sentence=*/true);
   const auto specs = f.models.empty() ? demo_models() : f.models;
   bentov::analysis::RunOptions opts{f.threads, progress_printer(f.quiet)};
-  const auto report = bentov::analysis::analyze_models(specs, source, opts);
+  const auto report = f.corpus ? run_corpus(f, specs, opts)
+                               : bentov::analysis::analyze_models(
+                                     specs, text_source(f.input, /*default_sentence=*/true), opts);
 
-  std::cout << bentov::report::format_summary_table(report) << std::flush;
+  std::cout << bentov::report::format_summary_table(report, {f.estimators}) << std::flush;
   const auto json_path = f.json ? std::optional<fs::path>(*f.json)
                                 : f.out ? std::optional<fs::path>(fs::path(*f.out) / "results.json") : std::nullopt;
   const auto csv_path = f.csv ? std::optional<fs::path>(*f.csv)
@@ -167,6 +212,11 @@ int run_analyze(const AnalyzeFlags& f) {
   if (plot_path && !report.models.empty()) {
     bentov::report::write_plot(*plot_path, report);
     if (note) note("wrote " + plot_path->string());
+  }
+  if (f.out && f.corpus && !report.models.empty()) {
+    for (const auto& p : bentov::report::write_corpus_plots(*f.out, report)) {
+      if (note) note("wrote " + p.string());
+    }
   }
   if (report.models.empty()) return kExitNothing;
   return report.failures.empty() ? kExitOk : kExitSomeFailed;
@@ -284,10 +334,38 @@ int main(int argc, char** argv) {
   analyze->add_option("--json", af.json, "write results as JSON")->group("Output");
   analyze->add_option("--csv", af.csv, "write one row per (model, layer) as CSV")->group("Output");
   analyze->add_option("--plot", af.plot, "write the 2x2 figure (.png or .svg)")->group("Output");
-  analyze->add_option("--out", af.out, "write results.json, layers.csv and bentov_point_analysis.png here")
+  analyze->add_option("--out", af.out,
+                      "write results.json, layers.csv and bentov_point_analysis.png here (corpus runs: "
+                      "also per_text.jsonl and the corpus figures)")
       ->group("Output");
   analyze->add_option("--threads", af.threads, "BLAS threads (default: all cores)")->check(CLI::Range(0, 1024));
   analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
+  auto* corpus = analyze->add_option("--corpus", af.corpus,
+                                     "analyze every text of F: one per line, or JSON Lines with a \"text\" field");
+  corpus->group("Corpus");
+  for (const char* other : {"--text", "--text-file", "--ids"}) corpus->excludes(analyze->get_option(other));
+  analyze->add_option("--max-texts", af.max_texts, "only the first N texts of the corpus")
+      ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max()))
+      ->needs(corpus)
+      ->group("Corpus");
+  analyze->add_option("--max-tokens", af.max_tokens, "keep the first N tokens of each text (default: the model's limit)")
+      ->check(CLI::Range(2, 1 << 30))
+      ->needs(corpus)
+      ->group("Corpus");
+  analyze->add_option("--bootstrap", af.bootstrap, "bootstrap resamples for the 95% intervals")
+      ->check(CLI::Range(1, 1000000))
+      ->needs(corpus)
+      ->capture_default_str()
+      ->group("Corpus");
+  analyze->add_option("--seed", af.seed, "seed of the bootstrap (std::mt19937_64)")
+      ->needs(corpus)
+      ->capture_default_str()
+      ->group("Corpus");
+  analyze->add_option("--per-text", af.per_text, "stream per-text metrics to F as JSON Lines")
+      ->needs(corpus)
+      ->group("Corpus");
+  analyze->add_flag("--estimators", af.estimators,
+                    "print every L* estimator in the table (two-segment BIC, trace sign change, consensus)");
 
   AttentionFlags tf;
   auto* attention = app.add_subcommand("attention", "dump every layer's attention to a safetensors file");

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "bentov/analysis/corpus.h"
+#include "bentov/analysis/corpus_stats.h"
 #include "bentov/analysis/results.h"
 
 namespace bentov::analysis {
@@ -36,5 +38,30 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
 // Every spec in order; failures are collected, not thrown. Fills L* and the mean deviation.
 AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextSource& source,
                                       const RunOptions& options);
+
+// A corpus run (`analyze --corpus F`): every text through every model.
+struct CorpusOptions {
+  int max_tokens = 0;           // > 0: keep each text's first max_tokens tokens
+  int bootstrap = 1000;         // B, >= 1
+  std::uint64_t seed = 0;       // IndexSampler seed
+  // Called after each text of each model (e.g. to stream per-text metrics); may be empty.
+  std::function<void(const ModelReport& model, const TextSignature& text)> on_text;
+};
+
+// One model over the corpus: the model and its tokenizer are loaded once, then each text is
+// tokenized, cut to max_tokens and to the model's positions (counted as truncated), skipped
+// when it has fewer than 2 tokens (counted), and run through one forward pass whose
+// SignatureObserver is reduced to a TextSignature; only those are kept. Progress: one line
+// per text with the elapsed time and an ETA. The report's `layers` are the corpus means
+// (mean_layers), its L* the argmax rule on the mean locality profile, `token_ids` empty,
+// `corpus` the summary, `estimators` those of the mean profiles. Throws bentov::Error (with
+// the model named) when the model cannot be loaded or no text is long enough.
+ModelReport analyze_model_corpus(const std::string& spec, const Corpus& corpus,
+                                 const RunOptions& options, const CorpusOptions& corpus_options);
+
+// Every spec in order, failures collected; fills the mean deviation and the cross-model
+// summary. The report's text is nullopt and corpus_file the corpus file.
+AnalysisReport analyze_corpus(const std::vector<std::string>& specs, const Corpus& corpus,
+                              const RunOptions& options, const CorpusOptions& corpus_options);
 
 }  // namespace bentov::analysis

@@ -32,4 +32,39 @@ double off_diagonal_mass(const double* A, int n);
 double sheaf_trace(const float* A, int n, double value_frob_sq);
 double sheaf_trace(const double* A, int n, double value_frob_sq);
 
+// ---- Sink-aware metrics (issue 8) ---------------------------------------------------------
+// Causal models park attention on the first token (the "attention sink": GPT-2 small sends
+// over half its attention there). Mass on column 0 pulls the notebook's locality towards 0
+// ("global") without any token attending to distant content, so a sink that grows with
+// depth can fake a local-to-global transition. These numbers let a reader tell the two apart.
+// The notebook's fields above keep their meaning; these are extra.
+
+// sink_mass = (1/n) sum_i A[i][0]: the attention on the first token, averaged over the n
+// query rows (row 0 included: causally it can only attend to itself, so it contributes 1).
+// 0 <= sink_mass <= 1 for a causal row-stochastic A; 1/n is the floor (row 0 alone).
+double sink_mass(const float* A, int n);
+double sink_mass(const double* A, int n);
+
+// The sink-excluded matrix B: rows 1..n-1 and columns 1..n-1 of A, each row renormalized
+// to sum to 1 (B_ij = A_ij / sum_{k>=1} A_ik). Row 0 is excluded because its only
+// (causal) entry is column 0; a row whose non-sink mass is 0 (all on the sink) is dropped.
+// locality_no_sink = attention_locality(B) in the original positions: 1 - (sum_ij B_ij
+// |i - j| / sum_ij B_ij) / (n - 2), n - 2 being the farthest distance left. NaN when n < 3
+// (one non-sink row with one entry: no distance) or when every row was dropped.
+double locality_no_sink(const float* A, int n);
+double locality_no_sink(const double* A, int n);
+
+// entropy_no_sink = attention_entropy(B): the notebook's flattened entropy of B (entries
+// > 1e-10 kept and renormalized over the whole matrix, natural log). 0 when nothing is left.
+double entropy_no_sink(const float* A, int n);
+double entropy_no_sink(const double* A, int n);
+
+// row_entropy_mean = (1/n) sum_i H_i with H_i = -sum_j p_ij log(p_ij + 1e-10), p_i the
+// entries of row i that are > 1e-10, renormalized: the mean entropy of one query's
+// attention distribution (nats). Unlike the flattened entropy, which grows like log(n^2)
+// with the number of pairs, it does not grow with the number of rows (row i's maximum is
+// log(i + 1)), so texts of different lengths compare. Row 0 (always 0) counts. 0 when n < 1.
+double row_entropy_mean(const float* A, int n);
+double row_entropy_mean(const double* A, int n);
+
 }  // namespace bentov::metrics
