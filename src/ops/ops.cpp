@@ -1,7 +1,10 @@
 #include "bentov/ops/ops.h"
 
+#include "bentov/ops/vmath.h"
+
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -66,17 +69,12 @@ void relu(float* x, std::size_t count) {
 void causal_softmax(float* scores, int n) {
   for (int q = 0; q < n; ++q) {
     float* row = scores + static_cast<std::ptrdiff_t>(q) * n;
-    float mx = row[0];
-    for (int k = 1; k <= q; ++k) mx = row[k] > mx ? row[k] : mx;
-    double sum = 0.0;
-    for (int k = 0; k <= q; ++k) {
-      const float e = std::exp(row[k] - mx);
-      row[k] = e;
-      sum += e;
-    }
-    const double inv = 1.0 / sum;
-    for (int k = 0; k <= q; ++k) row[k] = static_cast<float>(row[k] * inv);
-    for (int k = q + 1; k < n; ++k) row[k] = 0.0f;
+    const auto len = static_cast<std::size_t>(q) + 1;
+    const float mx = max_value(row, len);
+    const double sum = exp_shifted_sum(row, mx, row, len);  // row[k] = exp(row[k] - max)
+    const auto inv = static_cast<float>(1.0 / sum);
+    for (std::size_t k = 0; k < len; ++k) row[k] *= inv;
+    std::fill(row + len, row + n, 0.0f);
   }
 }
 

@@ -155,3 +155,36 @@ TEST(Ops, ParallelForVisitsEveryItemOnceAndPropagatesErrors) {
 }
 
 }  // namespace
+
+#include "bentov/ops/vmath.h"
+
+namespace {
+
+TEST(Ops, VectorExpWithinTwoUlpOfLibm) {
+  std::vector<float> x;
+  for (float v = -90.0f; v <= 0.0f; v += 0.0137f) x.push_back(v);
+  std::vector<float> y(x.size()), y_ref(x.size());
+  const double sum = bentov::ops::exp_shifted_sum(x.data(), 0.0f, y.data(), x.size());
+  const double sum_ref = bentov::ops::ref::exp_shifted_sum(x.data(), 0.0f, y_ref.data(), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] < -87.0f) continue;  // clamped near the float underflow
+    EXPECT_NEAR(y[i], y_ref[i], 2.5e-7 * y_ref[i]) << "exp(" << x[i] << ")";
+  }
+  EXPECT_NEAR(sum, sum_ref, 1e-6 * sum_ref);
+}
+
+TEST(Ops, VectorPlogpMatchesScalar) {
+  auto p = random_vec(1003, 9);
+  for (auto& v : p) v = std::fabs(v) * 1e-3f;
+  p[5] = 1e-12f;  // below the threshold: excluded
+  p[6] = 0.0f;
+  std::size_t kept = 0, kept_ref = 0;
+  const double scale = 1.0 / 0.5;
+  const double got = bentov::ops::sum_plogp(p.data(), p.size(), scale, 1e-10f, 1e-10f, &kept);
+  const double want = bentov::ops::ref::sum_plogp(p.data(), p.size(), scale, 1e-10f, 1e-10f, &kept_ref);
+  EXPECT_EQ(kept, kept_ref);
+  EXPECT_EQ(kept, 1001u);
+  EXPECT_NEAR(got, want, 1e-6 * std::fabs(want));
+}
+
+}  // namespace

@@ -1,0 +1,80 @@
+// Forward-pass and sgemm rates measured in the same process (issue 6): the forward's FLOP rate
+// is only meaningful next to what OpenBLAS reaches on the same cores.
+//   BENTOV_BENCH_MODEL=/path/to/checkpoint BENTOV_BENCH_TOKENS=512 bentov_bench --benchmark_filter=Forward
+// FLOPs are those of the dense formulation transformers runs (every projection 2*n*in*out,
+// QK^T and PV 2*n*n*d each per layer), so rates compare with transformers' own.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "bentov/metrics/signature_observer.h"
+#include "bentov/model/model.h"
+#include "bentov/ops/ops.h"
+#include "bentov/ops/parallel.h"
+
+namespace {
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+double forward_flops(const bentov::ModelConfig& c, double n) {
+  const double d = c.hidden_size, ff = c.intermediate_size;
+  const double per_layer = 2 * n * (3 * d * d + d * d + 2 * d * ff) + 2 * 2 * n * n * d;
+  return per_layer * c.n_layers;
+}
+
+void BM_Forward(benchmark::State& state) {
+  const char* path = std::getenv("BENTOV_BENCH_MODEL");
+  if (!path) {
+    state.SkipWithError("set BENTOV_BENCH_MODEL to a checkpoint folder");
+    return;
+  }
+  const auto model = bentov::Model::load(path);
+  const int n = env_int("BENTOV_BENCH_TOKENS", 512);
+  std::mt19937 rng(1);
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
+  for (auto& id : ids) id = static_cast<std::int32_t>(rng() % static_cast<unsigned>(model.config().vocab_size));
+  const bentov::ForwardOptions opts{env_int("BENTOV_BENCH_THREADS", 0)};
+  for (auto _ : state) {
+    bentov::metrics::SignatureObserver observer(model.value_frob_sq());
+    model.forward(ids, &observer, opts);
+    benchmark::DoNotOptimize(observer.take_layers());
+  }
+  const double flops = forward_flops(model.config(), n);
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens/s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Forward)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// The projection shape of a pythia-160m / gpt2 layer at 512 tokens: (512 x 768) x (768 x 3072).
+void BM_Sgemm(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0)), k = static_cast<int>(state.range(1)),
+            n = static_cast<int>(state.range(2));
+  std::vector<float> a(static_cast<std::size_t>(m) * k, 0.5f), b(static_cast<std::size_t>(k) * n, 0.25f),
+      c(static_cast<std::size_t>(m) * n);
+  bentov::ops::set_blas_threads(env_int("BENTOV_BENCH_THREADS", bentov::ops::default_threads()));
+  for (auto _ : state) {
+    bentov::ops::gemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["FLOP/s"] =
+      benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Sgemm)->Args({512, 768, 3072})->Args({2048, 1024, 4096})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_CausalSoftmax(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::vector<float> s(static_cast<std::size_t>(n) * n, 1.0f);
+  for (auto _ : state) {
+    bentov::ops::causal_softmax(s.data(), n);
+    benchmark::DoNotOptimize(s.data());
+  }
+  state.counters["rows/s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_CausalSoftmax)->Arg(512)->Arg(2048);
+
+}  // namespace

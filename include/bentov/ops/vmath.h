@@ -1,0 +1,29 @@
+// Vectorized exp and log for the attention softmax and the entropy metrics: Cephes-style
+// polynomial kernels on AVX2+FMA (chosen at run time), within 2 ulp of the correctly rounded
+// float result, with the libm versions as the scalar fallback and reference.
+#pragma once
+
+#include <cstddef>
+
+namespace bentov::ops {
+
+// y[i] = exp(x[i] - shift) for i < count; returns sum_i y[i] accumulated in double.
+// (The softmax numerator and denominator in one pass.)
+double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count);
+
+// sum_i p[i] * log(p[i] * scale + eps) over the entries with p[i] > threshold, in double;
+// also their count in *kept (may be null). (The notebook entropy of a renormalized matrix:
+// scale = 1 / total mass.)
+double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold,
+                 std::size_t* kept = nullptr);
+
+// max of x[0..count), count >= 1.
+float max_value(const float* x, std::size_t count);
+
+namespace ref {
+double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count);
+double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold,
+                 std::size_t* kept = nullptr);
+}  // namespace ref
+
+}  // namespace bentov::ops

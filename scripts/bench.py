@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""bentov's performance figures (issue 6), printed as a table and written as JSON.
+
+Creates random-weight checkpoints with the real shapes of gpt2, pythia-160m, pythia-410m and
+opt-125m (bentov_make_model: bentov's own safetensors writer, fp16 where the hub's are), adds the
+real tokenizer files from ../shared/data/tokenizers when present, then measures, each command
+pinned to the same cores (taskset):
+
+  - the notebook's job: 4 models x the notebook sentence, process start to end;
+  - `bentov analyze` end to end (load included) at n = 128, 512, 2048 tokens (pythia-160m):
+    wall time, tokens/s, peak RSS;
+  - the forward pass alone (bentov_bench BM_Forward) and OpenBLAS sgemm (BM_Sgemm) in the same
+    run, their FLOP rates and ratio;
+  - model load time (a 2-token run);
+  - pythia-410m at 2048 tokens: wall, FLOP rate with load included, peak RSS.
+
+Usage: scripts/bench.py [--build build-bench] [--cpus 0,1] [--json bench.json]
+Only the Python standard library is needed.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.environ.get("BENTOV_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data"))
+MODELS = {  # name: (preset, tokenizer folder in shared/data/tokenizers)
+    "pythia-160m": ("pythia-160m", "pythia"),
+    "pythia-410m": ("pythia-410m", "pythia"),
+    "gpt2": ("gpt2", "gpt2"),
+    "opt-125m": ("opt-125m", "opt"),
+}
+SHAPES = {  # layers, hidden, ffn (for FLOP counts: the dense formulation transformers runs)
+    "pythia-160m": (12, 768, 3072), "pythia-410m": (24, 1024, 4096), "gpt2": (12, 768, 3072),
+    "opt-125m": (12, 768, 3072),
+}
+
+
+def forward_flops(name, n):
+    layers, d, ff = SHAPES[name]
+    return layers * (2 * n * (4 * d * d + 2 * d * ff) + 4 * n * n * d)
+
+
+def run_rss(cmd, pin):
+    """Like run, but also the child's peak RSS (bytes) from wait4."""
+    full = (["taskset", "-c", pin] if pin else []) + cmd
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"command failed: {' '.join(full)}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def best_of(k, fn):
+    results = [fn() for _ in range(k)]
+    return min(results, key=lambda r: r[0])
+
+
+def ids(n, vocab=50000, seed=1):
+    rng = random.Random(seed)
+    return ",".join(str(rng.randrange(vocab)) for _ in range(n))
+
+
+def ensure_build(build):
+    needed = ["bentov", "bentov_make_model", "bentov_bench"]
+    if not all(os.path.exists(os.path.join(build, b)) for b in needed):
+        subprocess.check_call(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
+                               "-DBENTOV_BUILD_BENCH=ON", "-DBENTOV_BUILD_TESTS=OFF"])
+        subprocess.check_call(["cmake", "--build", build, "-j", str(os.cpu_count() or 2)])
+
+
+def make_models(build, folder):
+    os.makedirs(folder, exist_ok=True)
+    for name, (preset, tok) in MODELS.items():
+        dst = os.path.join(folder, name)
+        if not os.path.exists(os.path.join(dst, "model.safetensors")):
+            subprocess.check_call([os.path.join(build, "bentov_make_model"), preset, dst])
+        src = os.path.join(SHARED, "tokenizers", tok)
+        if os.path.isdir(src):  # real tokenizer files beside the random weights (never committed)
+            for f in os.listdir(src):
+                shutil.copy(os.path.join(src, f), dst)
+
+
+def bench_json(build, pin, model, n, threads, filt):
+    env = dict(os.environ, BENTOV_BENCH_MODEL=model, BENTOV_BENCH_TOKENS=str(n),
+               BENTOV_BENCH_THREADS=str(threads))
+    full = (["taskset", "-c", pin] if pin else []) + [os.path.join(build, "bentov_bench"),
+                                                      f"--benchmark_filter={filt}", "--benchmark_format=json"]
+    out = subprocess.run(full, env=env, check=True, capture_output=True).stdout
+    return json.loads(out)["benchmarks"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--models", default="/tmp/bentov-bench-models")
+    ap.add_argument("--cpus", default="0,1", help="cores to pin to (taskset -c); '' for none")
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    pin = args.cpus if args.cpus and shutil.which("taskset") else ""
+    threads = len(args.cpus.split(",")) if args.cpus else (os.cpu_count() or 1)
+    ensure_build(args.build)
+    make_models(args.build, args.models)
+    bentov = os.path.join(args.build, "bentov")
+    m = lambda name: os.path.join(args.models, name)
+    res = {"machine": {"cpus": args.cpus, "threads": threads, "model_name": cpu_name()}, "runs": {}}
+
+    order = ["pythia-160m", "pythia-410m", "gpt2", "opt-125m"]
+    have_tok = os.path.exists(os.path.join(m("gpt2"), "vocab.json"))
+    text_args = [] if have_tok else ["--ids", ids(18)]
+    wall, rss = best_of(args.repeat, lambda: run_rss([bentov, "analyze", *map(m, order), "--quiet", *text_args], pin))
+    res["runs"]["notebook_job"] = {"wall_s": wall, "peak_rss_bytes": rss, "from_text": have_tok}
+
+    wall, rss = best_of(args.repeat, lambda: run_rss([bentov, "analyze", m("pythia-160m"), "--ids", ids(2), "--quiet"], pin))
+    res["runs"]["load_pythia-160m"] = {"wall_s": wall, "peak_rss_bytes": rss}
+
+    for n in (128, 512, 2048):
+        wall, rss = best_of(args.repeat, lambda: run_rss([bentov, "analyze", m("pythia-160m"), "--ids", ids(n), "--quiet"], pin))
+        res["runs"][f"analyze_pythia-160m_n{n}"] = {"n": n, "wall_s": wall, "tokens_per_s": n / wall,
+                                                    "peak_rss_bytes": rss}
+    wall, rss = run_rss([bentov, "analyze", m("pythia-410m"), "--ids", ids(2048), "--quiet"], pin)
+    res["runs"]["analyze_pythia-410m_n2048"] = {"n": 2048, "wall_s": wall, "peak_rss_bytes": rss,
+                                                "flops_per_s_load_included": forward_flops("pythia-410m", 2048) / wall}
+
+    sg = {b["name"]: b["FLOP/s"] for b in bench_json(args.build, pin, m("pythia-160m"), 512, threads, "Sgemm")}
+    fw = bench_json(args.build, pin, m("pythia-160m"), 512, threads, "Forward")[0]
+    fw410 = bench_json(args.build, pin, m("pythia-410m"), 2048, threads, "Forward")[0]
+    sgemm_512 = sg["BM_Sgemm/512/768/3072/real_time"]
+    sgemm_2048 = sg["BM_Sgemm/2048/1024/4096/real_time"]
+    res["runs"]["forward_pythia-160m_n512"] = {"flops_per_s": fw["FLOP/s"], "tokens_per_s": fw["tokens/s"],
+                                               "sgemm_flops_per_s": sgemm_512, "ratio": fw["FLOP/s"] / sgemm_512}
+    res["runs"]["forward_pythia-410m_n2048"] = {"flops_per_s": fw410["FLOP/s"], "sgemm_flops_per_s": sgemm_2048,
+                                                "ratio": fw410["FLOP/s"] / sgemm_2048}
+    r410 = res["runs"]["analyze_pythia-410m_n2048"]
+    r410["ratio_to_sgemm_load_included"] = r410["flops_per_s_load_included"] / sgemm_2048
+
+    print_table(res)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=2)
+
+
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def print_table(res):
+    r = res["runs"]
+    g = lambda x: f"{x / 1e9:.1f}"
+    mb = lambda b: f"{b / 2**20:.0f} MB"
+    print(f"bentov benchmark on {res['machine']['model_name']}, cores {res['machine']['cpus']}")
+    rows = [
+        ("notebook job (4 models x sentence), wall", f"{r['notebook_job']['wall_s']:.2f} s", mb(r['notebook_job']['peak_rss_bytes'])),
+        ("load pythia-160m (2-token run), wall", f"{r['load_pythia-160m']['wall_s']:.2f} s", mb(r['load_pythia-160m']['peak_rss_bytes'])),
+    ]
+    for n in (128, 512, 2048):
+        x = r[f"analyze_pythia-160m_n{n}"]
+        rows.append((f"analyze pythia-160m n={n}, end to end", f"{x['tokens_per_s']:.0f} tokens/s ({x['wall_s']:.2f} s)", mb(x['peak_rss_bytes'])))
+    f = r["forward_pythia-160m_n512"]
+    rows.append(("forward pythia-160m n=512 / sgemm", f"{g(f['flops_per_s'])} / {g(f['sgemm_flops_per_s'])} GFLOP/s = {f['ratio']:.0%}", f"{f['tokens_per_s']:.0f} tokens/s"))
+    f = r["forward_pythia-410m_n2048"]
+    rows.append(("forward pythia-410m n=2048 / sgemm", f"{g(f['flops_per_s'])} / {g(f['sgemm_flops_per_s'])} GFLOP/s = {f['ratio']:.0%}", ""))
+    x = r["analyze_pythia-410m_n2048"]
+    rows.append(("analyze pythia-410m n=2048 (load incl.)", f"{x['wall_s']:.2f} s, {g(x['flops_per_s_load_included'])} GFLOP/s = {x['ratio_to_sgemm_load_included']:.0%} of sgemm", mb(x['peak_rss_bytes'])))
+    w = max(len(a) for a, _, _ in rows)
+    for a, b, c in rows:
+        print(f"  {a:<{w}}  {b:<48} {c}")
+
+
+if __name__ == "__main__":
+    main()
