@@ -57,8 +57,15 @@ void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy
 }
 
 void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y) const {
-  ops::layer_norm_to(x, y, n_, c_.hidden_size, w.weight.data, w.bias.empty() ? nullptr : w.bias.data,
-                     c_.norm_eps);
+  // Rows are independent: split them over the workers.
+  const int d = c_.hidden_size;
+  const int chunks = std::min(n_, threads_ * 4);
+  ops::parallel_for(chunks, threads_, [&](int c, int) {
+    const int r0 = static_cast<int>(static_cast<long long>(n_) * c / chunks);
+    const int r1 = static_cast<int>(static_cast<long long>(n_) * (c + 1) / chunks);
+    ops::layer_norm_to(x + static_cast<std::ptrdiff_t>(r0) * d, y + static_cast<std::ptrdiff_t>(r0) * d,
+                       r1 - r0, d, w.weight.data, w.bias.empty() ? nullptr : w.bias.data, c_.norm_eps);
+  });
 }
 
 void DecoderWorkspace::embed(std::span<const std::int32_t> ids) {
@@ -178,11 +185,19 @@ void DecoderWorkspace::attention(int layer, const LayerWeights& lw, const float*
 void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* output) {
   const int ff = c_.intermediate_size;
   linear(lw.fc1, input, ff_.data(), ff);
-  switch (c_.activation) {
-    case Activation::kGeluErf: ops::gelu_erf(ff_.data(), ff_.size()); break;
-    case Activation::kGeluTanh: ops::gelu_tanh(ff_.data(), ff_.size()); break;
-    case Activation::kRelu: ops::relu(ff_.data(), ff_.size()); break;
-  }
+  // Elementwise over (n, ff): contiguous chunks over the workers.
+  const std::size_t total = ff_.size();
+  const int chunks = threads_ * 4;
+  ops::parallel_for(chunks, threads_, [&](int c, int) {
+    const std::size_t b = total * static_cast<std::size_t>(c) / static_cast<std::size_t>(chunks);
+    const std::size_t e = total * static_cast<std::size_t>(c + 1) / static_cast<std::size_t>(chunks);
+    float* x = ff_.data() + b;
+    switch (c_.activation) {
+      case Activation::kGeluErf: ops::gelu_erf(x, e - b); break;
+      case Activation::kGeluTanh: ops::gelu_tanh(x, e - b); break;
+      case Activation::kRelu: ops::relu(x, e - b); break;
+    }
+  });
   linear(lw.fc2, ff_.data(), output, c_.hidden_size);
 }
 
