@@ -10,6 +10,8 @@ packages=(
   libfmt-dev                 # formatting
   libpcre2-dev               # GPT-2 pre-tokenizer regex with Unicode properties (UCP)
   libutf8proc-dev            # NFC normalization
+  libcurl4-openssl-dev       # Hugging Face Hub downloads
+  libssl-dev                 # sha256 of downloaded files (libcrypto)
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev           # kernel benchmarks
   gnuplot-nox                # figures (pngcairo / svg terminals)
