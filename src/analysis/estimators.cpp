@@ -55,42 +55,50 @@ int median_lower(std::vector<int> v) {
 
 std::optional<TwoSegmentFit> two_segment_fit(std::span<const double> y) {
   const std::size_t L = y.size();
-  if (L < 4) return std::nullopt;
+  if (L < 5) return std::nullopt;
   if (std::any_of(y.begin(), y.end(), [](double v) { return !std::isfinite(v); })) {
     return std::nullopt;
   }
-  std::vector<double> ones(L, 1.0), x(L);
-  for (std::size_t i = 0; i < L; ++i) x[i] = static_cast<double>(i);
-
   double mean = 0.0;
   for (double v : y) mean += v;
   mean /= static_cast<double>(L);
-  double tss = 0.0;
-  for (double v : y) tss += (v - mean) * (v - mean);
-  const double floor = std::max(1e-12 * tss, 1e-300);
+  double tss = 0.0, sum_sq = 0.0;
+  for (double v : y) {
+    tss += (v - mean) * (v - mean);
+    sum_sq += v * v;
+  }
+  // Below this, a residual is rounding (a constant series has TSS 0 but rounding RSS).
+  const double floor = std::max({1e-12 * tss, 1e-24 * sum_sq, 1e-300});
+
+  // The least-squares line through y[begin, end) over x = begin..end-1: its RSS and slope.
+  auto line = [&](std::size_t begin, std::size_t end, double* slope) {
+    const std::size_t m = end - begin;
+    std::vector<double> ones(m, 1.0), x(m);
+    for (std::size_t i = 0; i < m; ++i) x[i] = static_cast<double>(begin + i);
+    std::vector<double> fitted;
+    const double rss = least_squares_rss({ones, x}, y.subspan(begin, m), &fitted);
+    if (slope) *slope = (fitted[m - 1] - fitted[0]) / static_cast<double>(m - 1);
+    return rss;
+  };
 
   TwoSegmentFit best;
-  best.rss_line = least_squares_rss({ones, x}, y);
+  best.rss_line = line(0, L, nullptr);
   bool have = false;
-  std::vector<double> fitted;
-  for (std::size_t k = 1; k + 1 < L; ++k) {
-    std::vector<double> hinge(L);
-    for (std::size_t i = 0; i < L; ++i) hinge[i] = i > k ? static_cast<double>(i - k) : 0.0;
-    std::vector<double> f;
-    const double rss = least_squares_rss({ones, x, hinge}, y, &f);
-    if (!have || rss < best.rss_two_segment) {  // strict: the first break wins ties
+  for (std::size_t b = 2; b + 2 <= L; ++b) {
+    double before = 0.0, after = 0.0;
+    const double rss = line(0, b, &before) + line(b, L, &after);
+    // Strict (with rounding slack): the first break wins ties, so an exact knee at layer k,
+    // which both b = k and b = k + 1 fit, reports k.
+    if (!have || rss < best.rss_two_segment - floor) {
       have = true;
       best.rss_two_segment = rss;
-      best.break_layer = static_cast<int>(k);
-      fitted = std::move(f);
+      best.break_layer = static_cast<int>(b);
+      best.slope_before = before;
+      best.slope_after = after;
     }
   }
-  // Slopes from the fitted values: the fit is linear on [0, k] and on [k, L-1].
-  const auto k = static_cast<std::size_t>(best.break_layer);
-  best.slope_before = (fitted[k] - fitted[0]) / static_cast<double>(k);
-  best.slope_after = (fitted[L - 1] - fitted[k]) / static_cast<double>(L - 1 - k);
   best.bic_line = bic(best.rss_line, floor, L, 2);
-  best.bic_two_segment = bic(best.rss_two_segment, floor, L, 4);
+  best.bic_two_segment = bic(best.rss_two_segment, floor, L, 5);
   best.delta_bic = best.bic_line - best.bic_two_segment;
   best.supported = best.delta_bic > 0.0;
   return best;

@@ -128,7 +128,7 @@ std::string corpus_profiles_script(const AnalysisReport& report, const fs::path&
     const auto& q = kProfileQuantities[qi];
     out << "reset\n" << common_settings() << title(q.title) << layer_axis(L);
     out << "set ylabel " << quote(q.ylabel) << "\n";
-    out << "set key outside top center horizontal maxrows 2 font ',17' samplen 2 width -2\n";
+    out << "set key outside top center horizontal maxrows 1 font ',16' samplen 1.6 width 1.5\n";
     out << "set offsets 0, 0, graph 0.05, graph 0.05\n";
     out << half_markers(ms, L, 1);
     const int c = 2 + 3 * static_cast<int>(qi);
@@ -180,7 +180,7 @@ std::string l_star_distribution_script(const AnalysisReport& report, const fs::p
     out << layer_axis(L) << "set ylabel 'Texts'\n";
     int top = 1;
     for (int c : ls.counts) top = std::max(top, c);
-    out << fmt::format("set yrange [0:{}]\n", num(std::ceil(top * 1.3)));
+    out << fmt::format("set yrange [0:{}]\n", num(std::ceil(top * 1.6)));  // room for the key
     out << "set grid noxtics ytics\n";
     out << "$c << EOD\n";
     for (std::size_t l = 0; l < ls.counts.size(); ++l) out << l << ' ' << ls.counts[l] << '\n';
@@ -219,47 +219,42 @@ std::string l_star_ratio_script(const AnalysisReport& report, const fs::path& ou
   const bool mean_row = report.cross_model.has_value() && ms.size() > 1;
   const int rows = static_cast<int>(ms.size()) + (mean_row ? 1 : 0);
   std::ostringstream out;
-  out << header(1800, 330 + 120 * rows, output);
-  out << common_settings();
+  out << header(1800, 360 + 120 * rows, output);
+  out << common_settings() << "unset key\n";
   out << title("L* / L per model against the hypothesis L/2 (95% bootstrap intervals)");
+  // One row per model, top to bottom in command-line order, the mean over models last:
+  // y = rows - 1 - i. Columns: y, value, lo, hi, colour.
+  std::string tics, labels;
+  auto row = [&](int y, const std::string& name, const analysis::RatioTest& t, const std::string& col) {
+    out << y << ' ' << num(t.value) << ' ' << num(t.lo) << ' ' << num(t.hi) << " 0x" << col.substr(1) << '\n';
+    tics += fmt::format("{}{} {}", tics.empty() ? "" : ", ", quote(name), y);
+    labels += fmt::format("set label {} {} at graph 1.03, first {} left font ',17'\n", 20 + y,
+                          quote(fmt::format("{:.2f} [{:.2f}, {:.2f}],  p = {:.3g}", t.value, t.lo,
+                                            t.hi, t.p_value)),
+                          y);
+  };
   out << "$r << EOD\n";
-  std::string tics;
-  // Top to bottom in command-line order, the mean last: y = rows - 1 - i.
   for (std::size_t i = 0; i < ms.size(); ++i) {
-    const auto& t = ms[i]->corpus->l_star_ratio;
-    const int y = rows - 1 - static_cast<int>(i);
-    out << y << ' ' << num(t.value) << ' ' << num(t.lo) << ' ' << num(t.hi) << ' '
-        << quote(fmt::format("p = {:.3g}", t.p_value)) << ' ' << i << '\n';
-    tics += fmt::format("{}{} {}", tics.empty() ? "" : ", ", quote(ms[i]->name), y);
+    row(rows - 1 - static_cast<int>(i), ms[i]->name, ms[i]->corpus->l_star_ratio, colour(i));
   }
-  if (mean_row) {
-    const auto& t = report.cross_model->mean_ratio;
-    out << 0 << ' ' << num(t.value) << ' ' << num(t.lo) << ' ' << num(t.hi) << ' '
-        << quote(fmt::format("p = {:.3g}", t.p_value)) << " -1\n";
-    tics += ", 'mean over models' 0";
-  }
+  if (mean_row) row(0, "mean over models", report.cross_model->mean_ratio, "#333333");
   out << "EOD\n";
+  out << labels;
+  out << "set label 10 'L*/L [95% CI],  p vs 0.5' at graph 1.03, graph 1 left offset 0,-0.2 "
+         "font ',16' textcolor rgb '#555555'\n";
+  out << "set rmargin at screen 0.7\n";
   out << "set ytics (" << tics << ") noenhanced scale 0\n";
   out << fmt::format("set yrange [-0.7:{}]\n", num(rows - 0.3));
-  out << "set xrange [0:1.12]\nset xtics 0,0.1,1\nset grid xtics noytics\n";
-  out << "set xlabel 'L* / L (L* of the mean locality profile)'\n";
+  out << "set xrange [-0.02:1.02]\nset xtics 0,0.1,1\nset grid xtics noytics\n";
+  out << "set xlabel 'L* / L  (L* of the mean locality profile; dashed: the hypothesis 0.5)'\n";
   out << "set arrow 1 from first 0.5, graph 0 to first 0.5, graph 1 nohead dt (16,10) lw 2.2 lc rgb "
          "'#555555' back\n";
-  out << "set key outside top center horizontal font ',17'\n";
   if (mean_row) {
     out << "set arrow 2 from graph 0, first 0.5 to graph 1, first 0.5 nohead lw 1 lc rgb '#bbbbbb' back\n";
   }
-  std::string palette_expr = "($6 < 0 ? 0x333333 : ";
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    palette_expr += fmt::format("$6 == {} ? 0x{} : ", i, colour(i).substr(1));
-  }
-  palette_expr += "0x333333)";
   out << fmt::format(
-      "plot $r using 2:1:3:4:{} with xerrorbars lw {:.2f} pt 7 ps 2.2 lc rgb variable notitle, \\\n"
-      "     $r using (1.0):1:5 with labels left font ',17' notitle, \\\n"
-      "     keyentry with points pt 7 ps 2.2 lc rgb '#333333' title 'estimate, 95% CI', \\\n"
-      "     keyentry with lines dt (16,10) lw 2.2 lc rgb '#555555' title 'L/2 (ratio 0.5)'\n",
-      palette_expr, kLineWidth);
+      "plot $r using 2:1:3:4:5 with xerrorbars lw {:.2f} pt 7 ps 2.4 lc rgb variable notitle\n",
+      kLineWidth);
   out << "set output\n";
   return out.str();
 }

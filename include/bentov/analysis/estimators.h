@@ -10,29 +10,33 @@
 
 namespace bentov::analysis {
 
-// A continuous two-segment ("broken stick") least-squares fit of y over x = 0..L-1:
-//   y ~ a + b x + c (x - k)_+          (the slope is b before layer k and b + c after it)
-// evaluated exactly at every candidate break k = 1..L-2 (both segments span >= 2 layers),
-// the best (smallest residual sum of squares, first k on ties) kept, and compared with the
-// single line y ~ a + b x by BIC with Gaussian errors of unknown variance:
-//   BIC = L ln(RSS / L) + p ln L,  p = 4 for the two segments (a, b, c and the break), 2 for
-//   the line.
-// RSS is floored at 1e-12 * TSS (and at 1e-300), so exact fits compare by their penalties:
-// a series that is a straight line never supports a break. The break is `supported` when
-// BIC(two segments) < BIC(line), i.e. delta_bic = BIC(line) - BIC(two segments) > 0.
+// A two-segment piecewise-linear least-squares fit of y over x = 0..L-1: one line through
+// layers [0, b) and another through [b, L), evaluated exactly at every break b = 2..L-2
+// (each segment spans >= 2 layers); the best (smallest residual sum of squares; the first b
+// on ties, so a knee at layer k that both b = k and b = k + 1 fit exactly reports k) is kept
+// and compared with the single line y ~ a + c x by BIC with Gaussian errors of unknown
+// variance:
+//   BIC = L ln(RSS / L) + p ln L,  p = 5 for the two segments (two lines and the break),
+//   2 for the line.
+// The segments need not meet, so both a knee (a change of slope) and a step (a jump between
+// two layers) are fitted exactly; `break_layer` is the first layer of the second regime.
+// RSS is floored at max(1e-12 TSS, 1e-24 sum y^2, 1e-300) (what is left below is rounding,
+// e.g. of float attention), so exact fits compare by their penalties: a series that is a
+// straight line never supports a break. The break is `supported` when BIC(two segments) <
+// BIC(line), i.e. delta_bic = BIC(line) - BIC(two segments) > 0.
 struct TwoSegmentFit {
-  int break_layer = 0;         // k
+  int break_layer = 0;         // b: the first layer of the second segment
   bool supported = false;      // delta_bic > 0
   double delta_bic = 0.0;      // BIC(line) - BIC(two segments); > 0 favours the break
   double bic_two_segment = 0.0;
   double bic_line = 0.0;
   double rss_two_segment = 0.0;
   double rss_line = 0.0;
-  double slope_before = 0.0;   // b
-  double slope_after = 0.0;    // b + c
+  double slope_before = 0.0;   // slope of the line through [0, b)
+  double slope_after = 0.0;    // slope of the line through [b, L)
 };
 
-// nullopt when L < 4 (fewer than 4 layers cannot pay for 4 parameters) or any value is NaN.
+// nullopt when L < 5 (too few layers to pay for 5 parameters) or any value is not finite.
 std::optional<TwoSegmentFit> two_segment_fit(std::span<const double> y);
 
 // The original paper's rule on the sheaf trace: the first layer l (1 <= l <= L-2) where the
