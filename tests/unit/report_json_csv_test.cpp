@@ -64,8 +64,12 @@ TEST(ReportJson, FieldNamesAreTheContract) {
   EXPECT_EQ(m["deviation"], r.models[0].deviation);
   ASSERT_EQ(m["layers"].size(), 12u);
   const auto& l = m["layers"][5];
+  // DESIGN.md's fields, then the sink-aware ones of issue 8 (null here: not computed).
   EXPECT_EQ(keys(l), (std::set<std::string>{"index", "locality", "entropy", "sheaf_trace",
-                                             "value_frob_sq", "heads"}));
+                                             "value_frob_sq", "heads", "sink_mass",
+                                             "locality_no_sink", "entropy_no_sink",
+                                             "row_entropy_mean", "sheaf_trace_per_token"}));
+  EXPECT_TRUE(l["sink_mass"].is_null());
   EXPECT_EQ(l["index"], 5);
   ASSERT_EQ(l["heads"].size(), 2u);
   EXPECT_EQ(keys(l["heads"][1]), (std::set<std::string>{"locality", "entropy"}));
@@ -73,6 +77,25 @@ TEST(ReportJson, FieldNamesAreTheContract) {
   EXPECT_EQ(keys(j["failures"][0]), (std::set<std::string>{"source", "error"}));
   EXPECT_EQ(j["failures"][0]["source"], "/models/broken");
   EXPECT_DOUBLE_EQ(j["mean_deviation"].get<double>(), *r.mean_deviation);
+}
+
+// Estimators are added to a model's object when computed (every analyze run computes them).
+TEST(ReportJson, EstimatorsObject) {
+  auto r = fake_report();
+  compute_estimators(r.models[0]);
+  const auto j = to_json(r);
+  const auto& e = j["models"][0]["estimators"];
+  EXPECT_EQ(keys(e), (std::set<std::string>{"argmax_gradient", "two_segment", "trace_sign_change",
+                                             "consensus"}));
+  EXPECT_EQ(e["argmax_gradient"], r.models[0].l_star_empirical);
+  EXPECT_EQ(keys(e["two_segment"]),
+            (std::set<std::string>{"break", "supported", "delta_bic", "bic_two_segment", "bic_line",
+                                   "rss_two_segment", "rss_line", "slope_before", "slope_after"}));
+  // The fake trace, (1 - locality) x 10 x frob x (l + 1), only rises: no sign change.
+  EXPECT_TRUE(e["trace_sign_change"].is_null());
+  EXPECT_EQ(keys(e["consensus"]), (std::set<std::string>{"layer", "agree", "spread", "n_estimates",
+                                                         "locality", "entropy", "trace"}));
+  EXPECT_FALSE(j["models"][1].contains("estimators"));
 }
 
 // Doubles survive the file bit for bit; NaN, a missing text and a missing mean are null.
