@@ -122,16 +122,19 @@ void SignatureObserver::on_layer_end(int layer) {
 
   LayerSignature sig;
   sig.index = layer;
+  // The log-based metrics run on a float copy through the vectorized kernels (each log within
+  // 2 ulp; sums stay in double), the others on the double average.
+  const std::vector<float> Af(acc->sum.begin(), acc->sum.end());  // (n, n)
   sig.locality = attention_locality(A, acc->n);
-  sig.entropy = attention_entropy(A, acc->n);
+  sig.entropy = attention_entropy(Af.data(), acc->n);
   sig.value_frob_sq = layer >= 0 && static_cast<std::size_t>(layer) < value_frob_sq_.size()
                           ? value_frob_sq_[static_cast<std::size_t>(layer)]
                           : std::numeric_limits<double>::quiet_NaN();
   sig.sheaf_trace = sheaf_trace(A, acc->n, sig.value_frob_sq);
   sig.sink_mass = sink_mass(A, acc->n);
   sig.locality_no_sink = locality_no_sink(A, acc->n);
-  sig.entropy_no_sink = entropy_no_sink(A, acc->n);
-  sig.row_entropy_mean = row_entropy_mean(A, acc->n);
+  sig.entropy_no_sink = entropy_no_sink(Af.data(), acc->n);
+  sig.row_entropy_mean = row_entropy_mean(Af.data(), acc->n);
   sig.sheaf_trace_per_token = sig.sheaf_trace / static_cast<double>(acc->n);
   sig.heads.reserve(acc->heads.size());
   for (const auto& [h, hs] : acc->heads) sig.heads.push_back(hs);

@@ -122,14 +122,16 @@ TEST(MetricsAttention, EntropyDropsTinyEntries) {
 }
 
 // The float overloads accumulate in double: same values as the double ones on the same
-// (float-representable) matrices.
+// (float-representable) matrices, except that the entropy's logs are taken in float by the
+// vectorized kernel (each within 2 ulp), so it agrees to 1e-6 relative, not to the last bit.
 TEST(MetricsAttention, FloatAndDoubleOverloadsAgree) {
   for (int n : {2, 7, 31}) {
     const auto d = uniform_causal(n);
     const auto f = to_float(d);
     const std::vector<double> back(f.begin(), f.end());
     EXPECT_DOUBLE_EQ(attention_locality(f.data(), n), attention_locality(back.data(), n));
-    EXPECT_DOUBLE_EQ(attention_entropy(f.data(), n), attention_entropy(back.data(), n));
+    const double h = attention_entropy(back.data(), n);
+    EXPECT_NEAR(attention_entropy(f.data(), n), h, 1e-6 * h);
     EXPECT_DOUBLE_EQ(off_diagonal_mass(f.data(), n), off_diagonal_mass(back.data(), n));
     EXPECT_DOUBLE_EQ(sheaf_trace(f.data(), n, 3.0), sheaf_trace(back.data(), n, 3.0));
   }

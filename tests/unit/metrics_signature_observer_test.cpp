@@ -63,7 +63,8 @@ LayerSignature direct(const std::vector<std::vector<float>>& heads, int n, int i
 void expect_same(const LayerSignature& got, const LayerSignature& want) {
   EXPECT_EQ(got.index, want.index);
   EXPECT_NEAR(got.locality, want.locality, 1e-13 * std::fabs(want.locality));
-  EXPECT_NEAR(got.entropy, want.entropy, 1e-13 * std::fabs(want.entropy));
+  // Entropy: logs in float through the vectorized kernel (within 2 ulp each).
+  EXPECT_NEAR(got.entropy, want.entropy, 1e-6 * std::fabs(want.entropy));
   EXPECT_NEAR(got.sheaf_trace, want.sheaf_trace, 1e-12 * std::fabs(want.sheaf_trace));
   EXPECT_EQ(got.value_frob_sq, want.value_frob_sq);
   ASSERT_EQ(got.heads.size(), want.heads.size());
