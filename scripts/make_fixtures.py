@@ -29,9 +29,10 @@ import numpy as np
 import torch
 import transformers
 from safetensors.numpy import save_file
-from transformers import (AutoConfig, AutoModel, GPT2Config, GPT2LMHeadModel, GPT2Model,
-                          GPTNeoXConfig, GPTNeoXForCausalLM, GPTNeoXModel, OPTConfig,
-                          OPTForCausalLM, OPTModel)
+from transformers import (AutoModel, GPT2Config, GPT2LMHeadModel, GPT2Model,
+                          GPTNeoXConfig, GPTNeoXForCausalLM, GPTNeoXModel, LlamaConfig,
+                          LlamaForCausalLM, LlamaModel, MistralConfig, MistralForCausalLM,
+                          OPTConfig, OPTForCausalLM, OPTModel, Qwen2Config, Qwen2ForCausalLM)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -84,6 +85,15 @@ def opt_cfg(**kw):
     return OPTConfig(**base)
 
 
+def llama_kw(**kw):
+    base = dict(vocab_size=300, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, intermediate_size=128, max_position_embeddings=128,
+                hidden_act="silu", rms_norm_eps=1e-6, attention_dropout=0.0, tie_word_embeddings=False,
+                rope_parameters={"rope_type": "default", "rope_theta": 10000.0})
+    base.update(kw)
+    return base
+
+
 # name: (model class, config, storage dtype, shard size or None, config style)
 CHECKPOINTS = {
     "gpt2-lmhead": (GPT2LMHeadModel, lambda: gpt2_cfg(), torch.float32, None, "hub"),
@@ -99,6 +109,17 @@ CHECKPOINTS = {
     "opt-postln-proj-sharded": (OPTModel, lambda: opt_cfg(
         word_embed_proj_dim=32, do_layer_norm_before=False, num_hidden_layers=2),
         torch.float16, "40KB", "new"),
+    "llama-gqa-bf16": (LlamaForCausalLM, lambda: LlamaConfig(**llama_kw()), torch.bfloat16, None, "new"),
+    "llama3-rope-headdim-hub": (LlamaModel, lambda: LlamaConfig(**llama_kw(
+        num_key_value_heads=1, head_dim=24, attention_bias=True, mlp_bias=True,
+        rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                         "high_freq_factor": 4.0, "original_max_position_embeddings": 32})),
+        torch.float32, None, "hub"),
+    "mistral-window-sharded": (MistralForCausalLM, lambda: MistralConfig(**llama_kw(sliding_window=8)),
+                               torch.float16, "60KB", "new"),
+    "qwen2-bias-linear-rope": (Qwen2ForCausalLM, lambda: Qwen2Config(**llama_kw(
+        rope_parameters={"rope_type": "linear", "rope_theta": 1000000.0, "factor": 2.0})),
+        torch.float16, None, "new"),
 }
 
 
@@ -114,6 +135,10 @@ def to_hub_style(folder):
     if cfg.get("model_type") == "gpt_neox" and rope is not None:
         cfg["rotary_pct"] = rope.get("partial_rotary_factor", 0.25)
         cfg["rotary_emb_base"] = rope.get("rope_theta", 10000)
+    elif rope is not None:  # Llama family: rope_theta beside a rope_scaling block (or null)
+        rope = dict(rope)
+        cfg["rope_theta"] = rope.pop("rope_theta", 10000.0)
+        cfg["rope_scaling"] = None if rope.get("rope_type", "default") == "default" else rope
     cfg["transformers_version"] = "4.24.0"
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
@@ -139,6 +164,11 @@ def value_frob_sq(model):
     elif mt == "opt":
         for layer in base.decoder.layers:
             out.append(float((layer.self_attn.v_proj.weight.double() ** 2).sum()))
+    elif mt in ("llama", "mistral", "qwen2"):
+        # Each query head reads its group's value head: v_proj repeated H / KV times.
+        groups = model.config.num_attention_heads // model.config.num_key_value_heads
+        for layer in base.layers:
+            out.append(groups * float((layer.self_attn.v_proj.weight.double() ** 2).sum()))
     else:
         raise ValueError(mt)
     return out
@@ -176,8 +206,10 @@ def record_reference(folder, seqs, texts=None):
     print(f"  {folder}: {len(seqs)} sequences, {len(atts)} layers", flush=True)
 
 
-def build_checkpoints(out):
+def build_checkpoints(out, only=None):
     for i, (name, (cls, make_cfg, dtype, shard, style)) in enumerate(CHECKPOINTS.items()):
+        if only and name not in only:
+            continue
         folder = os.path.join(out, name)
         shutil.rmtree(folder, ignore_errors=True)
         torch.manual_seed(i)
@@ -189,7 +221,7 @@ def build_checkpoints(out):
         model.save_pretrained(folder, **kwargs)
         if style == "hub":
             to_hub_style(folder)
-        max_pos = cfg.max_position_embeddings if hasattr(cfg, "max_position_embeddings") else cfg.n_positions
+        max_pos = getattr(cfg, "max_position_embeddings", None) or cfg.n_positions
         seqs = sequences(cfg.vocab_size, seed=i, lengths=[2, 20, 100], max_pos=max_pos)
         record_reference(folder, seqs)
 
@@ -212,13 +244,14 @@ DEMO_TEXTS = [
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--only", nargs="*", default=None, help="build only these CHECKPOINTS entries")
     ap.add_argument("--reference-only", nargs="*", default=None,
                     help="existing model folders: copy config+weights+tokenizer to OUT/<name> and record references for DEMO_TEXTS")
     args = ap.parse_args()
     torch.set_grad_enabled(False)
     os.makedirs(args.out, exist_ok=True)
     if args.reference_only is None:
-        build_checkpoints(args.out)
+        build_checkpoints(args.out, args.only)
     else:
         for src in args.reference_only:
             dst = os.path.join(args.out, os.path.basename(os.path.normpath(src)))

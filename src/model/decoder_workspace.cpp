@@ -1,9 +1,12 @@
-// One generic decoder for GPT-2, GPT-NeoX and OPT. The per-family differences are all data
-// in ModelConfig (norm placement, parallel residual, positions, QKV layout, activation); the
-// sublayers follow transformers' eager code paths:
+// One generic decoder for GPT-2, GPT-NeoX, OPT and the Llama family. The per-family
+// differences are all data in ModelConfig (norm kind and placement, parallel residual,
+// positions and rotary schedule, QKV layout and key/value heads, activation, gated MLP,
+// sliding window); the sublayers follow transformers' eager code paths:
 //   GPT2Block.forward / GPT2Attention (modeling_gpt2.py, eager_attention_forward),
 //   GPTNeoXLayer.forward / GPTNeoXAttention (modeling_gpt_neox.py),
-//   OPTDecoderLayer.forward / OPTAttention (modeling_opt.py).
+//   OPTDecoderLayer.forward / OPTAttention (modeling_opt.py),
+//   LlamaDecoderLayer.forward / LlamaAttention / LlamaMLP / LlamaRMSNorm (modeling_llama.py;
+//   Mistral and Qwen2 are the same with sliding windows and q/k/v biases).
 #include "decoder_workspace.h"
 
 #include <algorithm>
@@ -19,25 +22,63 @@ namespace bentov {
 
 namespace {
 std::size_t sz(long long v) { return static_cast<std::size_t>(v); }
+
+// Inverse rotary frequencies of the config's schedule, in float32 as transformers computes
+// them (modeling_rope_utils: _compute_default_rope_parameters, _compute_linear_scaling_rope_parameters,
+// _compute_llama3_parameters).
+std::vector<float> rope_inv_freq(const ModelConfig& c) {
+  const int half = c.rotary_dims / 2;
+  std::vector<float> inv(sz(half));
+  ops::rotary_inv_freq(c.rotary_dims, c.rope_theta, inv.data());
+  const auto factor = static_cast<float>(c.rope_factor);
+  if (c.rope_type == RopeType::kLinear) {
+    for (auto& f : inv) f /= factor;
+  } else if (c.rope_type == RopeType::kLlama3) {
+    const auto low = static_cast<float>(c.rope_low_freq_factor);
+    const auto high = static_cast<float>(c.rope_high_freq_factor);
+    const auto old_len = static_cast<float>(c.rope_original_max_positions);
+    const float low_freq_wavelen = old_len / low, high_freq_wavelen = old_len / high;
+    for (auto& f : inv) {
+      const float wavelen = static_cast<float>(2 * M_PI) / f;
+      const float scaled = wavelen > low_freq_wavelen ? f / factor : f;
+      if (!(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen)) {  // medium frequency
+        const float smooth = (old_len / wavelen - low) / (high - low);
+        f = (1.0f - smooth) * scaled / factor + smooth * scaled;
+      } else {
+        f = scaled;
+      }
+    }
+  }
+  return inv;
+}
+
 }  // namespace
 
 DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n,
                                    int threads)
-    : c_(config), w_(weights), n_(n), threads_(std::max(1, std::min(threads, config.n_heads))) {
-  const long long d = c_.hidden_size;
-  x_.resize(sz(n * d));
-  h_.resize(sz(n * d));
-  qkv_.resize(sz(n * 3 * d));
-  scores_.assign(sz(threads_), std::vector<float>(sz(static_cast<long long>(n) * n)));
-  ctx_.resize(sz(n * d));
-  attn_.resize(sz(n * d));
-  ff_.resize(sz(static_cast<long long>(n) * c_.intermediate_size));
-  mlp_.resize(sz(n * d));
+    : c_(config),
+      w_(weights),
+      n_(n),
+      threads_(std::max(1, std::min(threads, config.n_heads))),
+      q_width_(config.n_heads * config.head_dim),
+      kv_width_(config.kv_heads() * config.head_dim),
+      qkv_ld_(q_width_ + 2 * kv_width_) {
+  const long long d = c_.hidden_size, nn = n;
+  x_.resize(sz(nn * d));
+  h_.resize(sz(nn * d));
+  qkv_.resize(sz(nn * qkv_ld_));
+  scores_.assign(sz(threads_), std::vector<float>(sz(nn * n)));
+  ctx_.resize(sz(nn * q_width_));
+  attn_.resize(sz(nn * d));
+  ff_.resize(sz(nn * c_.intermediate_size));
+  if (c_.gated_mlp) up_.resize(ff_.size());
+  mlp_.resize(sz(nn * d));
   if (c_.positions == PositionKind::kRotary) {
     const int half = c_.rotary_dims / 2;
-    cos_.resize(sz(static_cast<long long>(n) * half));
-    sin_.resize(sz(static_cast<long long>(n) * half));
-    ops::rotary_tables(n, c_.rotary_dims, c_.rope_theta, cos_.data(), sin_.data());
+    cos_.resize(sz(nn * half));
+    sin_.resize(sz(nn * half));
+    const auto inv_freq = rope_inv_freq(c_);
+    ops::rotary_tables_from(n, half, inv_freq.data(), cos_.data(), sin_.data());
   }
 }
 
@@ -63,8 +104,13 @@ void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y)
   ops::parallel_for(chunks, threads_, [&](int c, int) {
     const int r0 = static_cast<int>(static_cast<long long>(n_) * c / chunks);
     const int r1 = static_cast<int>(static_cast<long long>(n_) * (c + 1) / chunks);
-    ops::layer_norm_to(x + static_cast<std::ptrdiff_t>(r0) * d, y + static_cast<std::ptrdiff_t>(r0) * d,
-                       r1 - r0, d, w.weight.data, w.bias.empty() ? nullptr : w.bias.data, c_.norm_eps);
+    const float* xr = x + static_cast<std::ptrdiff_t>(r0) * d;
+    float* yr = y + static_cast<std::ptrdiff_t>(r0) * d;
+    if (c_.norm_kind == NormKind::kRmsNorm) {
+      ops::rms_norm_to(xr, yr, r1 - r0, d, w.weight.data, c_.norm_eps);
+    } else {
+      ops::layer_norm_to(xr, yr, r1 - r0, d, w.weight.data, w.bias.empty() ? nullptr : w.bias.data, c_.norm_eps);
+    }
   });
 }
 
@@ -113,27 +159,48 @@ void DecoderWorkspace::embed(std::span<const std::int32_t> ids) {
 }
 
 void DecoderWorkspace::project_qkv(const LayerWeights& lw, const float* input) {
-  const int d = c_.hidden_size;
   if (!lw.qkv.weight.empty()) {
-    linear(lw.qkv, input, qkv_.data(), 3 * d);
+    linear(lw.qkv, input, qkv_.data(), qkv_ld_);
   } else {  // separate q/k/v written into the Q | K | V blocks of qkv_
-    linear(lw.q, input, qkv_.data(), 3 * d);
-    linear(lw.k, input, qkv_.data() + d, 3 * d);
-    linear(lw.v, input, qkv_.data() + 2 * d, 3 * d);
+    linear(lw.q, input, qkv_.data(), qkv_ld_);
+    linear(lw.k, input, qkv_.data() + q_width_, qkv_ld_);
+    linear(lw.v, input, qkv_.data() + q_width_ + kv_width_, qkv_ld_);
   }
 }
 
+const float* DecoderWorkspace::head_q(int h) const {
+  const int dh = c_.head_dim;
+  return qkv_.data() + (c_.qkv_layout == QkvLayout::kPerHeadFused ? h * 3 * dh : h * dh);
+}
+
+// Query head h reads key/value head h / (H / KV) (transformers' repeat_kv).
+const float* DecoderWorkspace::head_k(int h) const {
+  const int dh = c_.head_dim;
+  if (c_.qkv_layout == QkvLayout::kPerHeadFused) return qkv_.data() + h * 3 * dh + dh;
+  const int g = h / (c_.n_heads / c_.kv_heads());
+  return qkv_.data() + q_width_ + g * dh;
+}
+
+const float* DecoderWorkspace::head_v(int h) const {
+  const int dh = c_.head_dim;
+  if (c_.qkv_layout == QkvLayout::kPerHeadFused) return qkv_.data() + h * 3 * dh + 2 * dh;
+  const int g = h / (c_.n_heads / c_.kv_heads());
+  return qkv_.data() + q_width_ + kv_width_ + g * dh;
+}
+
 void DecoderWorkspace::rotate_qk() {
-  const int d = c_.hidden_size, dh = c_.head_dim, half = c_.rotary_dims / 2;
+  const int half = c_.rotary_dims / 2, dh = c_.head_dim;
+  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
   for (int i = 0; i < n_; ++i) {
-    float* row = qkv_.data() + static_cast<std::ptrdiff_t>(i) * 3 * d;
+    float* row = qkv_.data() + static_cast<std::ptrdiff_t>(i) * qkv_ld_;
     const float* cr = cos_.data() + static_cast<std::ptrdiff_t>(i) * half;
     const float* sr = sin_.data() + static_cast<std::ptrdiff_t>(i) * half;
     for (int h = 0; h < c_.n_heads; ++h) {
-      float* q = c_.qkv_layout == QkvLayout::kPerHeadFused ? row + h * 3 * dh : row + h * dh;
-      float* k = c_.qkv_layout == QkvLayout::kPerHeadFused ? q + dh : row + d + h * dh;
-      ops::apply_rotary(q, c_.rotary_dims, cr, sr);
-      ops::apply_rotary(k, c_.rotary_dims, cr, sr);
+      ops::apply_rotary(row + (fused ? h * 3 * dh : h * dh), c_.rotary_dims, cr, sr);
+      if (fused) ops::apply_rotary(row + h * 3 * dh + dh, c_.rotary_dims, cr, sr);
+    }
+    if (!fused) {  // each key head once
+      for (int g = 0; g < c_.kv_heads(); ++g) ops::apply_rotary(row + q_width_ + g * dh, c_.rotary_dims, cr, sr);
     }
   }
 }
@@ -144,22 +211,22 @@ constexpr int kCausalBlock = 128;
 
 void DecoderWorkspace::attention_head(int layer, int h, float scale, float* scores,
                                       AttentionObserver* observer) {
-  const int d = c_.hidden_size, dh = c_.head_dim, ld = 3 * d;
-  const bool per_head = c_.qkv_layout == QkvLayout::kPerHeadFused;
-  const float* q = qkv_.data() + (per_head ? h * 3 * dh : h * dh);          // (n, dh), stride 3d
-  const float* k = qkv_.data() + (per_head ? h * 3 * dh + dh : d + h * dh);
-  const float* v = qkv_.data() + (per_head ? h * 3 * dh + 2 * dh : 2 * d + h * dh);
+  const int dh = c_.head_dim, ld = qkv_ld_;
+  const float* q = head_q(h);  // (n, dh) with row stride qkv_ld_
+  const float* k = head_k(h);
+  const float* v = head_v(h);
   for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
     const int r1 = std::min(n_, r0 + kCausalBlock);
     ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld,
               0.0f, scores + static_cast<std::ptrdiff_t>(r0) * n_, n_);
   }
-  ops::causal_softmax(scores, n_);  // reads k <= q only, writes exact zeros above the diagonal
+  // Reads k <= q only (and k > q - window), writes exact zeros elsewhere.
+  ops::causal_softmax_window(scores, n_, c_.window(layer));
   if (observer) observer->on_attention(layer, h, scores, n_);
   for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
     const int r1 = std::min(n_, r0 + kCausalBlock);
     ops::gemm(false, false, r1 - r0, dh, r1, 1.0f, scores + static_cast<std::ptrdiff_t>(r0) * n_, n_, v, ld,
-              0.0f, ctx_.data() + static_cast<std::ptrdiff_t>(r0) * d + h * dh, d);
+              0.0f, ctx_.data() + static_cast<std::ptrdiff_t>(r0) * q_width_ + h * dh, q_width_);
   }
 }
 
@@ -179,12 +246,13 @@ void DecoderWorkspace::attention(int layer, const LayerWeights& lw, const float*
     });
   }
   if (observer) observer->on_layer_end(layer);
-  linear(lw.attn_out, ctx_.data(), output, c_.hidden_size);
+  linear(lw.attn_out, ctx_.data(), output, c_.hidden_size);  // (n, H*dh) -> (n, d)
 }
 
 void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* output) {
   const int ff = c_.intermediate_size;
   linear(lw.fc1, input, ff_.data(), ff);
+  if (c_.gated_mlp) linear(lw.up, input, up_.data(), ff);
   // Elementwise over (n, ff): contiguous chunks over the workers.
   const std::size_t total = ff_.size();
   const int chunks = threads_ * 4;
@@ -196,6 +264,14 @@ void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* ou
       case Activation::kGeluErf: ops::gelu_erf(x, e - b); break;
       case Activation::kGeluTanh: ops::gelu_tanh(x, e - b); break;
       case Activation::kRelu: ops::relu(x, e - b); break;
+      case Activation::kSilu:
+        if (c_.gated_mlp) {
+          ops::silu_mul(x, up_.data() + b, e - b);
+        } else {
+          std::vector<float> ones(e - b, 1.0f);
+          ops::silu_mul(x, ones.data(), e - b);
+        }
+        break;
     }
   });
   linear(lw.fc2, ff_.data(), output, c_.hidden_size);

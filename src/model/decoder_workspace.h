@@ -25,6 +25,9 @@ class DecoderWorkspace {
   void mlp(const LayerWeights& lw, const float* input, float* output);
   void project_qkv(const LayerWeights& lw, const float* input);
   void rotate_qk();
+  const float* head_q(int h) const;  // (n, dh) views with row stride qkv_ld_
+  const float* head_k(int h) const;
+  const float* head_v(int h) const;
   // One head: scores for the causal (lower-left) blocks only, softmax, observer, probs @ V.
   void attention_head(int layer, int head, float scale, float* scores, AttentionObserver* observer);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
@@ -34,13 +37,17 @@ class DecoderWorkspace {
   const ModelWeights& w_;
   int n_;                      // sequence length
   int threads_;                // attention workers
+  int q_width_;                // H * dh
+  int kv_width_;               // KV * dh
+  int qkv_ld_;                 // row stride of qkv_: q_width + 2 * kv_width (3d without GQA)
   std::vector<float> x_;       // (n, d) residual stream
   std::vector<float> h_;       // (n, d) normalized input of a sublayer
-  std::vector<float> qkv_;     // (n, 3d) projections, layout c_.qkv_layout
+  std::vector<float> qkv_;     // (n, qkv_ld_) projections, layout c_.qkv_layout
   std::vector<std::vector<float>> scores_;  // [worker] (n, n) one head's scores, then probabilities
-  std::vector<float> ctx_;     // (n, d) heads' outputs side by side (h*dh .. h*dh+dh)
+  std::vector<float> ctx_;     // (n, H*dh) heads' outputs side by side (h*dh .. h*dh+dh)
   std::vector<float> attn_;    // (n, d) attention sublayer output
-  std::vector<float> ff_;      // (n, intermediate) MLP hidden
+  std::vector<float> ff_;      // (n, intermediate) MLP hidden (the gate of a gated MLP)
+  std::vector<float> up_;      // (n, intermediate) gated MLP's up projection, else empty
   std::vector<float> mlp_;     // (n, d) MLP sublayer output
   std::vector<float> cos_;     // (n, rotary_dims / 2) rotary tables
   std::vector<float> sin_;     // (n, rotary_dims / 2)

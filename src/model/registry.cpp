@@ -11,6 +11,9 @@ const std::vector<ArchitectureEntry>& architecture_registry() {
       archs::gpt2_entry(),
       archs::gpt_neox_entry(),
       archs::opt_entry(),
+      archs::llama_entry(),
+      archs::mistral_entry(),
+      archs::qwen2_entry(),
   };
   return registry;
 }

@@ -64,40 +64,71 @@ void gelu_tanh(float* x, std::size_t count) {
   }
 }
 
+void silu_mul(float* gate, const float* up, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const double g = gate[i];
+    gate[i] = static_cast<float>(g / (1.0 + std::exp(-g)) * up[i]);
+  }
+}
+
+void rms_norm_to(const float* x, float* out, int rows, int d, const float* weight, double eps) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<std::ptrdiff_t>(r) * d;
+    float* yr = out + static_cast<std::ptrdiff_t>(r) * d;
+    double ss = 0.0;
+    for (int i = 0; i < d; ++i) ss += static_cast<double>(xr[i]) * xr[i];
+    const double inv = 1.0 / std::sqrt(ss / d + eps);
+    for (int i = 0; i < d; ++i) yr[i] = static_cast<float>(xr[i] * inv * weight[i]);
+  }
+}
+
 void relu(float* x, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void causal_softmax(float* scores, int n) {
+void causal_softmax_window(float* scores, int n, int window) {
   for (int q = 0; q < n; ++q) {
     float* row = scores + static_cast<std::ptrdiff_t>(q) * n;
-    const auto len = static_cast<std::size_t>(q) + 1;
-    const float mx = max_value(row, len);
-    const double sum = exp_shifted_sum(row, mx, row, len);  // row[k] = exp(row[k] - max)
+    const int first = window > 0 ? std::max(0, q - window + 1) : 0;  // keys [first, q]
+    const auto len = static_cast<std::size_t>(q - first) + 1;
+    float* keys = row + first;
+    const float mx = max_value(keys, len);
+    const double sum = exp_shifted_sum(keys, mx, keys, len);  // keys[k] = exp(keys[k] - max)
     const auto inv = static_cast<float>(1.0 / sum);
-    for (std::size_t k = 0; k < len; ++k) row[k] *= inv;
-    std::fill(row + len, row + n, 0.0f);
+    for (std::size_t k = 0; k < len; ++k) keys[k] *= inv;
+    std::fill(row, keys, 0.0f);
+    std::fill(row + q + 1, row + n, 0.0f);
   }
 }
 
-void rotary_tables(int n, int rot_dims, double base, float* cos_out, float* sin_out) {
-  const int half = rot_dims / 2;
-  // transformers: inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)) in float32,
-  // then freqs = position.float() * inv_freq in float32, then cos()/sin() in float32
-  // (modeling_rope_utils._compute_default_rope_parameters, GPTNeoXRotaryEmbedding.forward).
-  std::vector<float> inv_freq(static_cast<std::size_t>(half));
-  for (int i = 0; i < half; ++i) {
+void causal_softmax(float* scores, int n) { causal_softmax_window(scores, n, 0); }
+
+void rotary_inv_freq(int rot_dims, double base, float* inv_freq) {
+  // transformers: inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)) in float32
+  // (modeling_rope_utils._compute_default_rope_parameters). Float32 pow matters: computing it
+  // in double drifts the attention by 1e-5 at 100 tokens.
+  for (int i = 0; i < rot_dims / 2; ++i) {
     const float exponent = static_cast<float>(2 * i) / static_cast<float>(rot_dims);
-    const float power = std::pow(static_cast<float>(base), exponent);  // float32 pow, as torch
-    inv_freq[static_cast<std::size_t>(i)] = 1.0f / power;
+    const float power = std::pow(static_cast<float>(base), exponent);
+    inv_freq[i] = 1.0f / power;
   }
+}
+
+void rotary_tables_from(int n, int half, const float* inv_freq, float* cos_out, float* sin_out) {
+  // freqs = position.float() * inv_freq in float32, then cos()/sin() (RotaryEmbedding.forward).
   for (int p = 0; p < n; ++p) {
     for (int i = 0; i < half; ++i) {
-      const float angle = static_cast<float>(p) * inv_freq[static_cast<std::size_t>(i)];
+      const float angle = static_cast<float>(p) * inv_freq[i];
       cos_out[static_cast<std::ptrdiff_t>(p) * half + i] = std::cos(angle);
       sin_out[static_cast<std::ptrdiff_t>(p) * half + i] = std::sin(angle);
     }
   }
+}
+
+void rotary_tables(int n, int rot_dims, double base, float* cos_out, float* sin_out) {
+  std::vector<float> inv_freq(static_cast<std::size_t>(rot_dims / 2));
+  rotary_inv_freq(rot_dims, base, inv_freq.data());
+  rotary_tables_from(n, rot_dims / 2, inv_freq.data(), cos_out, sin_out);
 }
 
 void apply_rotary(float* x, int rot_dims, const float* cos_row, const float* sin_row) {

@@ -78,13 +78,16 @@ TEST(Config, ArchitectureFromClassNameWhenModelTypeMissing) {
 
 // Every registered architecture resolves a minimal config of its own and rejects absurd sizes.
 TEST(Config, EveryRegisteredArchitectureResolvesAndRejectsAbsurdSizes) {
-  const std::map<std::string, json> minimal = {
+  std::map<std::string, json> minimal = {
       {"gpt2", {{"n_embd", 64}, {"n_layer", 2}, {"n_head", 4}, {"vocab_size", 100}, {"n_positions", 64}}},
       {"gpt_neox", {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
                     {"vocab_size", 100}, {"max_position_embeddings", 64}}},
       {"opt", {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"ffn_dim", 128},
                {"vocab_size", 100}, {"max_position_embeddings", 64}}},
   };
+  const json llama_like = {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+                           {"num_key_value_heads", 2}, {"intermediate_size", 128}, {"vocab_size", 100}};
+  for (const char* family : {"llama", "mistral", "qwen2"}) minimal[family] = llama_like;
   for (const auto& entry : bentov::architecture_registry()) {
     SCOPED_TRACE(entry.model_type);
     ASSERT_TRUE(minimal.count(entry.model_type)) << "add a minimal config for " << entry.model_type;
@@ -129,3 +132,41 @@ TEST(Config, MalformedAndMissing) {
 }
 
 }  // namespace
+
+TEST(Config, LlamaFamilyRopeScalingWindowsAndGroupedHeads) {
+  json j = {{"model_type", "llama"},        {"hidden_size", 4096},        {"num_hidden_layers", 32},
+            {"num_attention_heads", 32},    {"num_key_value_heads", 8},   {"intermediate_size", 14336},
+            {"vocab_size", 128256},         {"max_position_embeddings", 131072},
+            {"rope_theta", 500000.0},       {"torch_dtype", "bfloat16"},
+            {"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
+                              {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}}}};
+  const auto c = bentov::load_model_config(write_config("llama31", j));
+  EXPECT_EQ(c.kv_heads(), 8);
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_EQ(c.rotary_dims, 128);
+  EXPECT_EQ(c.rope_type, bentov::RopeType::kLlama3);
+  EXPECT_EQ(c.rope_factor, 8.0);
+  EXPECT_EQ(c.norm_kind, bentov::NormKind::kRmsNorm);
+  EXPECT_TRUE(c.gated_mlp);
+  EXPECT_EQ(c.window(5), 0);
+
+  json m = j;
+  m["model_type"] = "mistral";
+  m.erase("rope_scaling");
+  m["sliding_window"] = 4096;
+  EXPECT_EQ(bentov::load_model_config(write_config("mistral", m)).window(31), 4096);
+
+  json q = m;
+  q["model_type"] = "qwen2";
+  q["use_sliding_window"] = false;
+  const auto qc = bentov::load_model_config(write_config("qwen2", q));
+  EXPECT_EQ(qc.window(0), 0);
+  EXPECT_TRUE(qc.attention_bias);
+
+  json bad = j;
+  bad["num_key_value_heads"] = 5;  // 32 heads are not a multiple of 5 groups
+  EXPECT_THROW(bentov::load_model_config(write_config("badgqa", bad)), bentov::Error);
+  bad = j;
+  bad["rope_scaling"]["rope_type"] = "yarn";
+  EXPECT_THROW(bentov::load_model_config(write_config("yarn", bad)), bentov::Error);
+}

@@ -33,7 +33,7 @@ struct Linear {
 
 struct LayerNormWeights {
   FloatTensor weight;  // [d]
-  FloatTensor bias;    // [d] (may be empty for affine-less norms)
+  FloatTensor bias;    // [d]; empty for RMSNorm
 };
 
 struct LayerWeights {
@@ -43,7 +43,8 @@ struct LayerWeights {
   Linear qkv;                  // fused; empty when q/k/v are separate
   Linear q, k, v;              // separate
   Linear attn_out;             // [d] -> [d]
-  Linear fc1, fc2;             // MLP
+  Linear fc1, fc2;             // MLP: fc1 (or the gate of a gated MLP) and the down projection
+  Linear up;                   // gated MLP's up projection (Llama up_proj), else empty
   double value_frob_sq = 0.0;  // ||W_V||_F^2 of this layer (DESIGN.md section 4)
 };
 

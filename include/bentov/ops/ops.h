@@ -20,13 +20,21 @@ void layer_norm_to(const float* x, float* out, int rows, int d, const float* wei
                    const float* bias, double eps);
 
 // In place, count elements.
+// out = x / sqrt(mean(x^2) + eps) * weight per row, statistics in double (LlamaRMSNorm).
+void rms_norm_to(const float* x, float* out, int rows, int d, const float* weight, double eps);
+
 void gelu_erf(float* x, std::size_t count);   // 0.5 x (1 + erf(x / sqrt 2))          (ACT2FN["gelu"])
 void gelu_tanh(float* x, std::size_t count);  // 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) ("gelu_new")
 void relu(float* x, std::size_t count);
+// gate[i] = silu(gate[i]) * up[i] (SwiGLU: ACT2FN["silu"](gate_proj(x)) * up_proj(x)).
+void silu_mul(float* gate, const float* up, std::size_t count);
 
 // scores: (n, n) row-major; row q keeps k <= q, softmaxes them (max-subtracted, float
 // accumulation in double) and writes exact zeros for k > q (causal mask).
 void causal_softmax(float* scores, int n);
+// Same with a sliding window: row q keeps k in (q - window, q] (window 0: no window), as
+// transformers' sliding_window_overlay masks kv_idx <= q_idx - sliding_window.
+void causal_softmax_window(float* scores, int n, int window);
 
 // rows: (n, row_stride) with heads of head_dim dims starting at offsets given by `head_offset`.
 // Rotate-half rotary on the first rot_dims dims of one head vector (modeling_gpt_neox.py
@@ -37,6 +45,10 @@ void apply_rotary(float* head_vec, int rot_dims, const float* cos_row, const flo
 // cos/sin tables computed as transformers' default rotary embedding does (float32:
 // inv_freq = 1 / base^(2i/dim), freqs = pos * inv_freq, then cos/sin): (n, rot_dims / 2).
 void rotary_tables(int n, int rot_dims, double base, float* cos_out, float* sin_out);
+// The same tables from given inverse frequencies (rot_dims / 2 of them), for scaled schedules.
+void rotary_tables_from(int n, int half, const float* inv_freq, float* cos_out, float* sin_out);
+// transformers' default inverse frequencies in float32: 1 / base^(2i / rot_dims).
+void rotary_inv_freq(int rot_dims, double base, float* inv_freq);
 
 void add_bias_rows(float* x, int rows, int cols, const float* bias);  // x[r, :] += bias
 void add_inplace(float* x, const float* y, std::size_t count);        // x += y
@@ -46,6 +58,9 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
           const float* B, int ldb, float beta, float* C, int ldc);
 void layer_norm(float* x, int rows, int d, const float* weight, const float* bias, double eps);
 void causal_softmax(float* scores, int n);
+// Same with a sliding window: row q keeps k in (q - window, q] (window 0: no window), as
+// transformers' sliding_window_overlay masks kv_idx <= q_idx - sliding_window.
+void causal_softmax_window(float* scores, int n, int window);
 }  // namespace ref
 
 // Sets OpenBLAS's thread count (0 = leave as is).

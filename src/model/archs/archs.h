@@ -8,6 +8,9 @@ namespace bentov::archs {
 ArchitectureEntry gpt2_entry();
 ArchitectureEntry gpt_neox_entry();
 ArchitectureEntry opt_entry();
+ArchitectureEntry llama_entry();
+ArchitectureEntry mistral_entry();
+ArchitectureEntry qwen2_entry();
 
 // Shared binding helpers.
 Linear bind_linear(WeightBinder& b, const std::string& name, int in, int out, bool bias);  // nn.Linear [out, in]
