@@ -17,6 +17,7 @@ packages=(
   gnuplot-nox                # figures (pngcairo / svg terminals)
   fonts-dejavu-core          # a font for the figures
   python3                    # test helpers
+  clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, BENTOV_FUZZ=ON)
 )
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi

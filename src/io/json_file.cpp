@@ -39,6 +39,10 @@ nlohmann::json read_json_file(const fs::path& path, std::size_t max_bytes) {
     throw FormatError("'" + path.string() + "' is not valid JSON (byte " + std::to_string(e.byte) +
                           ")",
                       "the file is corrupt or truncated; re-download it");
+  } catch (const nlohmann::json::exception&) {
+    // Not only parse_error: a number too large for a double (1e999) is out_of_range.406.
+    throw FormatError("'" + path.string() + "' is not valid JSON (a number out of range)",
+                      "the file is corrupt or truncated; re-download it");
   }
 }
 

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "bentov/error.h"
+#include "bentov/io/atomic_file.h"
 #include "bentov/io/json_file.h"
 
 namespace bentov::io {
@@ -212,7 +213,22 @@ SafetensorsFile::SafetensorsFile(const fs::path& path)
                       kHeaderHint);
   }
   const auto* header_begin = reinterpret_cast<const char*>(map_->data() + 8);
-  json header = json::parse(header_begin, header_begin + header_len, nullptr, false);
+  // JSON lets a key repeat and the parser would keep one of them silently; a tensor named
+  // twice is ambiguous (which bytes are the weight?), so the header is refused.
+  std::set<std::string> keys;
+  std::string duplicate;
+  json::parser_callback_t on_key = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 1 && event == json::parse_event_t::key && duplicate.empty() &&
+        !keys.insert(parsed.get<std::string>()).second) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json header = json::parse(header_begin, header_begin + header_len, on_key, false);
+  if (!duplicate.empty()) {
+    throw FormatError("'" + path.string() + "': tensor '" + duplicate + "' appears twice in the header",
+                      kHeaderHint);
+  }
   if (header.is_discarded() || !header.is_object()) {
     throw FormatError("'" + path.string() + "' has a header that is not a JSON object", kHeaderHint);
   }
@@ -449,9 +465,18 @@ SafetensorsWriter::SafetensorsWriter(fs::path path, std::vector<TensorSpec> spec
   impl_->tmp = impl_->path.parent_path() /
                ("." + impl_->path.filename().string() + ".tmp-" + std::to_string(::getpid()) +
                 "-" + std::to_string(rd()));
-  if (!impl_->path.parent_path().empty()) fs::create_directories(impl_->path.parent_path());
+  if (!impl_->path.parent_path().empty()) {
+    std::error_code ec;
+    fs::create_directories(impl_->path.parent_path(), ec);
+    if (ec) {
+      throw IoError("cannot create directory '" + impl_->path.parent_path().string() + "': " + ec.message(),
+                    "check the output path and its permissions");
+    }
+  }
+  register_temporary(impl_->tmp);
   impl_->out.open(impl_->tmp, std::ios::binary | std::ios::trunc);
   if (!impl_->out) {
+    unregister_temporary(impl_->tmp);
     throw IoError("cannot open '" + impl_->tmp.string() + "' for writing",
                   "check that the output folder is writable");
   }
@@ -467,6 +492,7 @@ SafetensorsWriter::~SafetensorsWriter() {
     impl_->out.close();
     std::error_code ec;
     fs::remove(impl_->tmp, ec);
+    unregister_temporary(impl_->tmp);
   }
 }
 
@@ -494,6 +520,7 @@ void SafetensorsWriter::commit() {
                   "check the output path and its permissions");
   }
   impl_->committed = true;
+  unregister_temporary(impl_->tmp);
 }
 
 void write_safetensors(const fs::path& path, const std::vector<TensorToWrite>& tensors,

@@ -1,5 +1,7 @@
 #include "config_json.h"
 
+#include <cmath>
+
 #include "bentov/error.h"
 
 namespace bentov::config_json {
@@ -17,8 +19,9 @@ std::optional<long long> get_int(const json& c, const char* key) {
   if (it == c.end() || it->is_null()) return std::nullopt;
   if (it->is_number_integer()) return it->get<long long>();
   if (it->is_number_float()) {
+    // 12.0 is 12; 1e300, 2.5 and NaN are not integers (and casting them would be undefined).
     const double v = it->get<double>();
-    if (v == static_cast<double>(static_cast<long long>(v))) return static_cast<long long>(v);
+    if (v >= -9.0e15 && v <= 9.0e15 && v == std::trunc(v)) return static_cast<long long>(v);
   }
   bad(key, "is not an integer");
 }

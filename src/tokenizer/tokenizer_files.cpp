@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bentov/error.h"
+#include "bentov/io/json_file.h"
 #include "bentov/tokenizer/utf8.h"
 
 namespace bentov {
@@ -15,14 +16,25 @@ using nlohmann::json;
 
 namespace {
 
+// Real tokenizer files are a few MB (tokenizer.json of GPT-NeoX: 2.1 MB); the bound keeps a
+// hostile or mistaken file (a FIFO, a 10 GB blob) from being slurped.
+constexpr std::size_t kMaxTokenizerFileBytes = 256u << 20;
+// Ids above this are refused: every id table is sized by the largest id (the largest real
+// vocabularies have ~256k entries), so 2^31 - 1 would ask for a 2-billion-entry table.
+constexpr std::int64_t kMaxTokenId = (1 << 24) - 1;
+// Sequences of normalizers / pre-tokenizers / post-processors nest; real files nest once.
+constexpr int kMaxNesting = 32;
+
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw IoError("cannot open " + path.string(), "check that the file exists and is readable");
+  return io::read_file_bytes(path, kMaxTokenizerFileBytes);
+}
+
+void check_depth(int depth, const fs::path& file, const char* what) {
+  if (depth > kMaxNesting) {
+    throw FormatError(file.string() + ": '" + what + "' is nested too deeply (more than " +
+                          std::to_string(kMaxNesting) + " levels)",
+                      "the tokenizer file is malformed; download it again");
   }
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw IoError("cannot read " + path.string(), "check the file system");
-  return data;
 }
 
 json parse_json(const fs::path& path) {
@@ -31,6 +43,10 @@ json parse_json(const fs::path& path) {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     throw FormatError(path.string() + ": invalid JSON at byte " + std::to_string(e.byte),
+                      "the tokenizer file is damaged; download it again");
+  } catch (const json::exception&) {
+    // A number too large for a double (1e999) is out_of_range.406, not a parse_error.
+    throw FormatError(path.string() + ": invalid JSON (a number out of range)",
                       "the tokenizer file is damaged; download it again");
   }
 }
@@ -62,8 +78,11 @@ std::string get_string(const json& obj, const char* key, const fs::path& file) {
 
 std::int32_t to_id(const json& v, const fs::path& file, const std::string& what) {
   if (!v.is_number_integer()) bad_field(file, what, "an integer id");
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxTokenId)) {
+    bad_field(file, what, "an id in [0, 2^24)");
+  }
   const auto id = v.get<std::int64_t>();
-  if (id < 0 || id > INT32_MAX) bad_field(file, what, "an id in [0, 2^31)");
+  if (id < 0 || id > kMaxTokenId) bad_field(file, what, "an id in [0, 2^24)");
   return static_cast<std::int32_t>(id);
 }
 
@@ -128,15 +147,16 @@ std::vector<std::pair<std::string, std::string>> read_merges_txt(const fs::path&
 }
 
 // Normalizer: null, {"type": "NFC"}, or a Sequence of at most one such.
-Normalization read_normalizer(const json* n, const fs::path& file) {
+Normalization read_normalizer(const json* n, const fs::path& file, int depth = 0) {
   if (n == nullptr) return Normalization::kNone;
+  check_depth(depth, file, "normalizer");
   const std::string type = get_string(*n, "type", file);
   if (type == "Sequence") {
     const json* list = member(*n, "normalizers");
     if (list == nullptr || !list->is_array()) bad_field(file, "normalizer.normalizers", "an array");
     Normalization result = Normalization::kNone;
     for (const auto& sub : *list) {
-      const Normalization one = read_normalizer(&sub, file);
+      const Normalization one = read_normalizer(&sub, file, depth + 1);
       if (one != Normalization::kNone && result != Normalization::kNone && one != result) {
         throw UnsupportedError(file.string() + ": a sequence of several normalizers is not supported",
                                "bentov handles one Unicode normal form");
@@ -148,7 +168,8 @@ Normalization read_normalizer(const json* n, const fs::path& file) {
   return parse_normalization(type);
 }
 
-void read_pre_tokenizer(const json* p, const fs::path& file, TokenizerSpec& spec) {
+void read_pre_tokenizer(const json* p, const fs::path& file, TokenizerSpec& spec, int depth = 0) {
+  check_depth(depth, file, "pre_tokenizer");
   if (p == nullptr) {
     throw UnsupportedError(file.string() + ": a tokenizer without a pre-tokenizer is not supported",
                            "bentov handles byte-level BPE (GPT-2 style) tokenizers");
@@ -160,7 +181,7 @@ void read_pre_tokenizer(const json* p, const fs::path& file, TokenizerSpec& spec
       throw UnsupportedError(file.string() + ": this pre-tokenizer sequence is not supported",
                              "bentov handles one ByteLevel pre-tokenizer");
     }
-    read_pre_tokenizer(&(*list)[0], file, spec);
+    read_pre_tokenizer(&(*list)[0], file, spec, depth + 1);
     return;
   }
   if (type != "ByteLevel") {
@@ -181,14 +202,15 @@ std::vector<std::int32_t> special_ids(const json& specials, const std::string& n
   return out;
 }
 
-void read_post_processor(const json* p, const fs::path& file, TokenizerSpec& spec) {
+void read_post_processor(const json* p, const fs::path& file, TokenizerSpec& spec, int depth = 0) {
   if (p == nullptr) return;
+  check_depth(depth, file, "post_processor");
   const std::string type = get_string(*p, "type", file);
   if (type == "ByteLevel") return;  // only adjusts offsets
   if (type == "Sequence") {
     const json* list = member(*p, "processors");
     if (list == nullptr || !list->is_array()) bad_field(file, "post_processor.processors", "an array");
-    for (const auto& sub : *list) read_post_processor(&sub, file, spec);
+    for (const auto& sub : *list) read_post_processor(&sub, file, spec, depth + 1);
     return;
   }
   if (type == "TemplateProcessing") {
@@ -278,13 +300,13 @@ void apply_config(const fs::path& dir, TokenizerSpec& spec, bool from_json) {
     if (const json* dec = member(cfg, "added_tokens_decoder")) {
       if (!dec->is_object()) bad_field(file, "added_tokens_decoder", "an object");
       for (const auto& [key, t] : dec->items()) {
-        std::int32_t id = 0;
-        try {
-          id = std::stoi(key);
-        } catch (const std::exception&) {
-          bad_field(file, "added_tokens_decoder", "keyed by integer ids");
-        }
-        spec.added.push_back(read_added_token(t, file, id));
+        // Keys are decimal ids: "50256". std::stoi would take "-7", " 12" or "12abc".
+        std::int64_t id = 0;
+        const bool digits = !key.empty() && key.size() <= 9 &&
+                            key.find_first_not_of("0123456789") == std::string::npos;
+        if (digits) id = std::stoll(key);
+        if (!digits || id > kMaxTokenId) bad_field(file, "added_tokens_decoder", "keyed by integer ids in [0, 2^24)");
+        spec.added.push_back(read_added_token(t, file, static_cast<std::int32_t>(id)));
       }
     }
     // ...and adds the named special tokens. GPT2Tokenizer defaults bos/eos/unk to <|endoftext|>.
