@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bentov/analysis/corpus.h"
+#include "bentov/analysis/compare.h"
 #include "bentov/analysis/pipeline.h"
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
@@ -25,6 +26,7 @@
 #include "bentov/report/json_writer.h"
 #include "bentov/report/plot.h"
 #include "bentov/report/summary_table.h"
+#include "bentov/report/sweep_compare.h"
 #include "bentov/tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -315,6 +317,99 @@ int run_info(const std::string& spec, bool as_json) {
   return kExitOk;
 }
 
+// Output paths of sweep/compare: explicit flags, else defaults under --out.
+struct OutputFlags {
+  std::optional<std::string> json, plot, out;
+  std::optional<fs::path> json_path(const char* name) const {
+    if (json) return fs::path(*json);
+    if (out) return fs::path(*out) / name;
+    return std::nullopt;
+  }
+  std::optional<fs::path> plot_path(const char* name) const {
+    if (plot) return fs::path(*plot);
+    if (out) return fs::path(*out) / name;
+    return std::nullopt;
+  }
+  void add_to(CLI::App& cmd) {
+    cmd.add_option("--json", json, "write results as JSON")->group("Output");
+    cmd.add_option("--plot", plot, "write the figure (.png or .svg)")->group("Output");
+    cmd.add_option("--out", out, "write the JSON and the figure here under default names")->group("Output");
+  }
+};
+
+struct SweepFlags {
+  std::vector<std::string> models;  // MODEL (with --revisions) or checkpoint folders
+  std::optional<std::string> revisions;
+  TextFlags input;
+  OutputFlags output;
+  int threads = 0;
+  bool quiet = false;
+};
+
+// `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
+// checkpoints in order.
+int run_sweep(const SweepFlags& f) {
+  std::vector<std::string> specs;
+  if (f.revisions) {
+    if (f.models.size() != 1) {
+      throw bentov::UsageError("--revisions takes exactly one MODEL", "bentov sweep EleutherAI/pythia-160m --revisions step0,step1000");
+    }
+    std::size_t pos = 0;
+    while (pos <= f.revisions->size()) {
+      const auto comma = f.revisions->find(',', pos);
+      const auto rev = f.revisions->substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      if (rev.empty()) throw bentov::UsageError("--revisions has an empty entry", "separate revisions with commas");
+      specs.push_back(f.models.front() + "@" + rev);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  } else {
+    specs = f.models;
+  }
+  if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give --revisions or several folders");
+  const auto source = text_source(f.input, /*default_sentence=*/true);
+  const auto report = bentov::analysis::analyze_models(specs, source, {f.threads, progress_printer(f.quiet)});
+  std::cout << bentov::report::format_sweep_table(report) << std::flush;
+  auto note = progress_printer(f.quiet);
+  if (const auto p = f.output.json_path("sweep.json")) {
+    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::sweep_to_json(report).dump(2) + "\n"));
+    if (note) note("wrote " + p->string());
+  }
+  if (const auto p = f.output.plot_path("sweep.png"); p && !report.models.empty()) {
+    bentov::report::write_sweep_plot(*p, report);
+    if (note) note("wrote " + p->string());
+  }
+  if (report.models.empty()) return kExitNothing;
+  return report.failures.empty() ? kExitOk : kExitSomeFailed;
+}
+
+struct CompareFlags {
+  std::string a, b;
+  TextFlags input;
+  OutputFlags output;
+  int threads = 0;
+  bool quiet = false;
+};
+
+int run_compare(const CompareFlags& f) {
+  const auto source = text_source(f.input, /*default_sentence=*/true);
+  const bentov::analysis::RunOptions opts{f.threads, progress_printer(f.quiet)};
+  const auto a = bentov::analysis::analyze_model(f.a, source, opts);
+  const auto b = bentov::analysis::analyze_model(f.b, source, opts);
+  const auto c = bentov::analysis::compare_models(a, b);
+  std::cout << bentov::report::format_compare_table(c) << std::flush;
+  auto note = progress_printer(f.quiet);
+  if (const auto p = f.output.json_path("compare.json")) {
+    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::compare_to_json(c).dump(2) + "\n"));
+    if (note) note("wrote " + p->string());
+  }
+  if (const auto p = f.output.plot_path("compare.png")) {
+    bentov::report::write_compare_plot(*p, c);
+    if (note) note("wrote " + p->string());
+  }
+  return kExitOk;
+}
+
 void print_error(const std::string& message, const std::string& hint) {
   std::cerr << "bentov: error: " << message << '\n';
   if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
@@ -389,6 +484,25 @@ int main(int argc, char** argv) {
   info->add_option("MODEL", info_model, "checkpoint folder or Hugging Face id")->required();
   info->add_flag("--json", info_json, "print JSON");
 
+  SweepFlags sf;
+  auto* sweep = app.add_subcommand("sweep", "the same analysis over an ordered series of checkpoints");
+  sweep->add_option("MODEL", sf.models, "a Hugging Face id with --revisions, or checkpoint folders in order")
+      ->required();
+  sweep->add_option("--revisions", sf.revisions, "comma-separated revisions of MODEL (step0,step1000,...)");
+  sf.input.add_to(*sweep);
+  sf.output.add_to(*sweep);
+  sweep->add_option("--threads", sf.threads, "worker threads")->check(CLI::Range(0, 1024));
+  sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
+
+  CompareFlags cf;
+  auto* compare = app.add_subcommand("compare", "per-layer and per-head differences between two models (B - A)");
+  compare->add_option("A", cf.a, "checkpoint folder or Hugging Face id")->required();
+  compare->add_option("B", cf.b, "checkpoint folder or Hugging Face id of the same architecture")->required();
+  cf.input.add_to(*compare);
+  cf.output.add_to(*compare);
+  compare->add_option("--threads", cf.threads, "worker threads")->check(CLI::Range(0, 1024));
+  compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -401,6 +515,8 @@ int main(int argc, char** argv) {
     if (*attention) return run_attention(tf);
     if (*tokenize) return run_tokenize(tok_model, tok_input);
     if (*info) return run_info(info_model, info_json);
+    if (*sweep) return run_sweep(sf);
+    if (*compare) return run_compare(cf);
   } catch (const bentov::Error& e) {
     print_error(e.what(), e.hint());
     return e.kind() == bentov::ErrorKind::kUsage ? kExitUsage : kExitNothing;
