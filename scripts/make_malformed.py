@@ -231,8 +231,15 @@ ck_case("weights_wrong_dtype", weights_with(lambda t: safetensors_bytes(
     {**t, "wpe.weight": ("I32", [POSITIONS, D], t["wpe.weight"][2])})), 3, "has dtype I32")
 ck_case("weights_overlap", weights_with(lambda t: safetensors_bytes(t, {"zz": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})),
         3, "overlap")
-ck_case("weights_duplicate_name", weights_with(lambda t: (lambda b: b[:8] + b[8:].replace(b'"ln_f.bias"', b'"ln_f.weight"', 1))(
-    safetensors_bytes(t))), 3, "appears twice")
+def duplicate_name(t):
+    """ln_f.bias renamed ln_f.weight: the header names one tensor twice (JSON allows it)."""
+    b = safetensors_bytes(t)
+    n = struct.unpack("<Q", b[:8])[0]
+    h = b[8:8 + n].replace(b'"ln_f.bias"', b'"ln_f.weight"', 1)
+    return struct.pack("<Q", len(h)) + h + b[8 + n:]
+
+
+ck_case("weights_duplicate_name", weights_with(duplicate_name), 3, "appears twice")
 ck_case("weights_shape_overflow", weights_with(lambda t: safetensors_bytes(
     t, {"zz": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 0]}})), 3, "overflows")
 ck_case("weights_header_huge", weights_with(lambda t: struct.pack("<Q", 2**63) + safetensors_bytes(t)[8:]), 3, "-byte header (limit")
@@ -298,8 +305,8 @@ tok_case("tokenizer_json_deep_nesting", tokenizer_with({"tokenizer.json":
     "nested too deeply")
 tok_case("tokenizer_config_bad_added_id", tokenizer_with({"tokenizer_config.json": json.dumps(
     {"added_tokens_decoder": {"-7": {"content": "<x>", "special": True}}})}), "keyed by integer ids")
-tok_case("tokenizer_config_bos_unknown", tokenizer_with({"tokenizer_config.json": json.dumps(
-    {"add_bos_token": True, "bos_token": "<nope>"})}), "<nope>")
+tok_case("tokenizer_config_bos_missing", tokenizer_with({"tokenizer_config.json": json.dumps(
+    {"add_bos_token": True, "bos_token": None, "unk_token": None, "eos_token": None})}), "add_bos_token is set but bos_token is not")
 
 # texts and ids (on the valid checkpoint)
 TEXTS = {"invalid_utf8.txt": b"caf\xe9 au lait", "empty.txt": b"", "one_token.txt": b"a",
