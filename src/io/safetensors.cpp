@@ -17,6 +17,7 @@
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "bentov/io/json_file.h"
+#include "bentov/io/pytorch_bin.h"
 
 namespace bentov::io {
 namespace fs = std::filesystem;
@@ -275,13 +276,28 @@ void check_shard_name(const std::string& shard, const fs::path& index_path) {
 }  // namespace
 
 TensorStore TensorStore::open_folder(const fs::path& folder) {
-  const fs::path index_path = folder / "model.safetensors.index.json";
-  const fs::path single = folder / "model.safetensors";
+  fs::path index_path = folder / "model.safetensors.index.json";
+  fs::path single = folder / "model.safetensors";
+  // PyTorch checkpoints only when the folder has no safetensors weights (transformers'
+  // order too): the same index format, shards read by the restricted unpickler.
+  bool pytorch = false;
+  if (!fs::exists(index_path) && !fs::exists(single)) {
+    pytorch = true;
+    index_path = folder / "pytorch_model.bin.index.json";
+    single = folder / "pytorch_model.bin";
+  }
   if (!fs::exists(index_path)) {
     if (!fs::exists(single)) {
-      throw IoError("no model.safetensors or model.safetensors.index.json in '" + folder.string() +
-                        "'",
-                    "pass a Hugging Face checkpoint folder with safetensors weights");
+      throw IoError("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or "
+                        "pytorch_model.bin.index.json in '" + folder.string() + "'",
+                    "pass a Hugging Face checkpoint folder with its weights");
+    }
+    if (pytorch) {
+      TensorStore s;
+      s.source_ = folder;
+      s.bin_files_.push_back(std::make_shared<PytorchBinFile>(single));
+      for (const auto& [name, info] : s.bin_files_.back()->tensors()) s.index_[name] = &info;
+      return s;
     }
     TensorStore s = open_file(single);
     s.source_ = folder;
@@ -295,7 +311,7 @@ TensorStore TensorStore::open_folder(const fs::path& folder) {
   }
   TensorStore store;
   store.source_ = folder;
-  std::map<std::string, std::shared_ptr<SafetensorsFile>> shards;
+  std::map<std::string, const std::map<std::string, TensorInfo>*> shards;
   for (auto it = wm->begin(); it != wm->end(); ++it) {
     if (!it->is_string()) {
       throw FormatError("'" + index_path.string() + "': weight_map entry '" + it.key() +
@@ -305,14 +321,18 @@ TensorStore TensorStore::open_folder(const fs::path& folder) {
     const auto shard = it->get<std::string>();
     check_shard_name(shard, index_path);
     if (!shards.count(shard)) {
-      auto f = std::make_shared<SafetensorsFile>(folder / shard);
-      shards[shard] = f;
-      store.files_.push_back(f);
+      if (pytorch) {
+        store.bin_files_.push_back(std::make_shared<PytorchBinFile>(folder / shard));
+        shards[shard] = &store.bin_files_.back()->tensors();
+      } else {
+        store.files_.push_back(std::make_shared<SafetensorsFile>(folder / shard));
+        shards[shard] = &store.files_.back()->tensors();
+      }
     }
   }
   // Every tensor of every shard is indexed; a name in two shards is ambiguous.
-  for (const auto& [shard, file] : shards) {
-    for (const auto& [name, info] : file->tensors()) {
+  for (const auto& [shard, tensors] : shards) {
+    for (const auto& [name, info] : *tensors) {
       if (!store.index_.emplace(name, &info).second) {
         throw FormatError("tensor '" + name + "' appears in more than one shard of '" +
                               folder.string() + "'",

@@ -71,8 +71,12 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
+class PytorchBinFile;  // bentov/io/pytorch_bin.h
+
 // All tensors of a checkpoint folder: `model.safetensors`, or the shards named by
-// `model.safetensors.index.json`. Lookups by full tensor name.
+// `model.safetensors.index.json`; when the folder has neither, `pytorch_model.bin` or the
+// shards named by `pytorch_model.bin.index.json` (read by the restricted unpickler of
+// pytorch_bin.h, same TensorInfo entries). Lookups by full tensor name.
 class TensorStore {
  public:
   static TensorStore open_folder(const std::filesystem::path& folder);
@@ -87,6 +91,7 @@ class TensorStore {
  private:
   std::filesystem::path source_;
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
+  std::vector<std::shared_ptr<PytorchBinFile>> bin_files_;
   std::map<std::string, const TensorInfo*> index_;
 };
 
