@@ -226,8 +226,9 @@ FileMeta Downloader::head_file(const std::string& file) {
   }
   FileMeta m;
   const auto& f = r.final();
-  if (f.status == 405 || f.status == 501) {
-    // A server without HEAD: the GET's headers will say what HEAD would have.
+  if (f.status == 405 || f.status == 501 || (f.status >= 400 && r.hops.size() > 1)) {
+    // A server without HEAD (or a redirect target that refuses it): the GET's headers will
+    // say what HEAD would have, and the GET reports a real error itself.
     m.download_url = f.url.empty() ? url : f.url;
   } else if (f.status >= 400) {
     throw hub::http_error(r, ctx(file));
@@ -291,7 +292,9 @@ void Downloader::download_blob(const std::string& file, FileMeta& meta) {
           }
           bool append = false;
           if (f.status == 206) {
-            const auto start = content_range_start(f.header("content-range"));
+            // Without Content-Range the server is taken to have started where asked.
+            const std::string range = f.header("content-range");
+            const auto start = range.empty() ? std::optional<std::uint64_t>(from) : content_range_start(range);
             if (!start || *start != from) {
               throw FormatError("the server resumed '" + file + "' at the wrong byte (" +
                                     f.header("content-range") + ", asked for " + std::to_string(from) + ")",
@@ -325,28 +328,32 @@ void Downloader::download_blob(const std::string& file, FileMeta& meta) {
     stalled = progressed ? 0 : stalled + 1;
     if (r.has_response() && r.ok_transport()) {
       const auto& f = r.final();
-      if (f.status >= 200 && f.status < 300) {
-        if (!started) {  // an empty file: no body callback ran
-          read_meta(r, meta);
-          note_commit(file, meta.commit);
-          if (meta.etag.empty()) {
-            throw FormatError("the Hub sent no ETag for '" + file + "'", "check HF_ENDPOINT");
-          }
-          take_blob(meta.etag);
-          if (std::FILE* e = std::fopen(incomplete.c_str(), "wb")) std::fclose(e);
-          have = 0;
+      const bool success = f.status >= 200 && f.status < 300;
+      if (success && !started) {  // an empty file: no body callback ran
+        read_meta(r, meta);
+        note_commit(file, meta.commit);
+        if (meta.etag.empty()) {
+          throw FormatError("the Hub sent no ETag for '" + file + "'", "check HF_ENDPOINT");
         }
-        break;
+        take_blob(meta.etag);
+        if (std::FILE* e = std::fopen(incomplete.c_str(), "wb")) std::fclose(e);
+        have = 0;
       }
-      if (f.status == 416 && from > 0) {
+      if (success && !(meta.size && have < *meta.size && progressed)) break;
+      if (success) {
+        // A body that ended early without a transport error (a close-delimited response cut
+        // off): resumed like a dropped connection below.
+        r.transport_error = "the response ended after " + std::to_string(have) + " of " +
+                            std::to_string(*meta.size) + " bytes";
+      } else if (f.status == 416 && from > 0 && stalled < o_.max_attempts) {
         fs::remove(incomplete, ec);  // our partial file does not fit the server's: start over
-        if (stalled < o_.max_attempts) continue;
-      }
-      if ((f.status >= 500 || f.status == 429) && stalled < o_.max_attempts) {
+        continue;
+      } else if ((f.status >= 500 || f.status == 429) && stalled < o_.max_attempts) {
         sleep_before_retry(attempt);
         continue;
+      } else {
+        throw hub::http_error(r, ctx(file));
       }
-      throw hub::http_error(r, ctx(file));
     }
     // A dropped or failed connection: resume from what is on disk.
     if (stalled >= o_.max_attempts || attempt + 1 >= kMaxTotalAttempts) {

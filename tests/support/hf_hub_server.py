@@ -54,6 +54,10 @@ REPOS = {
     "test-org/gated": {"dir": "tests/data/fixtures/gpt2-lmhead", "files": GPT2_FILES, "gated": True},
     "test-org/nohead": {"dir": "tests/data/fixtures/gpt2-lmhead", "files": GPT2_FILES, "no_head": True},
     "test-org/corrupt": {"dir": "tests/data/fixtures/gpt2-lmhead", "files": GPT2_FILES, "corrupt": True},
+    # The cut response has no Content-Length: its end is the connection's close, so the client
+    # sees a "complete" short body and must notice it from X-Linked-Size.
+    "test-org/no-length": {"dir": "tests/data/fixtures/gpt2-lmhead", "files": GPT2_FILES,
+                           "cut_without_length": True},
     "test-org/evil": {"dir": "tests/data/fixtures/gpt2-lmhead", "files": GPT2_FILES,
                       "extra_siblings": ["../../escaped.txt"]},
     "test-org/evil-index": {"dir": "tests/data/fixtures/gpt2-lmhead", "files": ["config.json"],
@@ -66,6 +70,15 @@ REPOS = {
 
 def is_lfs(name):
     return name.endswith(".safetensors") or name.endswith(".bin")
+
+
+def blob_key(repo, sha):
+    """The CDN path of a blob: per repository variant, so each gets its own first (cut) GET."""
+    if repo.spec.get("corrupt"):
+        return "corrupt-" + sha
+    if repo.spec.get("cut_without_length"):
+        return "nolen-" + sha
+    return sha
 
 
 def git_blob_sha1(data):
@@ -105,10 +118,7 @@ class State:
                         served = bytearray(data)
                         served[len(served) // 3] ^= 0xFF
                         served = bytes(served)
-                        sha_key = "corrupt-" + sha
-                    else:
-                        sha_key = sha
-                    self.blobs[sha_key] = served
+                    self.blobs[blob_key(repo, sha)] = served
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -209,7 +219,7 @@ class Handler(BaseHTTPRequestHandler):
         common = {"X-Repo-Commit": repo.commit}
         if is_lfs(name):
             sha = hashlib.sha256(data).hexdigest()
-            key = ("corrupt-" + sha) if repo.spec.get("corrupt") else sha
+            key = blob_key(repo, sha)
             host = self.headers.get("Host", "127.0.0.1")
             common.update({"Location": f"http://{host}/cdn/{key}?repo={repo.id}",
                            "X-Linked-Etag": f'"{sha}"', "X-Linked-Size": str(len(data)),
@@ -250,7 +260,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(part)))
+        if not key.startswith("nolen-"):
+            self.send_header("Content-Length", str(len(part)))
+        else:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(part[: len(part) // 2])
         self.wfile.flush()

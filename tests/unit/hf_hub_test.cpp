@@ -281,6 +281,15 @@ TEST_F(HubTest, ServerWithoutHeadStillGivesCommitEtagAndResume) {
   EXPECT_EQ(slurp_file(repo("models--test-org--nohead") / "refs" / "main"), result.commit);
 }
 
+TEST_F(HubTest, AShortBodyWithoutContentLengthIsResumedToo) {
+  const auto result = bentov::io::download_model(id("test-org/no-length"), options());
+  EXPECT_TRUE(slurp_file(result.snapshot / "model.safetensors") ==
+              slurp_file(fixture("gpt2-lmhead") + "/model.safetensors"));
+  int ranged = 0;
+  for (const auto& q : requests()) ranged += q["range"].is_string() ? 1 : 0;
+  EXPECT_EQ(ranged, 1);
+}
+
 TEST_F(HubTest, PytorchBinIsTheFallbackWhenThereIsNoSafetensors) {
   const auto result = bentov::io::download_model(id("test-org/bin-only"), options());
   EXPECT_TRUE(fs::exists(result.snapshot / "pytorch_model.bin"));
