@@ -281,6 +281,14 @@ TEST_F(HubTest, ServerWithoutHeadStillGivesCommitEtagAndResume) {
   EXPECT_EQ(slurp_file(repo("models--test-org--nohead") / "refs" / "main"), result.commit);
 }
 
+TEST_F(HubTest, RelativeRedirectWhoseTargetRefusesHead) {
+  const auto result = bentov::io::download_model(id("test-org/relative"), options());
+  EXPECT_TRUE(slurp_file(result.snapshot / "model.safetensors") ==
+              slurp_file(fixture("gpt2-lmhead") + "/model.safetensors"));
+  const std::string sha = bentov::io::hub::sha256_file(fixture("gpt2-lmhead") + "/model.safetensors");
+  EXPECT_EQ(fs::read_symlink(result.snapshot / "model.safetensors").string(), "../../blobs/" + sha);
+}
+
 TEST_F(HubTest, AShortBodyWithoutContentLengthIsResumedToo) {
   const auto result = bentov::io::download_model(id("test-org/no-length"), options());
   EXPECT_TRUE(slurp_file(result.snapshot / "model.safetensors") ==
