@@ -11,6 +11,7 @@ packages=(
   libpcre2-dev               # GPT-2 pre-tokenizer regex with Unicode properties (UCP)
   libutf8proc-dev            # NFC normalization
   libcurl4-openssl-dev       # Hugging Face Hub downloads
+  ca-certificates            # HTTPS to the Hub (libcurl's CA bundle)
   libssl-dev                 # sha256 of downloaded files (libcrypto)
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev           # kernel benchmarks
