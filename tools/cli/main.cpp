@@ -18,6 +18,7 @@
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "bentov/io/hf_cache.h"
+#include "bentov/io/hf_hub.h"
 #include "bentov/io/json_file.h"
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
@@ -410,6 +411,36 @@ int run_compare(const CompareFlags& f) {
   return kExitOk;
 }
 
+// `bentov download ID[@REV]`: fetches the model into the Hugging Face cache (io/hf_hub.h)
+// and prints its snapshot folder; with --offline (or HF_HUB_OFFLINE=1) only checks the cache.
+int run_download(const std::string& spec, bool offline, bool quiet) {
+  const auto id = bentov::io::parse_hub_id(spec);
+  if (!id) {
+    throw bentov::UsageError("'" + spec + "' is not a Hugging Face id",
+                             "write ORG/NAME[@REVISION], e.g. EleutherAI/pythia-160m@step1000");
+  }
+  auto options = bentov::io::hub_options_from_env();
+  options.progress = !quiet;
+  if (offline || options.offline) {
+    const auto cached = bentov::io::resolve_model(spec, {/*allow_download=*/false, !quiet});
+    std::cout << cached.folder.string() << '\n';
+    return kExitOk;
+  }
+  const auto result = bentov::io::download_model(*id, options);
+  if (!quiet) {
+    std::size_t fetched = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& f : result.files) {
+      fetched += f.downloaded ? 1 : 0;
+      bytes += f.downloaded ? f.size : 0;
+    }
+    std::cerr << id->repo_id() << "@" << id->rev() << ": " << result.files.size() << " files, " << fetched
+              << " downloaded (" << bytes << " bytes), commit " << result.commit << '\n';
+  }
+  std::cout << result.snapshot.string() << '\n';
+  return kExitOk;
+}
+
 void print_error(const std::string& message, const std::string& hint) {
   std::cerr << "bentov: error: " << message << '\n';
   if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
@@ -435,6 +466,9 @@ int main(int argc, char** argv) {
       ->group("Output");
   analyze->add_option("--threads", af.threads, "BLAS threads (default: all cores)")->check(CLI::Range(0, 1024));
   analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
+  bool offline = false;  // every command that resolves ids: the Hugging Face cache only
+  constexpr const char* kOfflineHelp = "never download: use the Hugging Face cache only (also HF_HUB_OFFLINE=1)";
+  analyze->add_flag("--offline", offline, kOfflineHelp);
   auto* corpus = analyze->add_option("--corpus", af.corpus,
                                      "analyze every text of F: one per line, or JSON Lines with a \"text\" field");
   corpus->group("Corpus");
@@ -470,6 +504,7 @@ int main(int argc, char** argv) {
       ->required();
   attention->add_option("--threads", tf.threads, "BLAS threads")->check(CLI::Range(0, 1024));
   attention->add_flag("--quiet", tf.quiet, "no progress on stderr");
+  attention->add_flag("--offline", offline, kOfflineHelp);
 
   std::string tok_model;
   TextFlags tok_input;
@@ -477,12 +512,14 @@ int main(int argc, char** argv) {
   tokenize->add_option("MODEL_OR_TOKENIZER_DIR", tok_model, "folder with tokenizer files, or a Hugging Face id")
       ->required();
   tok_input.add_to(*tokenize);
+  tokenize->add_flag("--offline", offline, kOfflineHelp);
 
   std::string info_model;
   bool info_json = false;
   auto* info = app.add_subcommand("info", "describe a model: architecture, sizes, dtype, tokenizer");
   info->add_option("MODEL", info_model, "checkpoint folder or Hugging Face id")->required();
   info->add_flag("--json", info_json, "print JSON");
+  info->add_flag("--offline", offline, kOfflineHelp);
 
   SweepFlags sf;
   auto* sweep = app.add_subcommand("sweep", "the same analysis over an ordered series of checkpoints");
@@ -493,6 +530,7 @@ int main(int argc, char** argv) {
   sf.output.add_to(*sweep);
   sweep->add_option("--threads", sf.threads, "worker threads")->check(CLI::Range(0, 1024));
   sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
+  sweep->add_flag("--offline", offline, kOfflineHelp);
 
   CompareFlags cf;
   auto* compare = app.add_subcommand("compare", "per-layer and per-head differences between two models (B - A)");
@@ -502,6 +540,15 @@ int main(int argc, char** argv) {
   cf.output.add_to(*compare);
   compare->add_option("--threads", cf.threads, "worker threads")->check(CLI::Range(0, 1024));
   compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
+  compare->add_flag("--offline", offline, kOfflineHelp);
+
+  std::string download_id;
+  bool download_quiet = false;
+  auto* download = app.add_subcommand(
+      "download", "fetch a model from the Hugging Face Hub into its cache (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE)");
+  download->add_option("ID", download_id, "Hugging Face id, ORG/NAME[@REVISION]")->required();
+  download->add_flag("--offline", offline, "only check that the cache holds it (also HF_HUB_OFFLINE=1)");
+  download->add_flag("--quiet", download_quiet, "no progress bars on stderr");
 
   try {
     app.parse(argc, argv);
@@ -510,6 +557,10 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
 
+  // Ids that are not cached are downloaded by resolve_model unless --offline.
+  bentov::io::set_default_resolve_options(
+      {!offline, !(af.quiet || tf.quiet || sf.quiet || cf.quiet || download_quiet)});
+
   try {
     if (*analyze) return run_analyze(af);
     if (*attention) return run_attention(tf);
@@ -517,6 +568,7 @@ int main(int argc, char** argv) {
     if (*info) return run_info(info_model, info_json);
     if (*sweep) return run_sweep(sf);
     if (*compare) return run_compare(cf);
+    if (*download) return run_download(download_id, offline, download_quiet);
   } catch (const bentov::Error& e) {
     print_error(e.what(), e.hint());
     return e.kind() == bentov::ErrorKind::kUsage ? kExitUsage : kExitNothing;
