@@ -445,7 +445,7 @@ def hostile():
     raw("stack_underflow.bin", b"\x80\x02s.", "pops from an empty stack")
     # State-dict shape and storages.
     raw("not_a_dict.bin", b"\x80\x02]q\x00.", "holds a list, not a state dict")
-    raw("non_tensor_entry.bin", in_state_dict(b"K\x03", key="step"), "entry 'step' is a int, not a tensor")
+    raw("non_tensor_entry.bin", in_state_dict(b"K\x03", key="step"), "entry 'step' is an int, not a tensor")
     raw("duplicate_name.bin",
         b"\x80\x02}(" + op_str("w") + valid_tensor_ops() + op_str("w") + valid_tensor_ops() + b"u.",
         "names tensor 'w' twice", four_floats)

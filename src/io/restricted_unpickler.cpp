@@ -38,32 +38,33 @@ enum class Kind : std::uint8_t {
   kTensor
 };
 
+// The kind with its article, for messages ("an int", "a tensor").
 const char* kind_name(Kind k) {
   switch (k) {
     case Kind::kNone:
       return "None";
     case Kind::kBool:
-      return "bool";
+      return "a bool";
     case Kind::kInt:
-      return "int";
+      return "an int";
     case Kind::kFloat:
-      return "float";
+      return "a float";
     case Kind::kString:
-      return "str";
+      return "a str";
     case Kind::kBytes:
-      return "bytes";
+      return "a bytes object";
     case Kind::kTuple:
-      return "tuple";
+      return "a tuple";
     case Kind::kList:
-      return "list";
+      return "a list";
     case Kind::kDict:
-      return "dict";
+      return "a dict";
     case Kind::kGlobal:
-      return "global";
+      return "a global";
     case Kind::kStorage:
-      return "storage";
+      return "a storage";
     case Kind::kTensor:
-      return "tensor";
+      return "a tensor";
   }
   return "?";
 }
@@ -338,7 +339,7 @@ class Unpickler {
     auto bad = [&](const std::string& why) {
       fail_at("persistent id is not ('storage', torch.<T>Storage, key, location, numel): " + why);
     };
-    if (pid->kind != Kind::kTuple) bad(std::string("it is a ") + kind_name(pid->kind));
+    if (pid->kind != Kind::kTuple) bad(std::string("it is ") + kind_name(pid->kind));
     const auto& t = pid->items;
     if (t.size() != 5) bad(std::to_string(t.size()) + " items");
     if (t[0]->kind != Kind::kString || t[0]->s != "storage") bad("the first item is not 'storage'");
@@ -380,7 +381,7 @@ class Unpickler {
       bad(std::to_string(a.size()) + " arguments");
     }
     if (a[0]->kind != Kind::kStorage)
-      bad(std::string("a ") + kind_name(a[0]->kind) + " as its storage");
+      bad(std::string("") + kind_name(a[0]->kind) + " as its storage");
     if (a[1]->kind != Kind::kInt || a[1]->i < 0)
       bad("a storage offset that is not a non-negative int");
     RawTensor t{static_cast<std::size_t>(a[0]->i), a[1]->i, {}, {}, false};
@@ -410,7 +411,7 @@ class Unpickler {
     Value* args = pop();
     Value* fn = pop();
     if (fn->kind != Kind::kGlobal)
-      fail_at(std::string("REDUCE on a ") + kind_name(fn->kind) + ", not a callable");
+      fail_at(std::string("REDUCE on ") + kind_name(fn->kind) + ", not a callable");
     const std::string name = std::string(fn->global->module) + "." + fn->global->name;
     if (args->kind != Kind::kTuple)
       fail_at("REDUCE of '" + name + "' with arguments that are not a tuple");
@@ -486,7 +487,7 @@ class Unpickler {
       case 'a': {
         Value* v = pop();
         Value* list = top();
-        if (list->kind != Kind::kList) fail_at(std::string("APPEND to a ") + kind_name(list->kind));
+        if (list->kind != Kind::kList) fail_at(std::string("APPEND to ") + kind_name(list->kind));
         list->items.push_back(v);
         return nullptr;
       }
@@ -494,7 +495,7 @@ class Unpickler {
         auto items = pop_mark();
         Value* list = top();
         if (list->kind != Kind::kList)
-          fail_at(std::string("APPENDS to a ") + kind_name(list->kind));
+          fail_at(std::string("APPENDS to ") + kind_name(list->kind));
         list->items.insert(list->items.end(), items.begin(), items.end());
         return nullptr;
       }
@@ -506,7 +507,7 @@ class Unpickler {
         Value* k = pop();
         Value* dict = top();
         if (dict->kind != Kind::kDict)
-          fail_at(std::string("SETITEM on a ") + kind_name(dict->kind));
+          fail_at(std::string("SETITEM on ") + kind_name(dict->kind));
         dict->items.push_back(k);
         dict->items.push_back(v);
         return nullptr;
@@ -516,7 +517,7 @@ class Unpickler {
         if (items.size() % 2 != 0) fail_at("SETITEMS with an odd number of items");
         Value* dict = top();
         if (dict->kind != Kind::kDict)
-          fail_at(std::string("SETITEMS on a ") + kind_name(dict->kind));
+          fail_at(std::string("SETITEMS on ") + kind_name(dict->kind));
         dict->items.insert(dict->items.end(), items.begin(), items.end());
         return nullptr;
       }
@@ -609,7 +610,7 @@ class Unpickler {
         Value* obj = top();
         if (obj->kind != Kind::kDict ||
             (state->kind != Kind::kDict && state->kind != Kind::kNone)) {
-          fail_at(std::string("refusing BUILD of a ") + kind_name(obj->kind) + " from a " +
+          fail_at(std::string("refusing BUILD of ") + kind_name(obj->kind) + " from " +
                   kind_name(state->kind) + ": only a dict's attributes are accepted");
         }
         return nullptr;
@@ -625,7 +626,7 @@ class Unpickler {
 
   std::vector<PickledTensor> extract(const Value* result) {
     if (result->kind != Kind::kDict) {
-      fail(std::string("holds a ") + kind_name(result->kind) +
+      fail(std::string("holds ") + kind_name(result->kind) +
            ", not a state dict (name -> tensor)");
     }
     std::vector<PickledTensor> out;
@@ -635,10 +636,10 @@ class Unpickler {
       const Value* k = items[i];
       const Value* v = items[i + 1];
       if (k->kind != Kind::kString)
-        fail(std::string("has a state dict key that is a ") + kind_name(k->kind));
+        fail(std::string("has a state dict key that is ") + kind_name(k->kind));
       const std::string& name = k->s;
       if (v->kind != Kind::kTensor) {
-        fail("entry '" + name + "' is a " + kind_name(v->kind) + ", not a tensor");
+        fail("entry '" + name + "' is " + kind_name(v->kind) + ", not a tensor");
       }
       if (!names.insert(name).second) fail("names tensor '" + name + "' twice");
       const RawTensor& t = tensors_[static_cast<std::size_t>(v->i)];
