@@ -20,7 +20,7 @@ void MemoryCapture::on_attention(int layer, int head, const float* probs, int n)
 SafetensorsCapture::SafetensorsCapture(std::filesystem::path path, std::span<const std::int32_t> ids,
                                        int n_layers, int n_heads,
                                        std::map<std::string, std::string> metadata)
-    : n_(static_cast<int>(ids.size())), heads_(n_heads) {
+    : n_(static_cast<int>(ids.size())) {
   std::vector<io::TensorSpec> specs;
   const std::int64_t n = n_;
   for (int l = 0; l < n_layers; ++l) {

@@ -1,9 +1,11 @@
 #include "bentov/model/model.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "bentov/error.h"
 #include "bentov/io/json_file.h"
+#include "bentov/io/memory.h"
 #include "bentov/model/registry.h"
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
@@ -57,10 +59,26 @@ void Model::check_input(std::span<const std::int32_t> ids) const {
   }
 }
 
+// Refuses a sequence whose forward pass would not fit, before allocating: the decoder's
+// buffers (decoder_workspace.h) plus one (n, n) double layer accumulator and its float copy
+// for the metrics (metrics/signature_observer.cpp), with a margin for the observers.
+void Model::check_forward_memory(int n, int threads) const {
+  const auto& c = config_;
+  const std::uint64_t nn = static_cast<std::uint64_t>(n);
+  const std::uint64_t qkv = static_cast<std::uint64_t>(c.n_heads + 2 * c.kv_heads()) * c.head_dim;
+  const std::uint64_t per_token = 5ull * c.hidden_size + qkv + static_cast<std::uint64_t>(c.n_heads) * c.head_dim +
+                                  (c.gated_mlp ? 2ull : 1ull) * c.intermediate_size;
+  const std::uint64_t workers = static_cast<std::uint64_t>(std::max(1, std::min(threads, c.n_heads)));
+  const std::uint64_t need = 4 * nn * per_token + 4 * workers * nn * nn + (8 + 4) * nn * nn;
+  io::check_memory(need, std::to_string(n) + " tokens through " + folder_.filename().string(),
+                   "use a shorter text (--max-tokens for corpora), or set BENTOV_MEMORY_LIMIT if the estimate is wrong");
+}
+
 std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
                                   const ForwardOptions& options) const {
   check_input(ids);
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
+  check_forward_memory(static_cast<int>(ids.size()), threads);
   ops::set_blas_threads(threads);
   DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()), threads);
   return ws.run(ids, observer);

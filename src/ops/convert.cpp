@@ -1,5 +1,6 @@
 #include "bentov/ops/convert.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -52,7 +53,12 @@ __attribute__((target("avx,f16c"))) void f16_to_f32_f16c(const std::uint16_t* sr
 }
 
 bool cpu_has_f16c() {
-  static const bool has = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  // F16C from CPUID leaf 1 (ECX bit 29): clang before 16 does not know
+  // __builtin_cpu_supports("f16c"); "avx" also covers the OS saving the YMM state.
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & bit_F16C) != 0;
+  }();
   return has;
 }
 

@@ -140,6 +140,20 @@ std::vector<std::string> demo_models() {
                            "pass a checkpoint folder or Hugging Face id, or set BENTOV_MODELS_DIR");
 }
 
+// Every model failed: the table and JSON list why; stderr still gets the one error line (and
+// its hint), also under --quiet.
+int nothing_analyzed(const bentov::report::AnalysisReport& report) {
+  std::string first = report.failures.empty() ? "no model given" : report.failures.front().error;
+  std::string hint;
+  if (const auto at = first.rfind(" (hint: "); at != std::string::npos && first.back() == ')') {
+    hint = first.substr(at + 8, first.size() - at - 9);
+    first.erase(at);
+  }
+  std::cerr << "bentov: error: nothing could be analyzed: " << first << '\n';
+  if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
+  return kExitNothing;
+}
+
 struct AnalyzeFlags {
   std::vector<std::string> models;
   TextFlags input;
@@ -221,7 +235,7 @@ int run_analyze(const AnalyzeFlags& f) {
       if (note) note("wrote " + p.string());
     }
   }
-  if (report.models.empty()) return kExitNothing;
+  if (report.models.empty()) return nothing_analyzed(report);
   return report.failures.empty() ? kExitOk : kExitSomeFailed;
 }
 
@@ -251,7 +265,10 @@ int run_attention(const AttentionFlags& f) {
 }
 
 int run_tokenize(const std::string& dir_or_id, const TextFlags& input) {
-  if (input.ids) throw bentov::UsageError("tokenize takes --text or --text-file", "");
+  if (input.ids) {
+    throw bentov::UsageError("tokenize takes --text or --text-file, not --ids",
+                             "bentov tokenize MODEL --text \"Hello world\"");
+  }
   const auto source = text_source(input, /*default_sentence=*/false);
   fs::path folder = dir_or_id;
   if (!fs::is_directory(folder)) folder = bentov::io::resolve_model(dir_or_id).folder;
@@ -380,7 +397,7 @@ int run_sweep(const SweepFlags& f) {
     bentov::report::write_sweep_plot(*p, report);
     if (note) note("wrote " + p->string());
   }
-  if (report.models.empty()) return kExitNothing;
+  if (report.models.empty()) return nothing_analyzed(report);
   return report.failures.empty() ? kExitOk : kExitSomeFailed;
 }
 

@@ -42,7 +42,7 @@ class SafetensorsCapture : public AttentionObserver {
   void commit();
 
  private:
-  int n_, heads_;
+  int n_;  // sequence length
   std::vector<float> layer_;         // (heads, n, n) the layer being filled
   std::vector<std::int64_t> ids_;    // (n) written after the last layer
   std::unique_ptr<io::SafetensorsWriter> writer_;

@@ -44,6 +44,8 @@ class Model {
   int output_dim() const;
 
  private:
+  void check_forward_memory(int n, int threads) const;
+
   std::filesystem::path folder_;
   ModelConfig config_;
   std::shared_ptr<io::TensorStore> store_;
