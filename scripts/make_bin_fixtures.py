@@ -487,6 +487,11 @@ def hostile():
     with open(os.path.join(dst, "legacy_pickle.bin"), "wb") as f:
         f.write(legacy)
     case("legacy_pickle.bin", "legacy (pre-1.6) torch.save file")
+    # Hostile files written with pickle.dump (no zip): scanned, and the global is named.
+    for proto in (2, 4):
+        with open(os.path.join(dst, f"bare_pickle_p{proto}_system.bin"), "wb") as f:
+            f.write(pickle.dumps(Evil(), protocol=proto))
+        case(f"bare_pickle_p{proto}_system.bin", "refusing global 'posix.system'")
     tar_buf = io.BytesIO()
     with tarfile.open(fileobj=tar_buf, mode="w", format=tarfile.USTAR_FORMAT) as tf:
         for member in ("sys_info", "pickle", "storages", "tensors"):

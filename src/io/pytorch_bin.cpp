@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 #include "bentov/error.h"
 #include "io/zip_archive.h"
@@ -20,6 +21,16 @@ constexpr const char* kLegacyHint =
 void refuse_legacy(std::span<const std::byte> file, const fs::path& path) {
   auto at = [&](std::size_t i) { return std::to_integer<unsigned char>(file[i]); };
   if (file.size() >= 2 && at(0) == 0x80 && at(1) <= 5) {
+    // A bare pickle: a legacy torch.save stream, or a hostile file written with pickle.dump.
+    // Scanning it with the restricted unpickler runs nothing and names what it would import.
+    try {
+      (void)parse_pytorch_pickle(file, "'" + path.string() + "'");
+    } catch (const Error& e) {
+      if (std::string_view(e.what()).find(": refusing ") != std::string_view::npos) {
+        throw FormatError(std::string(e.what()) + " (in a bare pickle, not a torch.save zip)",
+                          e.hint());
+      }
+    }
     throw FormatError(
         "'" + path.string() +
             "' is a legacy (pre-1.6) torch.save file: a bare pickle, not a zip archive",
