@@ -16,8 +16,12 @@ build="${BENTOV_FUZZ_BUILD_DIR:-build-fuzz}"
 cxx="${CXX:-$(command -v clang++ || command -v clang++-14)}"
 gen=()
 command -v ninja >/dev/null 2>&1 && [[ ! -f "$build/Makefile" ]] && gen=(-G Ninja)
-cmake -S . -B "$build" "${gen[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DBENTOV_FUZZ=ON -DBENTOV_BUILD_TESTS=OFF >/dev/null
+# A build dir already configured with BENTOV_FUZZ=ON (scripts/test.sh's build-asan) is reused
+# as it is; otherwise configure one for the fuzzers alone.
+if ! grep -qs '^BENTOV_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
+  cmake -S . -B "$build" "${gen[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBENTOV_FUZZ=ON -DBENTOV_BUILD_TESTS=OFF >/dev/null
+fi
 cmake --build "$build" -j "$(nproc)" --target "${TARGETS[@]}"
 
 run_one() {  # target seconds extra...

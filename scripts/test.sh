@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What CI runs (.ci/run), on a fresh Debian 12: installs dependencies, then
 #   1. builds in Release with warnings as errors (build/) and runs the whole test suite;
-#   2. builds again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and runs
-#      the whole suite there (every CLI test then also proves "no sanitizer report");
-#   3. builds the libFuzzer targets with clang (build-fuzz/) and runs each for
-#      BENTOV_FUZZ_SECONDS (default 20) from its committed seed corpus.
+#   2. builds again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, with the
+#      libFuzzer targets in the same build (build-asan/), and runs the whole suite there (every
+#      CLI test then also proves "no sanitizer report");
+#   3. runs each libFuzzer target of that build for BENTOV_FUZZ_SECONDS (default 20) from its
+#      committed seed corpus.
 # BENTOV_TEST_STAGES picks stages (default "release asan fuzz").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,13 +17,15 @@ stamp() { echo "test.sh: $1 done after $((SECONDS - t0)) s"; }
 if [[ " $stages " == *" release "* ]]; then
   scripts/build.sh -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON
   ctest --test-dir "${BENTOV_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
+  scripts/test_install.sh  # the installed binary finds the demo models
   stamp release
 fi
 
 if [[ " $stages " == *" asan "* ]]; then
-  # -O1 keeps the sanitized build and run quick; every UBSan finding is fatal (BENTOV_SANITIZE).
-  BENTOV_BUILD_DIR=build-asan scripts/build.sh -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON \
-    -DBENTOV_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG"
+  # One clang build serves the sanitized tests and the fuzzers (BENTOV_FUZZ instruments
+  # everything with ASan + UBSan, every UBSan finding fatal); -O1 keeps it quick.
+  BENTOV_BUILD_DIR=build-asan scripts/build.sh -DCMAKE_CXX_COMPILER="$(command -v clang++ || command -v clang++-14)" \
+    -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON -DBENTOV_FUZZ=ON -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG"
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
@@ -30,6 +33,9 @@ if [[ " $stages " == *" asan "* ]]; then
 fi
 
 if [[ " $stages " == *" fuzz "* ]]; then
+  # Reuses build-asan when the asan stage built it (it holds the fuzz targets).
+  [[ -f build-asan/CMakeCache.txt ]] && grep -q '^BENTOV_FUZZ:BOOL=ON' build-asan/CMakeCache.txt &&
+    export BENTOV_FUZZ_BUILD_DIR=build-asan
   scripts/fuzz.sh all "${BENTOV_FUZZ_SECONDS:-20}"
   stamp fuzz
 fi
