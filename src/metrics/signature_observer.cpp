@@ -62,8 +62,15 @@ SignatureObserver::LayerAccumulator& SignatureObserver::accumulator(int layer, i
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = in_flight_.find(layer);
   if (it == in_flight_.end()) {
-    const int stripes = std::clamp(n, 1, 32);
-    it = in_flight_.emplace(layer, std::make_unique<LayerAccumulator>(n, stripes)).first;
+    std::unique_ptr<LayerAccumulator> acc;
+    if (spare_ && spare_->n == n) {  // reuse the last layer's buffer: no fresh pages to fault in
+      acc = std::move(spare_);
+      std::fill(acc->sum.begin(), acc->sum.end(), 0.0);
+      acc->heads.clear();
+    } else {
+      acc = std::make_unique<LayerAccumulator>(n, std::clamp(n, 1, 32));
+    }
+    it = in_flight_.emplace(layer, std::move(acc)).first;
   } else if (it->second->n != n) {
     throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) +
                            " delivered with n=" + std::to_string(n) + " after n=" +
@@ -124,7 +131,8 @@ void SignatureObserver::on_layer_end(int layer) {
   sig.index = layer;
   // The log-based metrics run on a float copy through the vectorized kernels (each log within
   // 2 ulp; sums stay in double), the others on the double average.
-  const std::vector<float> Af(acc->sum.begin(), acc->sum.end());  // (n, n)
+  layer_f32_.assign(acc->sum.begin(), acc->sum.end());  // (n, n)
+  const std::vector<float>& Af = layer_f32_;
   sig.locality = attention_locality(A, acc->n);
   sig.entropy = attention_entropy(Af.data(), acc->n);
   sig.value_frob_sq = layer >= 0 && static_cast<std::size_t>(layer) < value_frob_sq_.size()
@@ -138,9 +146,8 @@ void SignatureObserver::on_layer_end(int layer) {
   sig.sheaf_trace_per_token = sig.sheaf_trace / static_cast<double>(acc->n);
   sig.heads.reserve(acc->heads.size());
   for (const auto& [h, hs] : acc->heads) sig.heads.push_back(hs);
-  acc.reset();  // free the (n, n) buffer before the next layer allocates its own
-
   std::lock_guard<std::mutex> lock(mutex_);
+  spare_ = std::move(acc);  // the next layer reuses the (n, n) buffer
   done_.push_back(std::move(sig));
 }
 

@@ -79,7 +79,7 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   check_input(ids);
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
   check_forward_memory(static_cast<int>(ids.size()), threads);
-  ops::set_blas_threads(threads);
+  ops::set_blas_threads(1);  // the decoder splits every product over its own workers
   DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()), threads);
   return ws.run(ids, observer);
 }

@@ -45,6 +45,8 @@ class SignatureObserver : public AttentionObserver {
   std::mutex mutex_;  // guards in_flight_ (the map, not the buffers) and done_
   std::map<int, std::unique_ptr<LayerAccumulator>> in_flight_;  // layer -> accumulator
   std::vector<LayerSignature> done_;                            // finished layers
+  std::unique_ptr<LayerAccumulator> spare_;  // a finished layer's buffer, reused by the next (guarded by mutex_)
+  std::vector<float> layer_f32_;             // (n, n) float copy of the finished layer (on_layer_end only)
 };
 
 }  // namespace bentov::metrics
