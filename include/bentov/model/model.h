@@ -16,7 +16,7 @@
 namespace bentov {
 
 struct ForwardOptions {
-  int threads = 0;  // worker threads for attention heads and OpenBLAS; 0: the cores available
+  int threads = 0;  // workers for projections, heads, norms and activations; 0: the cores available
 };
 
 class Model {
