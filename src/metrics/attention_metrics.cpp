@@ -189,10 +189,7 @@ double row_entropy_mean_impl(const T* A, int n) {
 
 // -sum_{a > eps} (a / K) log(a / K + eps) over `count` entries, K = sum_{a > eps} a.
 double entropy_of(const float* a, std::size_t count) {
-  double kept = 0.0;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (a[i] > static_cast<float>(kEntropyEpsilon)) kept += a[i];
-  }
+  const double kept = ops::sum_above(a, count, static_cast<float>(kEntropyEpsilon));
   if (kept == 0.0) return 0.0;
   const double scale = 1.0 / kept;
   return -scale * ops::sum_plogp(a, count, scale, static_cast<float>(kEntropyEpsilon),
@@ -245,7 +242,24 @@ double entropy_no_sink(const double* A, int n) { return entropy_no_sink_impl(A, 
 double row_entropy_mean(const float* A, int n) { return row_entropy_mean_fast(A, n); }
 double row_entropy_mean(const double* A, int n) { return row_entropy_mean_impl(A, n); }
 
-double attention_locality(const float* A, int n) { return locality_impl(A, n); }
+double attention_locality(const float* A, int n) {
+  check_size(n, "attention locality");
+  // Per row: sum_j a_ij and sum_j a_ij |i - j| from ops::moment_sums (vectorized, double
+  // accumulation), split at the diagonal so |i - j| is linear on each side.
+  const auto nn = static_cast<std::size_t>(n);
+  double total = 0.0, weighted = 0.0;
+  for (std::size_t i = 0; i < nn; ++i) {
+    const float* row = A + i * nn;
+    double left_mass = 0, left_moment = 0, right_mass = 0, right_moment = 0;  // moment: sum j a_j
+    ops::moment_sums(row, i + 1, 0, &left_mass, &left_moment);
+    ops::moment_sums(row + i + 1, nn - i - 1, i + 1, &right_mass, &right_moment);
+    const double di = static_cast<double>(i);
+    total += left_mass + right_mass;
+    weighted += (di * left_mass - left_moment) + (right_moment - di * right_mass);
+  }
+  if (total == 0.0) return std::numeric_limits<double>::quiet_NaN();
+  return 1.0 - (weighted / total) / static_cast<double>(n - 1);
+}
 double attention_locality(const double* A, int n) { return locality_impl(A, n); }
 double attention_entropy(const float* A, int n) {
   return n < 1 ? 0.0 : entropy_of(A, static_cast<std::size_t>(n) * static_cast<std::size_t>(n));

@@ -98,8 +98,11 @@ void SignatureObserver::on_attention(int layer, int head, const float* probs, in
     const int s = (first + k) % acc.n_stripes;
     const auto [begin, end] = acc.stripe_rows(s);
     std::lock_guard<std::mutex> lock(acc.stripe_mutex[static_cast<std::size_t>(s)]);
-    for (std::size_t i = begin * nn; i < end * nn; ++i) {
-      acc.sum[i] += static_cast<double>(probs[i]);
+    // Causal probabilities (observer.h): row r is zero past column r, so only k <= r is added.
+    for (std::size_t r = begin; r < end; ++r) {
+      double* dst = acc.sum.data() + r * nn;
+      const float* src = probs + r * nn;
+      for (std::size_t k = 0; k <= r; ++k) dst[k] += static_cast<double>(src[k]);
     }
   }
 }

@@ -151,7 +151,74 @@ BENTOV_AVX2 float max_avx2(const float* x, std::size_t count) {
   return r;
 }
 
+BENTOV_AVX2 void moment_sums_avx2(const float* a, std::size_t count, std::size_t first, double* mass,
+                                  double* moment) {
+  __m256d m0 = _mm256_setzero_pd(), m1 = _mm256_setzero_pd(), w0 = _mm256_setzero_pd(), w1 = _mm256_setzero_pd();
+  __m256d idx0 = _mm256_set_pd(3, 2, 1, 0), idx1 = _mm256_set_pd(7, 6, 5, 4);
+  const __m256d base = _mm256_set1_pd(static_cast<double>(first)), step = _mm256_set1_pd(8.0);
+  idx0 = _mm256_add_pd(idx0, base);
+  idx1 = _mm256_add_pd(idx1, base);
+  std::size_t j = 0;
+  for (; j + 8 <= count; j += 8) {
+    const __m256 v = _mm256_loadu_ps(a + j);
+    const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    m0 = _mm256_add_pd(m0, lo);
+    m1 = _mm256_add_pd(m1, hi);
+    w0 = _mm256_fmadd_pd(lo, idx0, w0);
+    w1 = _mm256_fmadd_pd(hi, idx1, w1);
+    idx0 = _mm256_add_pd(idx0, step);
+    idx1 = _mm256_add_pd(idx1, step);
+  }
+  double s = hsum_pd(_mm256_add_pd(m0, m1)), w = hsum_pd(_mm256_add_pd(w0, w1));
+  for (; j < count; ++j) {
+    s += a[j];
+    w += static_cast<double>(a[j]) * static_cast<double>(first + j);
+  }
+  *mass = s;
+  *moment = w;
+}
+
+BENTOV_AVX2 double sum_above_avx2(const float* a, std::size_t count, float threshold) {
+  const __m256 th = _mm256_set1_ps(threshold);
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  std::size_t j = 0;
+  for (; j + 8 <= count; j += 8) {
+    const __m256 v = _mm256_loadu_ps(a + j);
+    const __m256 kept = _mm256_and_ps(_mm256_cmp_ps(v, th, _CMP_GT_OQ), v);
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(kept)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(kept, 1)));
+  }
+  double s = hsum_pd(_mm256_add_pd(s0, s1));
+  for (; j < count; ++j) {
+    if (a[j] > threshold) s += a[j];
+  }
+  return s;
+}
+
 }  // namespace
+
+double sum_above(const float* a, std::size_t count, float threshold) {
+  if (has_avx2_fma()) return sum_above_avx2(a, count, threshold);
+  double s = 0.0;
+  for (std::size_t j = 0; j < count; ++j) {
+    if (a[j] > threshold) s += a[j];
+  }
+  return s;
+}
+
+void moment_sums(const float* a, std::size_t count, std::size_t first, double* mass, double* moment) {
+  if (has_avx2_fma()) {
+    moment_sums_avx2(a, count, first, mass, moment);
+    return;
+  }
+  double s = 0.0, w = 0.0;
+  for (std::size_t j = 0; j < count; ++j) {
+    s += a[j];
+    w += static_cast<double>(a[j]) * static_cast<double>(first + j);
+  }
+  *mass = s;
+  *moment = w;
+}
 
 double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count) {
   return has_avx2_fma() ? exp_shifted_sum_avx2(x, shift, y, count) : ref::exp_shifted_sum(x, shift, y, count);

@@ -17,6 +17,12 @@ double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count)
 double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold,
                  std::size_t* kept = nullptr);
 
+// *mass = sum_j a[j], *moment = sum_j (first + j) a[j], both accumulated in double.
+void moment_sums(const float* a, std::size_t count, std::size_t first, double* mass, double* moment);
+
+// sum of the entries > threshold, accumulated in double.
+double sum_above(const float* a, std::size_t count, float threshold);
+
 // max of x[0..count), count >= 1.
 float max_value(const float* x, std::size_t count);
 
