@@ -102,7 +102,7 @@ void SignatureObserver::on_attention(int layer, int head, const float* probs, in
     for (std::size_t r = begin; r < end; ++r) {
       double* dst = acc.sum.data() + r * nn;
       const float* src = probs + r * nn;
-      for (std::size_t k = 0; k <= r; ++k) dst[k] += static_cast<double>(src[k]);
+      for (std::size_t col = 0; col <= r; ++col) dst[col] += static_cast<double>(src[col]);
     }
   }
 }
