@@ -17,6 +17,7 @@
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "bentov/io/json_file.h"
+#include "bentov/ops/convert.h"
 #include "bentov/io/pytorch_bin.h"
 
 namespace bentov::io {
@@ -364,29 +365,7 @@ std::vector<std::string> TensorStore::names() const {
 }
 
 // IEEE 754 binary16 -> binary32, exact (every half is representable as a float).
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = (h & 0x8000u) << 16;
-  std::uint32_t exp = (h >> 10) & 0x1fu;
-  std::uint32_t mant = h & 0x3ffu;
-  std::uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);  // inf / nan
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {  // subnormal: normalize
-    exp = 113;
-    while ((mant & 0x400u) == 0) {
-      mant <<= 1;
-      --exp;
-    }
-    bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
+float half_to_float(std::uint16_t h) { return ops::ref::f16_to_f32(h); }
 
 float bf16_to_float(std::uint16_t b) {
   const std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;

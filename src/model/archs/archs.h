@@ -17,5 +17,8 @@ Linear bind_linear(WeightBinder& b, const std::string& name, int in, int out, bo
 Linear bind_conv1d(WeightBinder& b, const std::string& name, int in, int out);             // GPT-2 Conv1D [in, out]
 LayerNormWeights bind_layer_norm(WeightBinder& b, const std::string& name, int d, bool affine = true);
 void check_heads(const ModelConfig& c);
+// transformers' ACT2FN names for the MLP activation: gelu (erf), gelu_new / gelu_pytorch_tanh /
+// gelu_fast (tanh approximation), relu. `key` names the config field in the error.
+Activation parse_activation(const std::string& name, const char* key);
 
 }  // namespace bentov::archs

@@ -32,6 +32,14 @@ LayerNormWeights bind_layer_norm(WeightBinder& b, const std::string& name, int d
   return n;
 }
 
+Activation parse_activation(const std::string& name, const char* key) {
+  if (name == "gelu") return Activation::kGeluErf;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::kGeluTanh;
+  if (name == "relu") return Activation::kRelu;
+  throw UnsupportedError(std::string("config.json: ") + key + " '" + name + "' is not supported",
+                         "bentov supports gelu, gelu_new and relu");
+}
+
 void check_heads(const ModelConfig& c) {
   if (c.hidden_size % c.n_heads != 0) {
     throw ConfigError("config.json: hidden size " + std::to_string(c.hidden_size) +

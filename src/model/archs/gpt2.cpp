@@ -9,14 +9,6 @@ namespace cj = config_json;
 
 namespace {
 
-Activation parse_activation(const std::string& name) {
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::kGeluTanh;
-  if (name == "gelu") return Activation::kGeluErf;
-  if (name == "relu") return Activation::kRelu;
-  throw UnsupportedError("config.json: activation_function '" + name + "' is not supported",
-                         "bentov supports gelu, gelu_new and relu");
-}
-
 ModelConfig resolve(const nlohmann::json& j) {
   ModelConfig c;
   c.architecture = "gpt2";
@@ -31,7 +23,7 @@ ModelConfig resolve(const nlohmann::json& j) {
   c.word_embed_dim = c.hidden_size;
   c.norm_eps = cj::get_number(j, "layer_norm_epsilon").value_or(1e-5);
   c.positions = PositionKind::kLearned;
-  c.activation = parse_activation(cj::get_string(j, "activation_function").value_or("gelu_new"));
+  c.activation = parse_activation(cj::get_string(j, "activation_function").value_or("gelu_new"), "activation_function");
   c.qkv_layout = QkvLayout::kBlocks;
   c.scale_attn_by_inverse_layer_idx = cj::get_bool(j, "scale_attn_by_inverse_layer_idx").value_or(false);
   if (!cj::get_bool(j, "scale_attn_weights").value_or(true)) {

@@ -13,14 +13,6 @@ namespace cj = config_json;
 
 namespace {
 
-Activation parse_activation(const std::string& name) {
-  if (name == "gelu") return Activation::kGeluErf;
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::kGeluTanh;
-  if (name == "relu") return Activation::kRelu;
-  throw UnsupportedError("config.json: hidden_act '" + name + "' is not supported",
-                         "bentov supports gelu, gelu_new and relu");
-}
-
 ModelConfig resolve(const nlohmann::json& j) {
   ModelConfig c;
   c.architecture = "gpt_neox";
@@ -35,7 +27,7 @@ ModelConfig resolve(const nlohmann::json& j) {
   c.word_embed_dim = c.hidden_size;
   c.norm_eps = cj::get_number(j, "layer_norm_eps").value_or(1e-5);
   c.parallel_residual = cj::get_bool(j, "use_parallel_residual").value_or(true);
-  c.activation = parse_activation(cj::get_string(j, "hidden_act").value_or("gelu"));
+  c.activation = parse_activation(cj::get_string(j, "hidden_act").value_or("gelu"), "hidden_act");
   c.attention_bias = cj::get_bool(j, "attention_bias").value_or(true);
   c.positions = PositionKind::kRotary;
   c.qkv_layout = QkvLayout::kPerHeadFused;

@@ -36,17 +36,7 @@ ModelConfig resolve(const nlohmann::json& j) {
     throw UnsupportedError("config.json: layer_norm_elementwise_affine=false is not supported",
                            "bentov reads OPT layer norms with weights and biases");
   }
-  const auto act = cj::get_string(j, "activation_function").value_or("relu");
-  if (act == "relu") {
-    c.activation = Activation::kRelu;
-  } else if (act == "gelu") {
-    c.activation = Activation::kGeluErf;
-  } else if (act == "gelu_new") {
-    c.activation = Activation::kGeluTanh;
-  } else {
-    throw UnsupportedError("config.json: activation_function '" + act + "' is not supported",
-                           "bentov supports relu, gelu and gelu_new");
-  }
+  c.activation = parse_activation(cj::get_string(j, "activation_function").value_or("relu"), "activation_function");
   c.positions = PositionKind::kLearned;
   c.qkv_layout = QkvLayout::kBlocks;
   c.dtype = cj::dtype_of(j);
