@@ -49,24 +49,27 @@ double locality_impl(const T* A, int n) {
 //   flat = attn.flatten(); flat = flat[flat > 1e-10]; flat = flat / flat.sum()
 //   entropy = -np.sum(flat * np.log(flat + 1e-10))
 template <typename T>
-double entropy_impl(const T* A, int n) {
-  if (n < 1) return 0.0;
-  const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+double entropy_values(const T* a, std::size_t count) {
   double kept = 0.0;
   for (std::size_t i = 0; i < count; ++i) {
-    const double a = static_cast<double>(A[i]);
-    if (a > kEntropyEpsilon) kept += a;
+    const double v = static_cast<double>(a[i]);
+    if (v > kEntropyEpsilon) kept += v;
   }
   if (kept == 0.0) return 0.0;
   double sum = 0.0;
   for (std::size_t i = 0; i < count; ++i) {
-    const double a = static_cast<double>(A[i]);
-    if (a > kEntropyEpsilon) {
-      const double p = a / kept;
+    const double v = static_cast<double>(a[i]);
+    if (v > kEntropyEpsilon) {
+      const double p = v / kept;
       sum += p * std::log(p + kEntropyEpsilon);
     }
   }
   return -sum;
+}
+
+template <typename T>
+double entropy_impl(const T* A, int n) {
+  return n < 1 ? 0.0 : entropy_values(A, static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
 }
 
 template <typename T>
@@ -162,24 +165,7 @@ double row_entropy_mean_impl(const T* A, int n) {
   if (n < 1) return 0.0;
   const auto nn = static_cast<std::size_t>(n);
   double total = 0.0;
-  for (std::size_t i = 0; i < nn; ++i) {
-    const T* row = A + i * nn;
-    double kept = 0.0;
-    for (std::size_t j = 0; j < nn; ++j) {
-      const double a = static_cast<double>(row[j]);
-      if (a > kEntropyEpsilon) kept += a;
-    }
-    if (kept == 0.0) continue;
-    double h = 0.0;
-    for (std::size_t j = 0; j < nn; ++j) {
-      const double a = static_cast<double>(row[j]);
-      if (a > kEntropyEpsilon) {
-        const double p = a / kept;
-        h -= p * std::log(p + kEntropyEpsilon);
-      }
-    }
-    total += h;
-  }
+  for (std::size_t i = 0; i < nn; ++i) total += entropy_values(A + i * nn, nn);
   return total / static_cast<double>(n);
 }
 

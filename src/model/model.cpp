@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "bentov/error.h"
-#include "bentov/io/json_file.h"
 #include "bentov/io/memory.h"
 #include "bentov/model/registry.h"
 #include "bentov/ops/ops.h"
@@ -23,10 +22,10 @@ Model Model::load(const fs::path& folder) {
                     "pass a checkpoint folder holding config.json and *.safetensors, or a Hugging "
                     "Face id present in the local cache");
     }
-    m.config_ = load_model_config(folder);
+    const auto [config, entry] = load_model_config_and_entry(folder);
+    m.config_ = config;
     m.store_ = std::make_shared<io::TensorStore>(io::TensorStore::open_folder(folder));
-    const auto& entry = find_architecture(io::read_json_file(folder / "config.json", 4u << 20));
-    m.weights_ = std::make_shared<ModelWeights>(entry.bind_weights(*m.store_, m.config_));
+    m.weights_ = std::make_shared<ModelWeights>(entry->bind_weights(*m.store_, m.config_));
   } catch (const Error& e) {
     rethrow_with_context(e, "loading " + folder.string());
   }

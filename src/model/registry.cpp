@@ -47,6 +47,10 @@ const ArchitectureEntry& find_architecture(const nlohmann::json& config) {
 }
 
 ModelConfig load_model_config(const std::filesystem::path& folder) {
+  return load_model_config_and_entry(folder).first;
+}
+
+std::pair<ModelConfig, const ArchitectureEntry*> load_model_config_and_entry(const std::filesystem::path& folder) {
   const auto path = folder / "config.json";
   const auto json = io::read_json_file(path, 4u << 20);
   if (!json.is_object()) {
@@ -59,7 +63,7 @@ ModelConfig load_model_config(const std::filesystem::path& folder) {
                                                (*it)[0].is_string()) {
       c.model_class = (*it)[0].get<std::string>();
     }
-    return c;
+    return {c, &entry};
   } catch (const Error& e) {
     rethrow_with_context(e, path.string());
   }

@@ -122,6 +122,32 @@ Json corpus_json(const CorpusSummary& c) {
   return j;
 }
 
+// One layer's signature: DESIGN.md's fields, the sink-aware ones, then the heads.
+// (Per-text lines leave out value_frob_sq: it is the model's, not the text's.)
+template <typename Json>
+Json layer_json(const LayerSignature& l, bool with_value_frob_sq) {
+  Json jl = Json::object();
+  jl["index"] = l.index;
+  jl["locality"] = number<Json>(l.locality);
+  jl["entropy"] = number<Json>(l.entropy);
+  jl["sheaf_trace"] = number<Json>(l.sheaf_trace);
+  if (with_value_frob_sq) jl["value_frob_sq"] = number<Json>(l.value_frob_sq);
+  jl["sink_mass"] = number<Json>(l.sink_mass);
+  jl["locality_no_sink"] = number<Json>(l.locality_no_sink);
+  jl["entropy_no_sink"] = number<Json>(l.entropy_no_sink);
+  jl["row_entropy_mean"] = number<Json>(l.row_entropy_mean);
+  jl["sheaf_trace_per_token"] = number<Json>(l.sheaf_trace_per_token);
+  Json heads = Json::array();
+  for (const auto& h : l.heads) {
+    Json jh = Json::object();
+    jh["locality"] = number<Json>(h.locality);
+    jh["entropy"] = number<Json>(h.entropy);
+    heads.push_back(std::move(jh));
+  }
+  jl["heads"] = std::move(heads);
+  return jl;
+}
+
 template <typename Json>
 Json build(const AnalysisReport& r) {
   Json j = Json::object();
@@ -142,28 +168,7 @@ Json build(const AnalysisReport& r) {
     jm["L_star_empirical"] = m.l_star_empirical;
     jm["deviation"] = m.deviation;
     Json layers = Json::array();
-    for (const auto& l : m.layers) {
-      Json jl = Json::object();
-      jl["index"] = l.index;
-      jl["locality"] = number<Json>(l.locality);
-      jl["entropy"] = number<Json>(l.entropy);
-      jl["sheaf_trace"] = number<Json>(l.sheaf_trace);
-      jl["value_frob_sq"] = number<Json>(l.value_frob_sq);
-      jl["sink_mass"] = number<Json>(l.sink_mass);
-      jl["locality_no_sink"] = number<Json>(l.locality_no_sink);
-      jl["entropy_no_sink"] = number<Json>(l.entropy_no_sink);
-      jl["row_entropy_mean"] = number<Json>(l.row_entropy_mean);
-      jl["sheaf_trace_per_token"] = number<Json>(l.sheaf_trace_per_token);
-      Json heads = Json::array();
-      for (const auto& h : l.heads) {
-        Json jh = Json::object();
-        jh["locality"] = number<Json>(h.locality);
-        jh["entropy"] = number<Json>(h.entropy);
-        heads.push_back(std::move(jh));
-      }
-      jl["heads"] = std::move(heads);
-      layers.push_back(std::move(jl));
-    }
+    for (const auto& l : m.layers) layers.push_back(layer_json<Json>(l, /*with_value_frob_sq=*/true));
     jm["layers"] = std::move(layers);
     if (m.estimators) jm["estimators"] = estimators_json<Json>(*m.estimators);
     if (m.corpus) jm["corpus"] = corpus_json<Json>(*m.corpus);
@@ -210,27 +215,7 @@ std::string per_text_json_line(const std::string& model, const analysis::TextSig
   j["truncated"] = t.truncated;
   j["L_star_empirical"] = t.l_star;
   Json layers = Json::array();
-  for (const auto& l : t.layers) {
-    Json jl = Json::object();
-    jl["index"] = l.index;
-    jl["locality"] = number<Json>(l.locality);
-    jl["entropy"] = number<Json>(l.entropy);
-    jl["sheaf_trace"] = number<Json>(l.sheaf_trace);
-    jl["sheaf_trace_per_token"] = number<Json>(l.sheaf_trace_per_token);
-    jl["sink_mass"] = number<Json>(l.sink_mass);
-    jl["locality_no_sink"] = number<Json>(l.locality_no_sink);
-    jl["entropy_no_sink"] = number<Json>(l.entropy_no_sink);
-    jl["row_entropy_mean"] = number<Json>(l.row_entropy_mean);
-    Json heads = Json::array();
-    for (const auto& h : l.heads) {
-      Json jh = Json::object();
-      jh["locality"] = number<Json>(h.locality);
-      jh["entropy"] = number<Json>(h.entropy);
-      heads.push_back(std::move(jh));
-    }
-    jl["heads"] = std::move(heads);
-    layers.push_back(std::move(jl));
-  }
+  for (const auto& l : t.layers) layers.push_back(layer_json<Json>(l, /*with_value_frob_sq=*/false));
   j["layers"] = std::move(layers);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

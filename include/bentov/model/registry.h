@@ -6,6 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bentov/io/safetensors.h"
@@ -24,5 +25,9 @@ struct ArchitectureEntry {
 const std::vector<ArchitectureEntry>& architecture_registry();
 // Finds the entry for a config.json; throws UnsupportedError listing the known families.
 const ArchitectureEntry& find_architecture(const nlohmann::json& config);
+
+// folder/config.json read once: the resolved config and the entry that resolved it (whose
+// bind_weights loads the checkpoint). load_model_config (config.h) returns the first half.
+std::pair<ModelConfig, const ArchitectureEntry*> load_model_config_and_entry(const std::filesystem::path& folder);
 
 }  // namespace bentov
