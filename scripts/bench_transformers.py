@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,15 +60,19 @@ else:
 
 
 def job(code, pin):
+    """Runs one fresh Python process; returns (wall s, peak RSS bytes, RESULT values)."""
     cmd = (["taskset", "-c", pin] if pin else []) + [sys.executable, "-c", code]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out = proc.stdout.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(proc.stderr.read().decode()[-3000:])
-    vals = [float(v) for v in out.split("RESULT", 1)[1].split()]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)  # files, not pipes: no deadlock
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode()
+        if os.waitstatus_to_exitcode(status) != 0 or "RESULT" not in text:
+            sys.exit(err.read().decode()[-3000:])
+    vals = [float(v) for v in text.split("RESULT", 1)[1].split()]
     return wall, usage.ru_maxrss * 1024, vals
 
 
@@ -80,10 +85,13 @@ def main():
     threads = len(args.cpus.split(","))
     m = lambda name: os.path.join(args.models, name)
     code = lambda **kw: JOB.format(here=HERE, threads=threads, **kw)
-    res = {"transformers": True, "runs": {}}
+    import torch
+    import transformers
+    res = {"transformers": transformers.__version__, "torch": torch.__version__, "runs": {}}
     wall, rss, _ = job(code(mode="notebook", folders=[m(x) for x in ("pythia-160m", "pythia-410m", "gpt2", "opt-125m")],
                             n=0, repeat=1), args.cpus)
     res["runs"]["notebook_job"] = {"wall_s": wall, "peak_rss_bytes": rss}
+    print("notebook job", res["runs"]["notebook_job"], flush=True)
     for n in (128, 512, 2048):
         wall, rss, (fwd, load) = job(code(mode="n", folders=[m("pythia-160m")], n=n, repeat=2), args.cpus)
         res["runs"][f"pythia-160m_n{n}"] = {"n": n, "process_wall_s": wall, "forward_metrics_s": fwd,

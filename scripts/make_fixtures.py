@@ -20,6 +20,7 @@ attention, so they reflect exactly what transformers makes of the files on disk 
 included), never from bentov's own code.
 """
 import argparse
+import collections
 import json
 import os
 import shutil
@@ -120,7 +121,21 @@ CHECKPOINTS = {
     "qwen2-bias-linear-rope": (Qwen2ForCausalLM, lambda: Qwen2Config(**llama_kw(
         rope_parameters={"rope_type": "linear", "rope_theta": 1000000.0, "factor": 2.0})),
         torch.float16, None, "new"),
+    # Written by torch.save instead of safetensors (TORCH_BIN below), as hub-era checkpoints are.
+    "pythia-hub-torchbin": (GPTNeoXForCausalLM, lambda: neox_cfg(), torch.float16, None, "hub"),
+    "pythia-torchbin-sharded": (GPTNeoXModel, lambda: neox_cfg(
+        hidden_size=96, num_hidden_layers=2, num_attention_heads=3, intermediate_size=192,
+        rotary_pct=0.5, use_parallel_residual=False), torch.float16, None, "hub"),
+    "gpt2-tied-torchbin": (GPT2LMHeadModel, lambda: gpt2_cfg(n_layer=2), torch.float32, None, "hub"),
+    "llama-gqa-bf16-torchbin": (LlamaForCausalLM, lambda: LlamaConfig(**llama_kw()), torch.bfloat16, None, "new"),
 }
+
+# name: shard size in bytes (None: one pytorch_model.bin). These folders hold what torch.save
+# wrote, no safetensors: the state dict as the model returns it (tied weights share one storage),
+# plus, for GPT-NeoX, the buffers old Pythia files carry (attention.bias, masked_bias,
+# rotary_emb.inv_freq), which readers must skip.
+TORCH_BIN = {"pythia-hub-torchbin": None, "pythia-torchbin-sharded": 60_000,
+             "gpt2-tied-torchbin": None, "llama-gqa-bf16-torchbin": None}
 
 
 def to_hub_style(folder):
@@ -142,6 +157,79 @@ def to_hub_style(folder):
     cfg["transformers_version"] = "4.24.0"
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
+
+
+def legacy_neox_buffers(model):
+    """The non-parameter tensors that transformers 4.2x wrote into every Pythia checkpoint."""
+    cfg = model.config
+    prefix = "gpt_neox." if model.base_model is not model else ""
+    n = cfg.max_position_embeddings
+    head = cfg.hidden_size // cfg.num_attention_heads
+    rope = getattr(cfg, "rope_parameters", None) or {}
+    rot = int(head * rope.get("partial_rotary_factor", getattr(cfg, "rotary_pct", 0.25)))
+    base = rope.get("rope_theta", getattr(cfg, "rotary_emb_base", 10000))
+    out = {}
+    for i in range(cfg.num_hidden_layers):
+        at = f"{prefix}layers.{i}.attention."
+        out[at + "bias"] = torch.tril(torch.ones(n, n, dtype=torch.bool)).view(1, 1, n, n)
+        out[at + "masked_bias"] = torch.tensor(-1e9)
+        out[at + "rotary_emb.inv_freq"] = 1.0 / (base ** (torch.arange(0, rot, 2).float() / rot))
+    return out
+
+
+def to_torch_bin(folder, model, shard_bytes):
+    """Replaces save_pretrained's safetensors with torch.save output (pytorch_model.bin, or
+    pytorch_model-0000k-of-0000N.bin shards and pytorch_model.bin.index.json)."""
+    for f in os.listdir(folder):
+        if f.endswith(".safetensors") or f == "model.safetensors.index.json":
+            os.remove(os.path.join(folder, f))
+    sd = model.state_dict()  # an OrderedDict; tied weights are views of one storage
+    if model.config.model_type == "gpt_neox":
+        sd.update(legacy_neox_buffers(model))
+    if shard_bytes is None:
+        torch.save(sd, os.path.join(folder, "pytorch_model.bin"))
+        return
+    shards, size = [collections.OrderedDict()], 0
+    for name, t in sd.items():
+        nbytes = t.numel() * t.element_size()
+        if shards[-1] and size + nbytes > shard_bytes:
+            shards.append(collections.OrderedDict())
+            size = 0
+        shards[-1][name] = t
+        size += nbytes
+    weight_map = {}
+    for k, shard in enumerate(shards):
+        fname = f"pytorch_model-{k + 1:05d}-of-{len(shards):05d}.bin"
+        torch.save(shard, os.path.join(folder, fname))
+        weight_map.update({name: fname for name in shard})
+    total = sum(t.numel() * t.element_size() for t in sd.values())
+    with open(os.path.join(folder, "pytorch_model.bin.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+
+
+def load_for_reference(folder):
+    """transformers' float64 eager model from the files on disk. For torch.save folders, if this
+    transformers no longer reads .bin itself, torch.load (weights_only) reads them instead."""
+    try:
+        return AutoModel.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager"), "from_pretrained"
+    except Exception as e:  # noqa: BLE001
+        if not any(f.endswith(".bin") for f in os.listdir(folder)):
+            raise
+        print(f"  from_pretrained could not read {folder} ({e}); using torch.load", flush=True)
+    cfg = transformers.AutoConfig.from_pretrained(folder)
+    cfg._attn_implementation = "eager"
+    model = AutoModel.from_config(cfg, dtype=torch.float64)
+    sd = {}
+    for f in sorted(os.listdir(folder)):
+        if f.endswith(".bin"):
+            sd.update(torch.load(os.path.join(folder, f), map_location="cpu", weights_only=True))
+    base = model.base_model_prefix + "."
+    sd = {(k[len(base):] if k.startswith(base) else k): v.double() if v.is_floating_point() else v
+          for k, v in sd.items()}
+    missing, _ = model.load_state_dict(sd, strict=False)
+    if missing:
+        raise RuntimeError(f"{folder}: torch.load left parameters unset: {missing}")
+    return model, "torch.load"
 
 
 def value_frob_sq(model):
@@ -180,11 +268,12 @@ def sequences(vocab, seed, lengths, max_pos):
 
 
 def record_reference(folder, seqs, texts=None):
-    model = AutoModel.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager")
+    model, loaded_by = load_for_reference(folder)
     model.eval()
     tensors = {}
     meta = {"transformers_version": transformers.__version__, "torch_version": torch.__version__,
-            "model_class": type(model).__name__, "value_frob_sq": value_frob_sq(model),
+            "model_class": type(model).__name__, "loaded_by": loaded_by,
+            "value_frob_sq": value_frob_sq(model),
             "sequences": []}
     for k, ids in enumerate(seqs):
         with torch.no_grad():
@@ -219,6 +308,8 @@ def build_checkpoints(out, only=None):
         model = model.to(dtype)
         kwargs = {"max_shard_size": shard} if shard else {}
         model.save_pretrained(folder, **kwargs)
+        if name in TORCH_BIN:
+            to_torch_bin(folder, model, TORCH_BIN[name])
         if style == "hub":
             to_hub_style(folder)
         max_pos = getattr(cfg, "max_position_embeddings", None) or cfg.n_positions
