@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bentov/io/json_file.h"
 #include "bentov/io/safetensors.h"
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
@@ -17,6 +18,10 @@ using bentov::testing::AllClose;
 namespace {
 
 constexpr double kAttentionAbsTol = 1e-5;  // max abs, every layer and head
+// Where float32 itself cannot reach 1e-5 (transformers' own float32 forward misses its float64
+// reference by more on the same files and inputs, measured by scripts/float32_floor.py into
+// reference.json), bentov may miss by at most this many times transformers' float32 error.
+constexpr double kFloat32FloorFactor = 2.0;
 constexpr double kHiddenRelTol = 1e-4;     // relative, with an absolute floor of the same size
 
 // A checkpoint folder and the folder of its transformers reference: the random fixtures keep
@@ -43,12 +48,21 @@ std::vector<Case> cases() {
   return out;
 }
 
+// max(1e-5, kFloat32FloorFactor x transformers' own float32 error) for this fixture.
+double attention_tolerance(const fs::path& reference) {
+  const auto meta = bentov::io::read_json_file(reference / "reference.json");
+  const auto floor = meta.find("transformers_float32");
+  if (floor == meta.end()) return kAttentionAbsTol;
+  return std::max(kAttentionAbsTol, kFloat32FloorFactor * floor->at("attention_max_abs").get<double>());
+}
+
 class ModelFixture : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
   const auto model = bentov::Model::load(GetParam().model);
   const auto ref = bentov::io::TensorStore::open_file(GetParam().reference / "reference.safetensors");
   const int layers = model.config().n_layers;
+  const double tolerance = attention_tolerance(GetParam().reference);
   int checked = 0;
   for (int s = 0;; ++s) {
     const std::string seq = "seq" + std::to_string(s) + ".";
@@ -61,7 +75,7 @@ TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
     for (int l = 0; l < layers; ++l) {
       const auto* want = ref.find(seq + "blocks." + std::to_string(l) + ".attn.pattern");
       ASSERT_NE(want, nullptr);
-      EXPECT_TRUE(AllClose(capture.layer(l), bentov::io::to_double(*want), kAttentionAbsTol))
+      EXPECT_TRUE(AllClose(capture.layer(l), bentov::io::to_double(*want), tolerance))
           << GetParam().name << " sequence " << s << " (n=" << ids.size() << ") layer " << l;
     }
     const auto* want_hidden = ref.find(seq + "last_hidden");

@@ -22,6 +22,7 @@
 #include "bentov/io/json_file.h"
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
+#include "bentov/ops/blas_kernels.h"
 #include "bentov/report/corpus_plot.h"
 #include "bentov/report/csv_writer.h"
 #include "bentov/report/json_writer.h"
@@ -466,9 +467,11 @@ void print_error(const std::string& message, const std::string& hint) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bentov::ops::reexec_for_blas_kernels(argv);  // before any thread or file exists
   CLI::App app{"bentov: where a transformer's attention turns from local to global (the Bentov Point)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("bentov ") + BENTOV_VERSION);
+  app.set_version_flag("--version", std::string("bentov ") + BENTOV_VERSION + " (OpenBLAS kernels: " +
+                                        bentov::ops::blas_core_name() + ")");
 
   AnalyzeFlags af;
   auto* analyze = app.add_subcommand("analyze", "per-layer attention signatures and L* for each MODEL");

@@ -1,0 +1,55 @@
+// The OpenBLAS kernel check of blas_kernels.h: the rule, and the CLI's re-execution end to end.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "bentov/ops/blas_kernels.h"
+#include "support/cli.h"
+
+using bentov::ops::blas_core_is_weaker;
+
+TEST(BlasKernels, PreAvx2CoresAreWeakOnAvx2Machines) {
+  EXPECT_TRUE(blas_core_is_weaker("Prescott", "SkylakeX"));
+  EXPECT_TRUE(blas_core_is_weaker("Nehalem", "Haswell"));
+  EXPECT_TRUE(blas_core_is_weaker("Sandybridge", "Haswell"));
+  EXPECT_TRUE(blas_core_is_weaker("", "Haswell"));
+}
+
+TEST(BlasKernels, AvxTwoOrWiderCoresAreKept) {
+  EXPECT_FALSE(blas_core_is_weaker("Haswell", "SkylakeX"));  // a fair choice is never overridden
+  EXPECT_FALSE(blas_core_is_weaker("Zen", "SkylakeX"));
+  EXPECT_FALSE(blas_core_is_weaker("SkylakeX", "SkylakeX"));
+  EXPECT_FALSE(blas_core_is_weaker("Prescott", ""));  // the CPU has nothing better
+}
+
+namespace {
+
+std::string reported_core(const bentov::testing::CliResult& r) {
+  const auto at = r.out.find("OpenBLAS kernels: ");
+  if (at == std::string::npos) return "";
+  const auto start = at + std::string("OpenBLAS kernels: ").size();
+  return r.out.substr(start, r.out.find(')', start) - start);
+}
+
+}  // namespace
+
+// Whatever this machine's CPU and OpenBLAS build, the CLI ends up on kernels no weaker than the
+// CPU runs: OpenBLAS's own choice when it knows the CPU, the re-executed OPENBLAS_CORETYPE when not.
+TEST(BlasKernels, CliRunsOnKernelsTheCpuDeserves) {
+  const auto r = bentov::testing::run_cli("--version");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string core = reported_core(r);
+  ASSERT_FALSE(core.empty()) << r.out;
+  EXPECT_FALSE(blas_core_is_weaker(core, bentov::ops::preferred_blas_core())) << core;
+}
+
+// The variable the re-execution relies on is honoured by this OpenBLAS, and a user's own
+// OPENBLAS_CORETYPE is never overridden.
+TEST(BlasKernels, UsersCoretypeIsHonoured) {
+  ASSERT_EQ(setenv("OPENBLAS_CORETYPE", "Prescott", 1), 0);
+  const auto r = bentov::testing::run_cli("--version");
+  unsetenv("OPENBLAS_CORETYPE");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(reported_core(r), "Prescott") << r.out;
+}
