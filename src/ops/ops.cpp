@@ -47,15 +47,6 @@ void layer_norm(float* x, int rows, int d, const float* weight, const float* bia
   layer_norm_to(x, x, rows, d, weight, bias, eps);
 }
 
-void gelu_erf(float* x, std::size_t count) {
-  // In double: float erf drifts the attention of deep serial-residual models by 1e-5 from
-  // transformers' float64 reference (pythia-sharded-serial fixture).
-  for (std::size_t i = 0; i < count; ++i) {
-    const double v = x[i];
-    x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * M_SQRT1_2)));
-  }
-}
-
 void gelu_tanh(float* x, std::size_t count) {
   const double c = std::sqrt(2.0 / M_PI);
   for (std::size_t i = 0; i < count; ++i) {

@@ -23,7 +23,7 @@ void layer_norm_to(const float* x, float* out, int rows, int d, const float* wei
 // out = x / sqrt(mean(x^2) + eps) * weight per row, statistics in double (LlamaRMSNorm).
 void rms_norm_to(const float* x, float* out, int rows, int d, const float* weight, double eps);
 
-void gelu_erf(float* x, std::size_t count);   // 0.5 x (1 + erf(x / sqrt 2))          (ACT2FN["gelu"])
+void gelu_erf(float* x, std::size_t count);   // 0.5 x (1 + erf(x / sqrt 2))          (ACT2FN["gelu"]; AVX2)
 void gelu_tanh(float* x, std::size_t count);  // 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) ("gelu_new")
 void relu(float* x, std::size_t count);
 // gate[i] = silu(gate[i]) * up[i] (SwiGLU: ACT2FN["silu"](gate_proj(x)) * up_proj(x)).
@@ -54,6 +54,7 @@ void add_bias_rows(float* x, int rows, int cols, const float* bias);  // x[r, :]
 void add_inplace(float* x, const float* y, std::size_t count);        // x += y
 
 namespace ref {
+void gelu_erf(float* x, std::size_t count);  // scalar, glibc erf in double
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
 void layer_norm(float* x, int rows, int d, const float* weight, const float* bias, double eps);
