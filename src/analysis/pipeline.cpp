@@ -1,5 +1,6 @@
 #include "bentov/analysis/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -43,8 +44,7 @@ std::string fmt_duration(double s) {
 
 void add_failure(AnalysisReport& out, const RunOptions& options, const std::string& spec,
                  const Error& e) {
-  std::string line = e.what();
-  if (!e.hint().empty()) line += " (hint: " + e.hint() + ")";
+  const std::string line = failure_line(e);
   say(options, "error: " + line);
   out.failures.push_back({spec, line});
 }
@@ -122,99 +122,141 @@ AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextS
   return out;
 }
 
-ModelReport analyze_model_corpus(const std::string& spec, const Corpus& corpus,
-                                 const RunOptions& options, const CorpusOptions& co) {
+struct CorpusModelRun::State {
+  RunOptions options;
+  CorpusOptions co;
+  std::chrono::steady_clock::time_point t0;
+  io::ResolvedModel resolved;
+  Model model;
+  Tokenizer tokenizer;
+  std::vector<double> frob;
+  ModelReport header;
+  std::size_t cut = 0;  // tokens kept per text (0: no cut)
+};
+
+CorpusModelRun::CorpusModelRun(const std::string& spec, const RunOptions& options, const CorpusOptions& co) {
   const auto t0 = std::chrono::steady_clock::now();
-  const io::ResolvedModel resolved = io::resolve_model(spec);
+  io::ResolvedModel resolved = io::resolve_model(spec);
   say(options, resolved.name + ": loading " + resolved.folder.string());
-  const Model model = Model::load(resolved.folder);
-  const auto& cfg = model.config();
+  Model model = Model::load(resolved.folder);
   if (!Tokenizer::available(resolved.folder)) {
     throw IoError(resolved.name + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt) in '" +
                       resolved.folder.string() + "'",
                   "a corpus run needs the model's tokenizer");
   }
-  const Tokenizer tokenizer = Tokenizer::load(resolved.folder);
-  const std::vector<double> frob = model.value_frob_sq();
-
+  Tokenizer tokenizer = Tokenizer::load(resolved.folder);
+  std::vector<double> frob = model.value_frob_sq();
+  const auto& cfg = model.config();
   ModelReport r;
   r.name = resolved.name;
   r.source = resolved.source;
   r.architecture = cfg.architecture;
   r.n_layers = cfg.n_layers;
   r.n_heads = cfg.n_heads;
-
   std::size_t cut = co.max_tokens > 0 ? static_cast<std::size_t>(co.max_tokens) : 0;
   if (cfg.max_positions > 0 && (cut == 0 || cut > static_cast<std::size_t>(cfg.max_positions))) {
     cut = static_cast<std::size_t>(cfg.max_positions);
   }
-  say(options, resolved.name + ": " + std::to_string(cfg.n_layers) + " layers x " +
-                   std::to_string(cfg.n_heads) + " heads, " + std::to_string(corpus.texts.size()) +
-                   " texts" + (cut ? ", at most " + std::to_string(cut) + " tokens each" : ""));
+  state_ = std::unique_ptr<State>(new State{options, co, t0, std::move(resolved), std::move(model),
+                                            std::move(tokenizer), std::move(frob), std::move(r), cut});
+}
 
-  std::vector<TextSignature> texts;
-  texts.reserve(corpus.texts.size());
-  int skipped = 0, truncated = 0;
+CorpusModelRun::~CorpusModelRun() = default;
+CorpusModelRun::CorpusModelRun(CorpusModelRun&&) noexcept = default;
+CorpusModelRun& CorpusModelRun::operator=(CorpusModelRun&&) noexcept = default;
+
+const ModelReport& CorpusModelRun::header() const { return state_->header; }
+const std::vector<double>& CorpusModelRun::value_frob_sq() const { return state_->frob; }
+std::size_t CorpusModelRun::cut() const { return state_->cut; }
+
+void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::size_t end, CorpusTexts& out) const {
+  const State& s = *state_;
+  const RunOptions& options = s.options;
+  const std::string& name = s.resolved.name;
   const std::size_t total = corpus.texts.size();
-  for (std::size_t i = 0; i < total; ++i) {
+  end = std::min(end, total);
+  for (std::size_t i = begin; i < end; ++i) {
     const CorpusText& ct = corpus.texts[i];
-    std::vector<std::int32_t> ids = tokenizer.encode(ct.text);
+    std::vector<std::int32_t> ids = s.tokenizer.encode(ct.text);
     TextSignature ts;
     ts.line = ct.line;
-    if (cut && ids.size() > cut) {
-      ids.resize(cut);
+    if (s.cut && ids.size() > s.cut) {
+      ids.resize(s.cut);
       ts.truncated = true;
     }
-    const std::string head = resolved.name + ": text " + std::to_string(i + 1) + "/" +
-                             std::to_string(total) + " (line " + std::to_string(ct.line) + ", " +
-                             std::to_string(ids.size()) + " tokens)";
+    const std::string head = name + ": text " + std::to_string(i + 1) + "/" + std::to_string(total) +
+                             " (line " + std::to_string(ct.line) + ", " + std::to_string(ids.size()) + " tokens)";
     if (ids.size() < 2) {
-      ++skipped;
+      ++out.skipped;
       say(options, head + " skipped: fewer than 2 tokens");
       continue;
     }
-    if (ts.truncated) ++truncated;
+    if (ts.truncated) ++out.truncated;
     try {
-      model.check_input(ids);
+      s.model.check_input(ids);
     } catch (const Error& e) {
-      rethrow_with_context(e, resolved.name + ": corpus line " + std::to_string(ct.line));
+      rethrow_with_context(e, name + ": corpus line " + std::to_string(ct.line));
     }
-    metrics::SignatureObserver observer(frob);
-    model.forward(ids, &observer, ForwardOptions{options.threads});
+    metrics::SignatureObserver observer(s.frob);
+    s.model.forward(ids, &observer, ForwardOptions{options.threads});
     ts.n_tokens = static_cast<int>(ids.size());
     ts.layers = observer.take_layers();
     std::vector<double> locality;
     locality.reserve(ts.layers.size());
     for (const auto& l : ts.layers) locality.push_back(l.locality);
     ts.l_star = l_star_argmax_gradient(locality);
-    if (co.on_text) co.on_text(r, ts);
-    texts.push_back(std::move(ts));
+    if (s.co.on_text) s.co.on_text(s.header, ts);
+    out.texts.push_back(std::move(ts));
     if (options.progress) {
-      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const double per_text = now / static_cast<double>(i + 1);
-      say(options, head + ": L* " + std::to_string(texts.back().l_star) + " | " +
-                       fmt_duration(now) + " elapsed, ETA " +
-                       fmt_duration(per_text * static_cast<double>(total - i - 1)));
+      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.t0).count();
+      const double per_text = now / static_cast<double>(i - begin + 1);
+      say(options, head + ": L* " + std::to_string(out.texts.back().l_star) + " | " + fmt_duration(now) +
+                       " elapsed, ETA " + fmt_duration(per_text * static_cast<double>(end - i - 1)));
     }
   }
-  if (texts.empty()) {
-    throw InputError(resolved.name + ": no text of the corpus has 2 or more tokens (" +
-                         std::to_string(skipped) + " skipped)",
+}
+
+ModelReport finish_model_corpus(ModelReport r, CorpusTexts texts, const std::vector<double>& frob,
+                                const Corpus& corpus, const CorpusOptions& co) {
+  if (texts.texts.empty()) {
+    throw InputError(r.name + ": no text of the corpus has 2 or more tokens (" + std::to_string(texts.skipped) +
+                         " skipped)",
                      "give a corpus with longer texts, one per line");
   }
-
-  CorpusSummary summary = summarize_corpus(texts, co.bootstrap, co.seed);
+  CorpusSummary summary = summarize_corpus(texts.texts, co.bootstrap, co.seed);
   summary.file = corpus.file;
-  summary.n_skipped_short = skipped;
-  summary.n_truncated = truncated;
+  summary.n_skipped_short = texts.skipped;
+  summary.n_truncated = texts.truncated;
   summary.max_tokens = co.max_tokens;
   r.layers = mean_layers(summary, frob);
   r.corpus = std::move(summary);
   compute_l_star(r);
   compute_estimators(r);
+  return r;
+}
+
+std::string failure_line(const Error& e) {
+  std::string line = e.what();
+  if (!e.hint().empty()) line += " (hint: " + e.hint() + ")";
+  return line;
+}
+
+ModelReport analyze_model_corpus(const std::string& spec, const Corpus& corpus,
+                                 const RunOptions& options, const CorpusOptions& co) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const CorpusModelRun run(spec, options, co);
+  const ModelReport& header = run.header();
+  say(options, header.name + ": " + std::to_string(header.n_layers) + " layers x " +
+                   std::to_string(header.n_heads) + " heads, " + std::to_string(corpus.texts.size()) + " texts" +
+                   (run.cut() ? ", at most " + std::to_string(run.cut()) + " tokens each" : ""));
+  CorpusTexts texts;
+  texts.texts.reserve(corpus.texts.size());
+  run.run_texts(corpus, 0, corpus.texts.size(), texts);
+  const int skipped = texts.skipped, truncated = texts.truncated;
+  ModelReport r = finish_model_corpus(header, std::move(texts), run.value_frob_sq(), corpus, co);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto& ls = r.corpus->l_star;
-  say(options, resolved.name + ": " + std::to_string(r.corpus->n_texts) + " texts in " +
+  say(options, r.name + ": " + std::to_string(r.corpus->n_texts) + " texts in " +
                    fmt_seconds(secs) + " (L* of the mean profile " + std::to_string(ls.mean_profile) +
                    ", 95% CI [" + std::to_string(ls.ci_lo) + ", " + std::to_string(ls.ci_hi) +
                    "], L/2 " + std::to_string(r.l_star_theoretical) + "; " +

@@ -15,6 +15,7 @@
 #include "bentov/analysis/corpus.h"
 #include "bentov/analysis/compare.h"
 #include "bentov/analysis/pipeline.h"
+#include "bentov/distrib/run.h"
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "bentov/io/hf_cache.h"
@@ -168,12 +169,16 @@ struct AnalyzeFlags {
   int bootstrap = 1000;
   std::uint64_t seed = 0;
   bool estimators = false;
+  // Distributed and resumable runs (issue 11, distrib/run.h).
+  bool resume = false;
+  std::size_t shard_texts = bentov::distrib::kDefaultShardTexts;
 };
 
 // A corpus run: per-text metrics stream to --per-text (or DIR/per_text.jsonl) as each text
 // finishes; the file appears, complete, only at the end.
 bentov::analysis::AnalysisReport run_corpus(const AnalyzeFlags& f, const std::vector<std::string>& specs,
-                                            const bentov::analysis::RunOptions& opts) {
+                                            const bentov::analysis::RunOptions& opts, bentov::distrib::Session& session,
+                                            const bentov::distrib::DistribOptions& dopts) {
   const auto corpus = bentov::analysis::read_corpus(*f.corpus, f.max_texts);
   auto note = progress_printer(f.quiet);
   if (note) {
@@ -191,24 +196,35 @@ bentov::analysis::AnalysisReport run_corpus(const AnalyzeFlags& f, const std::ve
   const auto per_text_path = f.per_text ? std::optional<fs::path>(*f.per_text)
                              : f.out    ? std::optional<fs::path>(fs::path(*f.out) / "per_text.jsonl")
                                         : std::nullopt;
-  if (!per_text_path) return bentov::analysis::analyze_corpus(specs, corpus, opts, co);
+  auto analyze = [&] {
+    return bentov::distrib::distributed(session, dopts)
+               ? bentov::distrib::analyze_corpus(session, specs, corpus, opts, co, dopts)
+               : bentov::analysis::analyze_corpus(specs, corpus, opts, co);
+  };
+  if (!per_text_path) return analyze();
   bentov::analysis::AnalysisReport report;
   bentov::io::write_file_atomic(*per_text_path, [&](std::ostream& os) {
     co.on_text = [&os](const bentov::analysis::ModelReport& m, const bentov::analysis::TextSignature& t) {
       os << bentov::report::per_text_json_line(m.name, t) << '\n';
     };
-    report = bentov::analysis::analyze_corpus(specs, corpus, opts, co);
+    report = analyze();
   });
   if (note) note("wrote " + per_text_path->string());
   return report;
 }
 
-int run_analyze(const AnalyzeFlags& f) {
-  const auto specs = f.models.empty() ? demo_models() : f.models;
+int run_analyze(const AnalyzeFlags& f, bentov::distrib::Session& session) {
   bentov::analysis::RunOptions opts{f.threads, progress_printer(f.quiet)};
-  const auto report = f.corpus ? run_corpus(f, specs, opts)
-                               : bentov::analysis::analyze_models(
-                                     specs, text_source(f.input, /*default_sentence=*/true), opts);
+  if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
+  const auto specs = f.models.empty() ? demo_models() : f.models;
+  const auto json_out = f.json ? std::optional<fs::path>(*f.json)
+                        : f.out ? std::optional<fs::path>(fs::path(*f.out) / "results.json") : std::nullopt;
+  const bentov::distrib::DistribOptions dopts{json_out, f.resume, f.shard_texts};
+  const auto report =
+      f.corpus ? run_corpus(f, specs, opts, session, dopts)
+      : bentov::distrib::distributed(session, dopts)
+          ? bentov::distrib::analyze_models(session, specs, text_source(f.input, true), opts, dopts)
+          : bentov::analysis::analyze_models(specs, text_source(f.input, /*default_sentence=*/true), opts);
 
   std::cout << bentov::report::format_summary_table(report, {f.estimators}) << std::flush;
   const auto json_path = f.json ? std::optional<fs::path>(*f.json)
@@ -236,6 +252,7 @@ int run_analyze(const AnalyzeFlags& f) {
       if (note) note("wrote " + p.string());
     }
   }
+  if (bentov::distrib::distributed(session, dopts)) bentov::distrib::run_complete(dopts, report);
   if (report.models.empty()) return nothing_analyzed(report);
   return report.failures.empty() ? kExitOk : kExitSomeFailed;
 }
@@ -363,11 +380,14 @@ struct SweepFlags {
   OutputFlags output;
   int threads = 0;
   bool quiet = false;
+  bool resume = false;
 };
 
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
-int run_sweep(const SweepFlags& f) {
+int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
+  const bentov::analysis::RunOptions opts{f.threads, progress_printer(f.quiet)};
+  if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   std::vector<std::string> specs;
   if (f.revisions) {
     if (f.models.size() != 1) {
@@ -387,7 +407,10 @@ int run_sweep(const SweepFlags& f) {
   }
   if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give --revisions or several folders");
   const auto source = text_source(f.input, /*default_sentence=*/true);
-  const auto report = bentov::analysis::analyze_models(specs, source, {f.threads, progress_printer(f.quiet)});
+  const bentov::distrib::DistribOptions dopts{f.output.json_path("sweep.json"), f.resume};
+  const auto report = bentov::distrib::distributed(session, dopts)
+                          ? bentov::distrib::analyze_models(session, specs, source, opts, dopts)
+                          : bentov::analysis::analyze_models(specs, source, opts);
   std::cout << bentov::report::format_sweep_table(report) << std::flush;
   auto note = progress_printer(f.quiet);
   if (const auto p = f.output.json_path("sweep.json")) {
@@ -398,6 +421,7 @@ int run_sweep(const SweepFlags& f) {
     bentov::report::write_sweep_plot(*p, report);
     if (note) note("wrote " + p->string());
   }
+  if (bentov::distrib::distributed(session, dopts)) bentov::distrib::run_complete(dopts, report);
   if (report.models.empty()) return nothing_analyzed(report);
   return report.failures.empty() ? kExitOk : kExitSomeFailed;
 }
@@ -515,6 +539,14 @@ int main(int argc, char** argv) {
       ->group("Corpus");
   analyze->add_flag("--estimators", af.estimators,
                     "print every L* estimator in the table (two-segment BIC, trace sign change, consensus)");
+  constexpr const char* kResumeHelp =
+      "reuse the finished work items of an interrupted run (its journal beside the JSON output)";
+  analyze->add_flag("--resume", af.resume, kResumeHelp)->group("Distributed");
+  analyze->add_option("--shard-texts", af.shard_texts, "corpus texts per work item under mpirun or --resume")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->needs(corpus)
+      ->capture_default_str()
+      ->group("Distributed");
 
   AttentionFlags tf;
   auto* attention = app.add_subcommand("attention", "dump every layer's attention to a safetensors file");
@@ -551,6 +583,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--threads", sf.threads, "worker threads")->check(CLI::Range(0, 1024));
   sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
   sweep->add_flag("--offline", offline, kOfflineHelp);
+  sweep->add_flag("--resume", sf.resume, kResumeHelp)->group("Distributed");
 
   CompareFlags cf;
   auto* compare = app.add_subcommand("compare", "per-layer and per-head differences between two models (B - A)");
@@ -581,12 +614,14 @@ int main(int argc, char** argv) {
   bentov::io::set_default_resolve_options(
       {!offline, !(af.quiet || tf.quiet || sf.quiet || cf.quiet || download_quiet)});
 
+  std::optional<bentov::distrib::Session> session;  // MPI under mpirun (distrib/session.h)
   try {
-    if (*analyze) return run_analyze(af);
+    if (*analyze || *sweep) session.emplace();
+    if (*analyze) return run_analyze(af, *session);
     if (*attention) return run_attention(tf);
     if (*tokenize) return run_tokenize(tok_model, tok_input);
     if (*info) return run_info(info_model, info_json);
-    if (*sweep) return run_sweep(sf);
+    if (*sweep) return run_sweep(sf, *session);
     if (*compare) return run_compare(cf);
     if (*download) return run_download(download_id, offline, download_quiet);
   } catch (const bentov::Error& e) {

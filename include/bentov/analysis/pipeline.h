@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "bentov/analysis/corpus.h"
 #include "bentov/analysis/corpus_stats.h"
 #include "bentov/analysis/results.h"
+#include "bentov/error.h"
 
 namespace bentov::analysis {
 
@@ -58,6 +60,48 @@ struct CorpusOptions {
 // the model named) when the model cannot be loaded or no text is long enough.
 ModelReport analyze_model_corpus(const std::string& spec, const Corpus& corpus,
                                  const RunOptions& options, const CorpusOptions& corpus_options);
+
+// The two halves of analyze_model_corpus, for callers that split a corpus into ranges of
+// texts run in different places (distrib/): a CorpusModelRun per place runs its ranges, and
+// finish_model_corpus turns the texts of every range, concatenated in corpus order, into the
+// same ModelReport analyze_model_corpus returns.
+struct CorpusTexts {
+  std::vector<TextSignature> texts;  // in corpus order
+  int skipped = 0;                   // texts with fewer than 2 tokens (after the cut)
+  int truncated = 0;                 // texts cut to max_tokens or the model's positions
+};
+
+class CorpusModelRun {
+ public:
+  // Resolves and loads `spec` and its tokenizer. Throws bentov::Error (model named).
+  CorpusModelRun(const std::string& spec, const RunOptions& options, const CorpusOptions& corpus_options);
+  ~CorpusModelRun();
+  CorpusModelRun(CorpusModelRun&&) noexcept;
+  CorpusModelRun& operator=(CorpusModelRun&&) noexcept;
+
+  // name, source, architecture, n_layers and n_heads; the rest empty.
+  const ModelReport& header() const;
+  const std::vector<double>& value_frob_sq() const;  // (n_layers)
+  std::size_t cut() const;  // tokens kept per text: max_tokens or the model's positions (0: no cut)
+
+  // Texts [begin, end) of `corpus`, each as analyze_model_corpus does it (tokenize, cut,
+  // skip, forward, on_text), appended to `out`. Throws bentov::Error at the first text the
+  // model refuses; the texts before it stay in `out`.
+  void run_texts(const Corpus& corpus, std::size_t begin, std::size_t end, CorpusTexts& out) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Summary (bootstrap included), mean profile, L* and estimators of one model's texts, as
+// analyze_model_corpus fills them. Throws InputError naming the model when `texts` holds no
+// text.
+ModelReport finish_model_corpus(ModelReport header, CorpusTexts texts, const std::vector<double>& value_frob_sq,
+                                const Corpus& corpus, const CorpusOptions& corpus_options);
+
+// The one line a failed model is reported with: the message, then " (hint: ...)" if any.
+std::string failure_line(const Error& e);
 
 // Every spec in order, failures collected; fills the mean deviation and the cross-model
 // summary. The report's text is nullopt and corpus_file the corpus file.
