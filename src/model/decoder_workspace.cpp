@@ -23,6 +23,16 @@ namespace bentov {
 namespace {
 std::size_t sz(long long v) { return static_cast<std::size_t>(v); }
 
+bool widens_on_use(const ModelWeights& w) {
+  if (w.project_in.weight.raw || w.project_out.weight.raw) return true;
+  for (const auto& l : w.layers) {
+    for (const Linear* p : {&l.qkv, &l.q, &l.k, &l.v, &l.attn_out, &l.fc1, &l.fc2, &l.up}) {
+      if (p->weight.raw) return true;
+    }
+  }
+  return false;
+}
+
 // Inverse rotary frequencies of the config's schedule, in float32 as transformers computes
 // them (modeling_rope_utils: _compute_default_rope_parameters, _compute_linear_scaling_rope_parameters,
 // _compute_llama3_parameters).
@@ -73,6 +83,7 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
   ff_.resize(sz(nn * c_.intermediate_size));
   if (c_.gated_mlp) up_.resize(ff_.size());
   mlp_.resize(sz(nn * d));
+  if (widens_on_use(w_)) widen_.assign(sz(threads_), std::vector<float>(kWidenBlockFloats));
   if (c_.positions == PositionKind::kRotary) {
     const int half = c_.rotary_dims / 2;
     cos_.resize(sz(nn * half));
@@ -94,7 +105,9 @@ void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy
     const int c1 = c + 1 == chunks ? l.out : l.out * (c + 1) / chunks / kAlign * kAlign;
     const int cols = c1 - c0;
     if (cols <= 0) return;
-    if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
+    if (!l.weight.data) {
+      linear_widening_on_use(l, x, y, ldy, c0, c1, widen_[sz(c)].data());
+    } else if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
       ops::gemm(false, false, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + c0, l.out, 0.0f, y + c0, ldy);
     } else {  // W (out, in): rows c0..c1
       ops::gemm(false, true, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + static_cast<std::ptrdiff_t>(c0) * l.in,
@@ -107,6 +120,28 @@ void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy
       }
     }
   });
+}
+
+// Columns c0..c1 of y = x W^T (or x W) for a W still fp16/bf16 in the map: W is widened block
+// by block (kWidenBlockFloats floats, a cache-sized slice of whole columns) into `block`, each
+// block multiplied as soon as it is widened. Every weight is read once, from the map, and no
+// fresh memory the size of the model is touched.
+void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy, int c0, int c1,
+                                              float* block) const {
+  constexpr int kAlign = 16;
+  const int block_cols = std::max(kAlign, static_cast<int>(kWidenBlockFloats / sz(l.in)) / kAlign * kAlign);
+  for (int b0 = c0; b0 < c1; b0 += block_cols) {
+    const int bc = std::min(block_cols, c1 - b0);
+    if (l.in_by_out) {  // W (in, out): block (in, bc), row i = W[i, b0 .. b0 + bc)
+      for (int i = 0; i < l.in; ++i) {
+        l.weight.read(sz(i) * sz(l.out) + sz(b0), sz(bc), block + static_cast<std::ptrdiff_t>(i) * bc);
+      }
+      ops::gemm(false, false, n_, bc, l.in, 1.0f, x, l.in, block, bc, 0.0f, y + b0, ldy);
+    } else {  // W (out, in): block (bc, in), rows b0 .. b0 + bc
+      l.weight.read(sz(b0) * sz(l.in), sz(bc) * sz(l.in), block);
+      ops::gemm(false, true, n_, bc, l.in, 1.0f, x, l.in, block, l.in, 0.0f, y + b0, ldy);
+    }
+  }
 }
 
 void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y) const {

@@ -31,6 +31,8 @@ class DecoderWorkspace {
   // One head: scores for the causal (lower-left) blocks only, softmax, observer, probs @ V.
   void attention_head(int layer, int head, float scale, float* scores, AttentionObserver* observer);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
+  void linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy, int c0, int c1,
+                              float* block) const;
   void norm(const LayerNormWeights& w, const float* x, float* y) const;
 
   const ModelConfig& c_;
@@ -51,6 +53,10 @@ class DecoderWorkspace {
   std::vector<float> mlp_;     // (n, d) MLP sublayer output
   std::vector<float> cos_;     // (n, rotary_dims / 2) rotary tables
   std::vector<float> sin_;     // (n, rotary_dims / 2)
+  // [worker] (kWidenBlockFloats) a block of a weight widened on use (WeightWidening::kOnUse);
+  // empty when every weight is float already. Workers write only their own block.
+  static constexpr std::size_t kWidenBlockFloats = 256 * 1024;  // 1 MB: stays in L2/L3
+  mutable std::vector<std::vector<float>> widen_;
 };
 
 }  // namespace bentov

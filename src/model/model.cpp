@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <shared_mutex>
 
 #include "bentov/error.h"
 #include "bentov/io/memory.h"
@@ -13,7 +15,7 @@
 namespace bentov {
 namespace fs = std::filesystem;
 
-Model Model::load(const fs::path& folder) {
+Model Model::load(const fs::path& folder, WeightWidening widening) {
   Model m;
   m.folder_ = folder;
   try {
@@ -25,7 +27,7 @@ Model Model::load(const fs::path& folder) {
     const auto [config, entry] = load_model_config_and_entry(folder);
     m.config_ = config;
     m.store_ = std::make_shared<io::TensorStore>(io::TensorStore::open_folder(folder));
-    m.weights_ = std::make_shared<ModelWeights>(entry->bind_weights(*m.store_, m.config_));
+    m.weights_ = std::make_shared<ModelWeights>(entry->bind_weights(*m.store_, m.config_, widening));
   } catch (const Error& e) {
     rethrow_with_context(e, "loading " + folder.string());
   }
@@ -78,6 +80,11 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   check_input(ids);
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
   check_forward_memory(static_cast<int>(ids.size()), threads);
+  {
+    std::unique_lock lock(widening_->mutex);
+    if (++widening_->forwards == 2) widen_raw_matrices(*weights_);
+  }
+  std::shared_lock running(widening_->mutex);
   ops::set_blas_threads(1);  // the decoder splits every product over its own workers
   DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()), threads);
   return ws.run(ids, observer);

@@ -51,8 +51,8 @@ FloatTensor make_float_tensor(const io::TensorInfo& t) {
 
 }  // namespace
 
-WeightBinder::WeightBinder(const io::TensorStore& store, std::string prefix)
-    : store_(store), prefix_(std::move(prefix)) {}
+WeightBinder::WeightBinder(const io::TensorStore& store, std::string prefix, WeightWidening widening)
+    : store_(store), prefix_(std::move(prefix)), widening_(widening) {}
 
 bool WeightBinder::has(const std::string& name) const { return store_.contains(prefix_ + name); }
 
@@ -77,6 +77,20 @@ FloatTensor WeightBinder::require(const std::string& name, std::vector<std::int6
   return make_float_tensor(require_raw(name, std::move(shape)));
 }
 
+FloatTensor WeightBinder::require_matrix(const std::string& name, std::vector<std::int64_t> shape) {
+  const io::TensorInfo& t = require_raw(name, std::move(shape));
+  const bool half = t.dtype == io::DType::kF16 || t.dtype == io::DType::kBF16;
+  if (widening_ == WeightWidening::kOnUse && half &&
+      reinterpret_cast<std::uintptr_t>(t.data) % alignof(std::uint16_t) == 0) {
+    FloatTensor f;
+    f.name = t.name;
+    f.shape = t.shape;
+    f.raw = &t;
+    return f;
+  }
+  return make_float_tensor(t);
+}
+
 FloatTensor WeightBinder::optional(const std::string& name, std::vector<std::int64_t> shape) {
   if (!has(name)) return {};
   return require(name, std::move(shape));
@@ -95,6 +109,43 @@ std::string detect_prefix(const io::TensorStore& store, const std::vector<std::s
   throw FormatError("no tensor named like '" + candidates.front() + probe + "' in '" +
                         store.source().string() + "' (it has: " + some + ", ...)",
                     "the weights belong to another architecture than config.json says");
+}
+
+void widen_raw_matrices(ModelWeights& weights) {
+  const auto widen = [](Linear& l) {
+    if (l.weight.raw) l.weight = make_float_tensor(*l.weight.raw);
+  };
+  widen(weights.project_in);
+  widen(weights.project_out);
+  for (auto& l : weights.layers) {
+    for (Linear* p : {&l.qkv, &l.q, &l.k, &l.v, &l.attn_out, &l.fc1, &l.fc2, &l.up}) widen(*p);
+  }
+}
+
+void FloatTensor::read(std::size_t offset, std::size_t count, float* out) const {
+  if (data) {
+    std::memcpy(out, data + offset, count * sizeof(float));
+    return;
+  }
+  const auto* src = reinterpret_cast<const std::uint16_t*>(raw->data) + offset;
+  if (raw->dtype == io::DType::kF16) {
+    ops::f16_to_f32(src, out, count);
+  } else {
+    ops::bf16_to_f32(src, out, count);
+  }
+}
+
+double frob_sq(const FloatTensor& t, std::size_t offset, std::size_t count) {
+  if (t.data) return frob_sq(t.data + offset, count);
+  constexpr std::size_t kBlock = 4096;
+  float block[kBlock];
+  double s = 0.0;
+  for (std::size_t done = 0; done < count; done += kBlock) {
+    const std::size_t m = std::min(kBlock, count - done);
+    t.read(offset + done, m, block);
+    s += frob_sq(block, m);
+  }
+  return s;
 }
 
 double frob_sq(const float* data, std::size_t count) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,13 +57,11 @@ double attention_tolerance(const fs::path& reference) {
   return std::max(kAttentionAbsTol, kFloat32FloorFactor * floor->at("attention_max_abs").get<double>());
 }
 
-class ModelFixture : public ::testing::TestWithParam<Case> {};
-
-TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
-  const auto model = bentov::Model::load(GetParam().model);
-  const auto ref = bentov::io::TensorStore::open_file(GetParam().reference / "reference.safetensors");
-  const int layers = model.config().n_layers;
-  const double tolerance = attention_tolerance(GetParam().reference);
+// Every sequence of the fixture through `model_for(s)`; returns the number checked.
+template <typename ModelFor>
+int check_sequences(const Case& c, ModelFor&& model_for) {
+  const auto ref = bentov::io::TensorStore::open_file(c.reference / "reference.safetensors");
+  const double tolerance = attention_tolerance(c.reference);
   int checked = 0;
   for (int s = 0;; ++s) {
     const std::string seq = "seq" + std::to_string(s) + ".";
@@ -70,21 +69,50 @@ TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
     if (!ids_t) break;
     const auto ids64 = bentov::io::to_int64(*ids_t);
     const std::vector<std::int32_t> ids(ids64.begin(), ids64.end());
+    const bentov::Model& model = model_for(s);
     bentov::MemoryCapture capture;
     const auto hidden = model.forward(ids, &capture);
-    for (int l = 0; l < layers; ++l) {
+    for (int l = 0; l < model.config().n_layers; ++l) {
       const auto* want = ref.find(seq + "blocks." + std::to_string(l) + ".attn.pattern");
-      ASSERT_NE(want, nullptr);
+      EXPECT_NE(want, nullptr);
+      if (!want) return checked;
       EXPECT_TRUE(AllClose(capture.layer(l), bentov::io::to_double(*want), tolerance))
-          << GetParam().name << " sequence " << s << " (n=" << ids.size() << ") layer " << l;
+          << c.name << " sequence " << s << " (n=" << ids.size() << ") layer " << l;
     }
     const auto* want_hidden = ref.find(seq + "last_hidden");
-    ASSERT_NE(want_hidden, nullptr);
+    EXPECT_NE(want_hidden, nullptr);
+    if (!want_hidden) return checked;
     EXPECT_TRUE(AllClose(hidden, bentov::io::to_double(*want_hidden), kHiddenRelTol, kHiddenRelTol))
-        << GetParam().name << " sequence " << s << " last hidden state";
+        << c.name << " sequence " << s << " last hidden state";
     ++checked;
   }
-  EXPECT_GE(checked, 3);
+  return checked;
+}
+
+class ModelFixture : public ::testing::TestWithParam<Case> {};
+
+// One model widened at load runs every sequence.
+TEST_P(ModelFixture, AttentionAndHiddenMatchTransformers) {
+  const auto model = bentov::Model::load(GetParam().model, bentov::WeightWidening::kOnce);
+  EXPECT_GE(check_sequences(GetParam(), [&](int) -> const bentov::Model& { return model; }), 3);
+}
+
+// A fresh model per sequence, so that every forward pass is a first one: fp16/bf16 matrices
+// widened block by block inside the products (WeightWidening::kOnUse).
+TEST_P(ModelFixture, WideningOnUseMatchesTransformers) {
+  std::optional<bentov::Model> model;
+  EXPECT_GE(check_sequences(GetParam(),
+                            [&](int) -> const bentov::Model& {
+                              model.emplace(bentov::Model::load(GetParam().model, bentov::WeightWidening::kOnUse));
+                              return *model;
+                            }),
+            3);
+}
+
+// The default: the first pass widens on use, the second widens once for all, later ones reuse.
+TEST_P(ModelFixture, DefaultLoadSwitchesWideningAfterFirstPass) {
+  const auto model = bentov::Model::load(GetParam().model);
+  EXPECT_GE(check_sequences(GetParam(), [&](int) -> const bentov::Model& { return model; }), 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixture, ::testing::ValuesIn(cases()),

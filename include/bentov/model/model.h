@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <shared_mutex>
 #include <span>
 #include <vector>
 
@@ -21,8 +22,10 @@ struct ForwardOptions {
 
 class Model {
  public:
-  // Loads folder/config.json and the safetensors weights beside it. Errors name the folder.
-  static Model load(const std::filesystem::path& folder);
+  // Loads folder/config.json and the weights beside it. Errors name the folder. With kOnUse
+  // (weights.h) fp16/bf16 matrices are widened inside the first forward pass and kept from
+  // the second on, so one-text runs touch no fresh memory for weights.
+  static Model load(const std::filesystem::path& folder, WeightWidening widening = WeightWidening::kOnUse);
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return *weights_; }
@@ -50,6 +53,13 @@ class Model {
   ModelConfig config_;
   std::shared_ptr<io::TensorStore> store_;
   std::shared_ptr<ModelWeights> weights_;
+  // Forward passes run under a shared lock; the second one first widens the raw matrices
+  // under the exclusive lock (WeightWidening::kOnUse).
+  struct Widening {
+    std::shared_mutex mutex;
+    int forwards = 0;
+  };
+  std::shared_ptr<Widening> widening_ = std::make_shared<Widening>();
 };
 
 }  // namespace bentov

@@ -19,7 +19,7 @@ struct ArchitectureEntry {
   std::string model_type;                 // "gpt2"
   std::vector<std::string> class_names;   // "GPT2LMHeadModel", "GPT2Model", ...
   std::function<ModelConfig(const nlohmann::json&)> resolve_config;
-  std::function<ModelWeights(const io::TensorStore&, const ModelConfig&)> bind_weights;
+  std::function<ModelWeights(const io::TensorStore&, const ModelConfig&, WeightWidening)> bind_weights;
 };
 
 const std::vector<ArchitectureEntry>& architecture_registry();

@@ -1,6 +1,7 @@
 // The generic decoder's weights, bound from a checkpoint by an architecture entry.
 // fp32 tensors are used in place from the memory map (zero copy); fp16/bf16 are widened
-// once into owned fp32 buffers.
+// once into owned fp32 buffers, or (WeightWidening::kOnUse) projection matrices stay mapped
+// and are widened block by block inside each product.
 #pragma once
 
 #include <memory>
@@ -12,15 +13,27 @@
 
 namespace bentov {
 
-// A float matrix or vector, either pointing into the mapped file or owning its widened copy.
+// How projection matrices stored as fp16/bf16 become float.
+enum class WeightWidening {
+  kOnce,   // at load, into owned buffers
+  kOnUse,  // left mapped and widened block by block inside every product of the first forward
+           // pass, which so touches no fresh memory for its weights (the notebook's job: 4
+           // models x 1 text); a second forward pass widens them once for all (corpora)
+};
+
+// A float matrix or vector: pointing into the mapped file, owning its widened copy, or (raw)
+// still fp16/bf16 in the map, to be widened on use.
 struct FloatTensor {
   const float* data = nullptr;
   std::vector<std::int64_t> shape;
-  std::shared_ptr<float[]> owned;  // (numel) set when widened from fp16/bf16
+  std::shared_ptr<float[]> owned;          // (numel) set when widened from fp16/bf16
+  const io::TensorInfo* raw = nullptr;     // set (and data null) when widened on use
   std::string name;
 
-  bool empty() const { return data == nullptr; }
+  bool empty() const { return data == nullptr && raw == nullptr; }
   std::int64_t dim(int i) const { return shape.at(static_cast<std::size_t>(i)); }
+  // Elements [offset, offset + count) as float into out, whichever the storage.
+  void read(std::size_t offset, std::size_t count, float* out) const;
 };
 
 // y = x W^T + b (nn.Linear, W stored [out, in]) or y = x W + b (GPT-2 Conv1D, W stored [in, out]).
@@ -61,12 +74,15 @@ struct ModelWeights {
 // Helpers for architecture files: look a tensor up with a required shape.
 class WeightBinder {
  public:
-  WeightBinder(const io::TensorStore& store, std::string prefix);
+  WeightBinder(const io::TensorStore& store, std::string prefix, WeightWidening widening = WeightWidening::kOnce);
 
   // The tensor `prefix + name` widened to float, its shape checked:
   // "tensor 'h.0.attn.c_attn.weight' has shape [64, 96], expected [64, 192]".
   FloatTensor require(const std::string& name, std::vector<std::int64_t> shape);
   FloatTensor optional(const std::string& name, std::vector<std::int64_t> shape);
+  // Like require, for a projection matrix: left raw under WeightWidening::kOnUse when it is
+  // fp16/bf16 at an aligned offset.
+  FloatTensor require_matrix(const std::string& name, std::vector<std::int64_t> shape);
   const io::TensorInfo& require_raw(const std::string& name, std::vector<std::int64_t> shape);
   bool has(const std::string& name) const;
   const std::string& prefix() const { return prefix_; }
@@ -75,6 +91,7 @@ class WeightBinder {
  private:
   const io::TensorStore& store_;
   std::string prefix_;
+  WeightWidening widening_;
   std::int64_t bound_ = 0;
 };
 
@@ -83,6 +100,11 @@ class WeightBinder {
 std::string detect_prefix(const io::TensorStore& store, const std::vector<std::string>& candidates,
                           const std::string& probe);
 
+// Widens every projection matrix left raw (WeightWidening::kOnUse) into owned buffers.
+void widen_raw_matrices(ModelWeights& weights);
+
 double frob_sq(const float* data, std::size_t count);
+// Sum of squares of elements [offset, offset + count) of t, whichever its storage.
+double frob_sq(const FloatTensor& t, std::size_t offset, std::size_t count);
 
 }  // namespace bentov

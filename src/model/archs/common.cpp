@@ -9,7 +9,7 @@ Linear bind_linear(WeightBinder& b, const std::string& name, int in, int out, bo
   l.in = in;
   l.out = out;
   l.in_by_out = false;
-  l.weight = b.require(name + ".weight", {out, in});
+  l.weight = b.require_matrix(name + ".weight", {out, in});
   if (bias) l.bias = b.require(name + ".bias", {out});
   return l;
 }
@@ -19,7 +19,7 @@ Linear bind_conv1d(WeightBinder& b, const std::string& name, int in, int out) {
   l.in = in;
   l.out = out;
   l.in_by_out = true;
-  l.weight = b.require(name + ".weight", {in, out});
+  l.weight = b.require_matrix(name + ".weight", {in, out});
   l.bias = b.require(name + ".bias", {out});
   return l;
 }

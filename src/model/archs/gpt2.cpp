@@ -35,9 +35,9 @@ ModelConfig resolve(const nlohmann::json& j) {
   return c;
 }
 
-ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
+ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWidening widening) {
   // GPT2Model writes "h.0...", GPT2LMHeadModel "transformer.h.0...".
-  WeightBinder b(store, detect_prefix(store, {"transformer.", ""}, "wte.weight"));
+  WeightBinder b(store, detect_prefix(store, {"transformer.", ""}, "wte.weight"), widening);
   const int d = c.hidden_size;
   ModelWeights w;
   w.token_embedding = &b.require_raw("wte.weight", {c.vocab_size, d});
@@ -54,8 +54,7 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
     // W_V = c_attn.weight[:, 2d:3d] (Conv1D, [in, out]).
     double s = 0.0;
     for (int i = 0; i < d; ++i) {
-      s += frob_sq(lw.qkv.weight.data + static_cast<std::ptrdiff_t>(i) * 3 * d + 2 * d,
-                   static_cast<std::size_t>(d));
+      s += frob_sq(lw.qkv.weight, static_cast<std::size_t>(i) * 3 * d + 2 * d, static_cast<std::size_t>(d));
     }
     lw.value_frob_sq = s;
     w.layers.push_back(std::move(lw));

@@ -61,9 +61,9 @@ ModelConfig resolve(const nlohmann::json& j) {
   return c;
 }
 
-ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
+ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWidening widening) {
   // GPTNeoXModel writes "layers.0...", GPTNeoXForCausalLM "gpt_neox.layers.0...".
-  WeightBinder b(store, detect_prefix(store, {"gpt_neox.", ""}, "embed_in.weight"));
+  WeightBinder b(store, detect_prefix(store, {"gpt_neox.", ""}, "embed_in.weight"), widening);
   const int d = c.hidden_size, h = c.n_heads, dh = c.head_dim;
   ModelWeights w;
   w.token_embedding = &b.require_raw("embed_in.weight", {c.vocab_size, d});
@@ -79,8 +79,7 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
     // W_V: rows h*3*dh + 2*dh ... h*3*dh + 3*dh of query_key_value.weight [3d, d].
     double s = 0.0;
     for (int head = 0; head < h; ++head) {
-      const float* rows = lw.qkv.weight.data + static_cast<std::ptrdiff_t>(head * 3 * dh + 2 * dh) * d;
-      s += frob_sq(rows, static_cast<std::size_t>(dh) * d);
+      s += frob_sq(lw.qkv.weight, static_cast<std::size_t>(head * 3 * dh + 2 * dh) * d, static_cast<std::size_t>(dh) * d);
     }
     lw.value_frob_sq = s;
     w.layers.push_back(std::move(lw));

@@ -119,9 +119,9 @@ ModelConfig resolve(const nlohmann::json& j, const std::string& family) {
   return c;
 }
 
-ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
+ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWidening widening) {
   // LlamaForCausalLM writes "model.layers.0...", LlamaModel "layers.0...".
-  WeightBinder b(store, detect_prefix(store, {"model.", ""}, "embed_tokens.weight"));
+  WeightBinder b(store, detect_prefix(store, {"model.", ""}, "embed_tokens.weight"), widening);
   const int d = c.hidden_size, qd = c.n_heads * c.head_dim, kvd = c.kv_heads() * c.head_dim;
   const bool qkv_bias = c.attention_bias;
   const bool o_bias = c.architecture == "llama" && c.attention_bias;
@@ -142,7 +142,7 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
     // Each query head uses its group's value head (repeat_kv), so the value map seen by the
     // H query heads is v_proj repeated H / KV times: ||W_V||^2 = (H / KV) * ||v_proj||^2.
     const double groups = static_cast<double>(c.n_heads / c.kv_heads());
-    lw.value_frob_sq = groups * frob_sq(lw.v.weight.data, static_cast<std::size_t>(kvd) * d);
+    lw.value_frob_sq = groups * frob_sq(lw.v.weight, 0, static_cast<std::size_t>(kvd) * d);
     w.layers.push_back(std::move(lw));
   }
   w.final_norm.weight = b.require("norm.weight", {d});

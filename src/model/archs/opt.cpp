@@ -44,9 +44,9 @@ ModelConfig resolve(const nlohmann::json& j) {
   return c;
 }
 
-ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
+ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWidening widening) {
   // OPTForCausalLM writes "model.decoder.layers.0...", OPTModel "decoder.layers.0...".
-  WeightBinder b(store, detect_prefix(store, {"model.decoder.", "decoder.", ""}, "embed_tokens.weight"));
+  WeightBinder b(store, detect_prefix(store, {"model.decoder.", "decoder.", ""}, "embed_tokens.weight"), widening);
   const int d = c.hidden_size;
   const bool bias = c.attention_bias;
   ModelWeights w;
@@ -67,7 +67,7 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c) {
     lw.attn_out = bind_linear(b, p + "self_attn.out_proj", d, d, bias);
     lw.fc1 = bind_linear(b, p + "fc1", d, c.intermediate_size, bias);
     lw.fc2 = bind_linear(b, p + "fc2", c.intermediate_size, d, bias);
-    lw.value_frob_sq = frob_sq(lw.v.weight.data, static_cast<std::size_t>(d) * d);
+    lw.value_frob_sq = frob_sq(lw.v.weight, 0, static_cast<std::size_t>(d) * d);
     w.layers.push_back(std::move(lw));
   }
   if (c.final_norm) w.final_norm = bind_layer_norm(b, "final_layer_norm", d);
