@@ -99,8 +99,9 @@ std::vector<ItemResult> coordinate(const Plan& plan, Channel* channel, Journal* 
     if (item && journal) journal->started(*item);
     return item;
   };
-  auto store = [&](std::size_t item, std::string bytes) {
-    if (journal) journal->finished(item, bytes);
+  // A failed item is not journaled as finished: --resume tries it again (after a fix).
+  auto store = [&](std::size_t item, std::string bytes, bool failed) {
+    if (journal) journal->finished(item, failed ? std::string() : bytes);
     {
       std::lock_guard lock(mutex);
       encoded[item] = std::move(bytes);
@@ -118,9 +119,10 @@ std::vector<ItemResult> coordinate(const Plan& plan, Channel* channel, Journal* 
         if (!req) continue;
         if (!req->result.empty()) {
           std::size_t item = 0;
-          decode_result(req->result, "the result of rank " + std::to_string(req->rank), &item);  // validates
+          const bool failed =
+              decode_result(req->result, "the result of rank " + std::to_string(req->rank), &item).error.has_value();
           if (item >= n) throw FormatError("rank " + std::to_string(req->rank) + " returned an unknown work item");
-          store(item, std::move(req->result));
+          store(item, std::move(req->result), failed);
         }
         const auto next = hand_out(req->rank);
         channel->reply(req->rank, next);
@@ -137,7 +139,8 @@ std::vector<ItemResult> coordinate(const Plan& plan, Channel* channel, Journal* 
     while (!abort.load()) {
       const auto item = hand_out(0);
       if (!item) break;
-      store(*item, encode_result(*item, runner.run(*item)));
+      const ItemResult r = runner.run(*item);
+      store(*item, encode_result(*item, r), r.error.has_value());
     }
   };
 

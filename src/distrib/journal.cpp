@@ -120,7 +120,7 @@ void Journal::started(std::size_t item) {
 
 void Journal::finished(std::size_t item, const std::string& encoded) {
   std::lock_guard lock(mutex_);
-  io::write_file_atomic(dir_ / item_file(item), encoded);
+  if (!encoded.empty()) io::write_file_atomic(dir_ / item_file(item), encoded);
   attempts_.erase(item);
   write_attempts();
 }

@@ -40,8 +40,10 @@ class Journal {
   // item -> runs that handed it out without it finishing (attempts.json at start).
   const std::map<std::size_t, int>& attempts() const { return attempts_; }
 
-  // Thread-safe; each rewrites attempts.json or writes an item file atomically.
+  // Thread-safe; each rewrites attempts.json (and writes the item's file) atomically.
   void started(std::size_t item);
+  // `item` ended: its result is kept when `encoded` is not empty (a failed item passes ""
+  // so that --resume runs it again).
   void finished(std::size_t item, const std::string& encoded);
 
   // The run is complete and its outputs written: deletes the folder.
