@@ -19,6 +19,7 @@ packages=(
   fonts-dejavu-core          # a font for the figures
   python3                    # test helpers
   clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, BENTOV_FUZZ=ON)
+  libopenmpi-dev openmpi-bin  # BENTOV_WITH_MPI=ON: analyze/sweep under mpirun (docs/CLUSTER.md)
 )
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi

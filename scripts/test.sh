@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What CI runs (.ci/run), on a fresh Debian 12: installs dependencies, then
-#   1. builds in Release with warnings as errors (build/) and runs the whole test suite;
-#   2. builds again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, with the
+#   1. builds in Release with warnings as errors and MPI (build/) and runs the whole test suite,
+#      mpirun -n 4 against one process included (tests/mpi/);
+#   2. builds again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, without MPI
+#      (so the build without MPI stays tested), with the
 #      libFuzzer targets in the same build (build-asan/), and runs the whole suite there (every
 #      CLI test then also proves "no sanitizer report");
 #   3. runs each libFuzzer target of that build for BENTOV_FUZZ_SECONDS (default 20) from its
@@ -15,7 +17,7 @@ t0=$SECONDS
 stamp() { echo "test.sh: $1 done after $((SECONDS - t0)) s"; }
 
 if [[ " $stages " == *" release "* ]]; then
-  scripts/build.sh -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON
+  scripts/build.sh -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON -DBENTOV_WITH_MPI=ON
   ctest --test-dir "${BENTOV_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
   scripts/test_install.sh  # the installed binary finds the demo models
   stamp release

@@ -17,6 +17,7 @@ cd "$work"
 # the cross-memory-attach copy of Open MPI's vader transport is often forbidden: plain copies.
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_MCA_oob_tcp_if_include=lo  # one node: the launcher's own traffic on loopback
 mpi=("$mpiexec" --oversubscribe --bind-to none --mca btl self,vader -n 4)
 [[ $(id -u) -eq 0 ]] && mpi=("$mpiexec" --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -n 4)
 
@@ -47,6 +48,9 @@ case $case_name in
     same one.out four.out
     grep -q '"source": "'"$work"'/missing-checkpoint"' four.json || fail "the missing checkpoint is not in failures"
     [[ -d four.json.journal ]] || fail "a run with a failure keeps its journal"
+    # The MPI build without mpirun, MPI initialized as a singleton: one rank, the same bytes.
+    BENTOV_MPI=1 run 1 singleton "$bentov" "${args[@]}" --json singleton.json
+    same one.json singleton.json
     ;;
   corpus)
     # Three models x 12 texts in ranges of 3: 12 work items over 4 ranks.
