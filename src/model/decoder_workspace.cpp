@@ -105,19 +105,22 @@ void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy
     const int c1 = c + 1 == chunks ? l.out : l.out * (c + 1) / chunks / kAlign * kAlign;
     const int cols = c1 - c0;
     if (cols <= 0) return;
-    if (!l.weight.data) {
-      linear_widening_on_use(l, x, y, ldy, c0, c1, widen_[sz(c)].data());
-    } else if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
-      ops::gemm(false, false, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + c0, l.out, 0.0f, y + c0, ldy);
-    } else {  // W (out, in): rows c0..c1
-      ops::gemm(false, true, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + static_cast<std::ptrdiff_t>(c0) * l.in,
-                l.in, 0.0f, y + c0, ldy);
-    }
+    // The bias is written first and the product accumulated onto it (beta = 1): one pass over
+    // y instead of sgemm's zeroing plus a bias pass.
+    float beta = 0.0f;
     if (!l.bias.empty()) {
       for (int r = 0; r < n_; ++r) {
-        float* yr = y + static_cast<std::ptrdiff_t>(r) * ldy;
-        for (int j = c0; j < c1; ++j) yr[j] += l.bias.data[j];
+        std::memcpy(y + static_cast<std::ptrdiff_t>(r) * ldy + c0, l.bias.data + c0, sz(cols) * sizeof(float));
       }
+      beta = 1.0f;
+    }
+    if (!l.weight.data) {
+      linear_widening_on_use(l, x, y, ldy, c0, c1, beta, widen_[sz(c)].data());
+    } else if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
+      ops::gemm(false, false, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + c0, l.out, beta, y + c0, ldy);
+    } else {  // W (out, in): rows c0..c1
+      ops::gemm(false, true, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + static_cast<std::ptrdiff_t>(c0) * l.in,
+                l.in, beta, y + c0, ldy);
     }
   });
 }
@@ -127,7 +130,7 @@ void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy
 // block multiplied as soon as it is widened. Every weight is read once, from the map, and no
 // fresh memory the size of the model is touched.
 void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy, int c0, int c1,
-                                              float* block) const {
+                                              float beta, float* block) const {
   constexpr int kAlign = 16;
   const int block_cols = std::max(kAlign, static_cast<int>(kWidenBlockFloats / sz(l.in)) / kAlign * kAlign);
   for (int b0 = c0; b0 < c1; b0 += block_cols) {
@@ -136,10 +139,10 @@ void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, f
       for (int i = 0; i < l.in; ++i) {
         l.weight.read(sz(i) * sz(l.out) + sz(b0), sz(bc), block + static_cast<std::ptrdiff_t>(i) * bc);
       }
-      ops::gemm(false, false, n_, bc, l.in, 1.0f, x, l.in, block, bc, 0.0f, y + b0, ldy);
+      ops::gemm(false, false, n_, bc, l.in, 1.0f, x, l.in, block, bc, beta, y + b0, ldy);
     } else {  // W (out, in): block (bc, in), rows b0 .. b0 + bc
       l.weight.read(sz(b0) * sz(l.in), sz(bc) * sz(l.in), block);
-      ops::gemm(false, true, n_, bc, l.in, 1.0f, x, l.in, block, l.in, 0.0f, y + b0, ldy);
+      ops::gemm(false, true, n_, bc, l.in, 1.0f, x, l.in, block, l.in, beta, y + b0, ldy);
     }
   }
 }

@@ -23,8 +23,9 @@ struct ForwardOptions {
 class Model {
  public:
   // Loads folder/config.json and the weights beside it. Errors name the folder. With kOnUse
-  // (weights.h) fp16/bf16 matrices are widened inside the first forward pass and kept from
-  // the second on, so one-text runs touch no fresh memory for weights.
+  // (weights.h) fp16/bf16 matrices are widened inside the first forward pass when it is short
+  // (under 256 tokens) and once for all before a longer or a second one, so short one-text
+  // runs touch no fresh memory for weights.
   static Model load(const std::filesystem::path& folder, WeightWidening widening = WeightWidening::kOnUse);
 
   const ModelConfig& config() const { return config_; }
@@ -53,11 +54,12 @@ class Model {
   ModelConfig config_;
   std::shared_ptr<io::TensorStore> store_;
   std::shared_ptr<ModelWeights> weights_;
-  // Forward passes run under a shared lock; the second one first widens the raw matrices
-  // under the exclusive lock (WeightWidening::kOnUse).
+  // Forward passes run under a shared lock; the second one, or a first one over a long text,
+  // first widens the raw matrices under the exclusive lock (WeightWidening::kOnUse).
   struct Widening {
     std::shared_mutex mutex;
     int forwards = 0;
+    bool widened = false;
   };
   std::shared_ptr<Widening> widening_ = std::make_shared<Widening>();
 };

@@ -16,9 +16,9 @@ namespace bentov {
 // How projection matrices stored as fp16/bf16 become float.
 enum class WeightWidening {
   kOnce,   // at load, into owned buffers
-  kOnUse,  // left mapped and widened block by block inside every product of the first forward
-           // pass, which so touches no fresh memory for its weights (the notebook's job: 4
-           // models x 1 text); a second forward pass widens them once for all (corpora)
+  kOnUse,  // left mapped and widened block by block inside every product of a short first
+           // forward pass, which so touches no fresh memory for its weights (the notebook's
+           // job: 4 models x 1 sentence); widened once for all before a long or a second pass
 };
 
 // A float matrix or vector: pointing into the mapped file, owning its widened copy, or (raw)
