@@ -97,44 +97,61 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
 // The output columns are split over the workers, each running a single-threaded sgemm on its
 // slice of W: OpenBLAS's own threads stay asleep, so they never spin against the attention
 // workers (measured: 20% of the time went to their sched_yield when both were used).
+//
+// The result must not depend on the number of workers (runs with any --threads, and mpirun
+// ranks, give the same bits). OpenBLAS computes each output element in the same order whatever
+// the column slice, except that products of at most 10^6 multiply-adds may go to its separate
+// small-matrix kernels (interface/gemm.c, SMALL_MATRIX_OPT; sgemm_small_kernel_permit_*.c). So
+// a product is split only into slices that each stay well above that size, and otherwise
+// computed in one call, as one worker would; widening on use splits at fixed block boundaries.
 void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy) const {
-  constexpr int kAlign = 16;  // column slices start on 64-byte boundaries of W's rows
-  const int chunks = std::max(1, std::min(threads_, l.out / (2 * kAlign)));
+  if (!l.weight.data) {
+    linear_widening_on_use(l, x, y, ldy);
+    return;
+  }
+  constexpr int kAlign = 16;                // column slices start on 64-byte boundaries of W's rows
+  constexpr double kMinSliceWork = 4.0e6;   // multiply-adds per slice: 4x OpenBLAS's small limit
+  int chunks = std::max(1, std::min(threads_, l.out / (2 * kAlign)));
+  const auto slice_work = [&](int k) { return static_cast<double>(n_) * (l.out / k - kAlign) * l.in; };
+  while (chunks > 1 && slice_work(chunks) < kMinSliceWork) --chunks;
   ops::parallel_for(chunks, chunks, [&](int c, int) {
     const int c0 = l.out * c / chunks / kAlign * kAlign;
     const int c1 = c + 1 == chunks ? l.out : l.out * (c + 1) / chunks / kAlign * kAlign;
-    const int cols = c1 - c0;
-    if (cols <= 0) return;
-    // The bias is written first and the product accumulated onto it (beta = 1): one pass over
-    // y instead of sgemm's zeroing plus a bias pass.
-    float beta = 0.0f;
-    if (!l.bias.empty()) {
-      for (int r = 0; r < n_; ++r) {
-        std::memcpy(y + static_cast<std::ptrdiff_t>(r) * ldy + c0, l.bias.data + c0, sz(cols) * sizeof(float));
-      }
-      beta = 1.0f;
-    }
-    if (!l.weight.data) {
-      linear_widening_on_use(l, x, y, ldy, c0, c1, beta, widen_[sz(c)].data());
-    } else if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
-      ops::gemm(false, false, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + c0, l.out, beta, y + c0, ldy);
+    if (c1 <= c0) return;
+    const float beta = write_bias(l, y, ldy, c0, c1);
+    if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
+      ops::gemm(false, false, n_, c1 - c0, l.in, 1.0f, x, l.in, l.weight.data + c0, l.out, beta, y + c0, ldy);
     } else {  // W (out, in): rows c0..c1
-      ops::gemm(false, true, n_, cols, l.in, 1.0f, x, l.in, l.weight.data + static_cast<std::ptrdiff_t>(c0) * l.in,
-                l.in, beta, y + c0, ldy);
+      ops::gemm(false, true, n_, c1 - c0, l.in, 1.0f, x, l.in,
+                l.weight.data + static_cast<std::ptrdiff_t>(c0) * l.in, l.in, beta, y + c0, ldy);
     }
   });
 }
 
-// Columns c0..c1 of y = x W^T (or x W) for a W still fp16/bf16 in the map: W is widened block
-// by block (kWidenBlockFloats floats, a cache-sized slice of whole columns) into `block`, each
-// block multiplied as soon as it is widened. Every weight is read once, from the map, and no
-// fresh memory the size of the model is touched.
-void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy, int c0, int c1,
-                                              float beta, float* block) const {
+// Columns c0..c1 of every row of y set to the bias; returns the beta with which the product is
+// then accumulated onto it (1), or 0 without a bias: one pass over y instead of sgemm's zeroing
+// plus a bias pass.
+float DecoderWorkspace::write_bias(const Linear& l, float* y, int ldy, int c0, int c1) const {
+  if (l.bias.empty()) return 0.0f;
+  for (int r = 0; r < n_; ++r) {
+    std::memcpy(y + static_cast<std::ptrdiff_t>(r) * ldy + c0, l.bias.data + c0, sz(c1 - c0) * sizeof(float));
+  }
+  return 1.0f;
+}
+
+// y = x W^T (or x W) + b for a W still fp16/bf16 in the map: W is cut into blocks of whole
+// columns (kWidenBlockFloats floats, cache-sized) at fixed boundaries; each worker widens a
+// block into its own buffer and multiplies it at once. Every weight is read once, from the map,
+// and no fresh memory the size of the model is touched.
+void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy) const {
   constexpr int kAlign = 16;
   const int block_cols = std::max(kAlign, static_cast<int>(kWidenBlockFloats / sz(l.in)) / kAlign * kAlign);
-  for (int b0 = c0; b0 < c1; b0 += block_cols) {
-    const int bc = std::min(block_cols, c1 - b0);
+  const int blocks = (l.out + block_cols - 1) / block_cols;
+  ops::parallel_for(blocks, threads_, [&](int b, int worker) {
+    const int b0 = b * block_cols;
+    const int bc = std::min(block_cols, l.out - b0);
+    float* block = widen_[sz(worker)].data();
+    const float beta = write_bias(l, y, ldy, b0, b0 + bc);
     if (l.in_by_out) {  // W (in, out): block (in, bc), row i = W[i, b0 .. b0 + bc)
       for (int i = 0; i < l.in; ++i) {
         l.weight.read(sz(i) * sz(l.out) + sz(b0), sz(bc), block + static_cast<std::ptrdiff_t>(i) * bc);
@@ -144,7 +161,7 @@ void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, f
       l.weight.read(sz(b0) * sz(l.in), sz(bc) * sz(l.in), block);
       ops::gemm(false, true, n_, bc, l.in, 1.0f, x, l.in, block, l.in, beta, y + b0, ldy);
     }
-  }
+  });
 }
 
 void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y) const {

@@ -31,8 +31,8 @@ class DecoderWorkspace {
   // One head: scores for the causal (lower-left) blocks only, softmax, observer, probs @ V.
   void attention_head(int layer, int head, float scale, float* scores, AttentionObserver* observer);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
-  void linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy, int c0, int c1, float beta,
-                              float* block) const;
+  void linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy) const;
+  float write_bias(const Linear& l, float* y, int ldy, int c0, int c1) const;
   void norm(const LayerNormWeights& w, const float* x, float* y) const;
 
   const ModelConfig& c_;
