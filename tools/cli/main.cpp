@@ -488,6 +488,9 @@ void print_error(const std::string& message, const std::string& hint) {
   if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
 }
 
+constexpr const char* kThreadsHelp =
+    "worker threads (default: the cores this process may run on); the numbers do not depend on it";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -508,7 +511,7 @@ int main(int argc, char** argv) {
                       "write results.json, layers.csv and bentov_point_analysis.png here (corpus runs: "
                       "also per_text.jsonl and the corpus figures)")
       ->group("Output");
-  analyze->add_option("--threads", af.threads, "BLAS threads (default: all cores)")->check(CLI::Range(0, 1024));
+  analyze->add_option("--threads", af.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
   bool offline = false;  // every command that resolves ids: the Hugging Face cache only
   constexpr const char* kOfflineHelp = "never download: use the Hugging Face cache only (also HF_HUB_OFFLINE=1)";
@@ -554,7 +557,7 @@ int main(int argc, char** argv) {
   tf.input.add_to(*attention);
   attention->add_option("--out", tf.out, "output .safetensors (blocks.{l}.attn.pattern [head, q, k])")
       ->required();
-  attention->add_option("--threads", tf.threads, "BLAS threads")->check(CLI::Range(0, 1024));
+  attention->add_option("--threads", tf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   attention->add_flag("--quiet", tf.quiet, "no progress on stderr");
   attention->add_flag("--offline", offline, kOfflineHelp);
 
@@ -580,7 +583,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--revisions", sf.revisions, "comma-separated revisions of MODEL (step0,step1000,...)");
   sf.input.add_to(*sweep);
   sf.output.add_to(*sweep);
-  sweep->add_option("--threads", sf.threads, "worker threads")->check(CLI::Range(0, 1024));
+  sweep->add_option("--threads", sf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
   sweep->add_flag("--offline", offline, kOfflineHelp);
   sweep->add_flag("--resume", sf.resume, kResumeHelp)->group("Distributed");
@@ -591,7 +594,7 @@ int main(int argc, char** argv) {
   compare->add_option("B", cf.b, "checkpoint folder or Hugging Face id of the same architecture")->required();
   cf.input.add_to(*compare);
   cf.output.add_to(*compare);
-  compare->add_option("--threads", cf.threads, "worker threads")->check(CLI::Range(0, 1024));
+  compare->add_option("--threads", cf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
   compare->add_flag("--offline", offline, kOfflineHelp);
 
