@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <ostream>
 #include <nlohmann/json.hpp>
 
 #include "bentov/analysis/pipeline.h"
@@ -24,6 +25,9 @@ struct Case {
   fs::path model, reference;
   bool from_text;
 };
+
+// gtest and CTest name a case by this instead of its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 std::vector<Case> cases() {
   std::vector<Case> out;

@@ -5,12 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
+
+namespace bentov {
+// gtest names the parameter by this instead of its bytes (found by argument-dependent lookup).
+void PrintTo(WeightWidening w, std::ostream* os) { *os << (w == WeightWidening::kOnce ? "once" : "on use"); }
+}  // namespace bentov
 
 namespace {
 
