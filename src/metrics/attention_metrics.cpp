@@ -226,6 +226,7 @@ double locality_no_sink(const double* A, int n) { return locality_no_sink_impl(A
 double entropy_no_sink(const float* A, int n) { return entropy_no_sink_fast(A, n); }
 double entropy_no_sink(const double* A, int n) { return entropy_no_sink_impl(A, n); }
 double row_entropy_mean(const float* A, int n) { return row_entropy_mean_fast(A, n); }
+double row_entropy(const float* row, std::size_t count) { return entropy_of(row, count); }
 double row_entropy_mean(const double* A, int n) { return row_entropy_mean_impl(A, n); }
 
 double attention_locality(const float* A, int n) {

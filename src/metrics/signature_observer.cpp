@@ -8,36 +8,28 @@
 #include <utility>
 
 #include "bentov/error.h"
-#include "bentov/metrics/attention_metrics.h"
+#include "bentov/metrics/row_metrics.h"
 
 namespace bentov::metrics {
 
-// A layer in flight. The head sum is split into row stripes, each behind its own mutex, so
-// heads delivered concurrently add into different stripes at the same time instead of
-// queueing on one lock (each head starts at a different stripe). The order in which heads
-// are added may differ between runs when the decoder runs heads in parallel; that moves the
-// average by a rounding error (~1e-16 relative) only.
-struct SignatureObserver::LayerAccumulator {
-  LayerAccumulator(int n_tokens, int n_stripes_)
-      : n(n_tokens),
-        sum(static_cast<std::size_t>(n_tokens) * static_cast<std::size_t>(n_tokens), 0.0),
-        n_stripes(n_stripes_),
-        stripe_mutex(new std::mutex[static_cast<std::size_t>(n_stripes_)]) {}
+// A layer in flight. The current row block's head sum is split into row stripes, each behind
+// its own mutex, so heads delivered concurrently add into different stripes at the same time
+// (each head starts at a different stripe). The order in which heads are added may differ
+// between runs; that moves the average by a rounding error (~1e-16 relative) only.
+struct SignatureObserver::LayerState {
+  explicit LayerState(int n_tokens) : n(n_tokens), layer(n_tokens) {}
 
-  int n;                                     // sequence length
-  std::vector<double> sum;                   // (n, n): sum over heads of the probabilities
-  int n_stripes;                             // row stripes of `sum`, each with its own lock
-  std::unique_ptr<std::mutex[]> stripe_mutex;  // (n_stripes)
-  std::mutex heads_mutex;                    // guards `heads`
-  std::map<int, HeadSignature> heads;        // head -> its metrics, as heads arrive
-
-  // Rows [begin, end) of stripe s.
-  std::pair<std::size_t, std::size_t> stripe_rows(int s) const {
-    const auto rows = static_cast<std::size_t>(n);
-    const auto k = static_cast<std::size_t>(n_stripes);
-    const auto si = static_cast<std::size_t>(s);
-    return {rows * si / k, rows * (si + 1) / k};
-  }
+  int n;                                      // sequence length
+  std::mutex mutex;                           // guards heads (the map), the block bounds and block_heads
+  std::map<int, HeadRowMetrics> heads;        // head -> its metrics so far
+  LayerRowMetrics layer;                      // the head average's metrics so far
+  int block_r0 = -1, block_r1 = -1;           // the row block being summed; -1: none
+  int block_heads = 0;                        // heads added to it
+  int heads_per_block = 0;                    // the first block's count, which every block must match
+  std::vector<double> sum;                    // (block rows, n) sum over heads of the block's rows
+  std::vector<float> mean_f;                  // (block rows, n) the average rounded to float
+  static constexpr int kStripes = 16;
+  std::mutex stripe_mutex[kStripes];          // stripe s: block rows s, s + kStripes, ...
 };
 
 SignatureObserver::SignatureObserver(std::vector<double> value_frob_sq)
@@ -58,19 +50,11 @@ void SignatureObserver::on_sequence(int n_layers, int n_heads, int n) {
   done_.clear();
 }
 
-SignatureObserver::LayerAccumulator& SignatureObserver::accumulator(int layer, int n) {
+SignatureObserver::LayerState& SignatureObserver::layer_state(int layer, int n) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = in_flight_.find(layer);
   if (it == in_flight_.end()) {
-    std::unique_ptr<LayerAccumulator> acc;
-    if (spare_ && spare_->n == n) {  // reuse the last layer's buffer: no fresh pages to fault in
-      acc = std::move(spare_);
-      std::fill(acc->sum.begin(), acc->sum.end(), 0.0);
-      acc->heads.clear();
-    } else {
-      acc = std::make_unique<LayerAccumulator>(n, std::clamp(n, 1, 32));
-    }
-    it = in_flight_.emplace(layer, std::move(acc)).first;
+    it = in_flight_.emplace(layer, std::make_unique<LayerState>(n)).first;
   } else if (it->second->n != n) {
     throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) +
                            " delivered with n=" + std::to_string(n) + " after n=" +
@@ -79,78 +63,122 @@ SignatureObserver::LayerAccumulator& SignatureObserver::accumulator(int layer, i
   return *it->second;  // stable: the map owns it until on_layer_end
 }
 
-void SignatureObserver::on_attention(int layer, int head, const float* probs, int n) {
-  // The head's own metrics first, outside every lock: this is the expensive part (a log per
-  // entry), and it only reads `probs`.
-  const HeadSignature hs{attention_locality(probs, n), attention_entropy(probs, n)};
-
-  LayerAccumulator& acc = accumulator(layer, n);
-  {
-    std::lock_guard<std::mutex> lock(acc.heads_mutex);
-    if (!acc.heads.emplace(head, hs).second) {
-      throw std::logic_error("SignatureObserver: head " + std::to_string(head) + " of layer " +
-                             std::to_string(layer) + " delivered twice");
-    }
+// A = the block's head average (the notebook's attentions[layer][0].mean(dim=0), these rows),
+// reduced into the layer's metrics. Called with s.mutex held, when no head adds to the block.
+void SignatureObserver::finish_block(LayerState& s) {
+  if (s.block_r0 < 0) return;
+  if (s.heads_per_block == 0) s.heads_per_block = s.block_heads;
+  if (s.block_heads != s.heads_per_block) {
+    throw std::logic_error("SignatureObserver: rows " + std::to_string(s.block_r0) + ".." +
+                           std::to_string(s.block_r1) + " came from " + std::to_string(s.block_heads) +
+                           " heads, earlier rows from " + std::to_string(s.heads_per_block));
   }
+  const double heads = static_cast<double>(s.block_heads);
+  for (double& v : s.sum) v /= heads;
+  s.mean_f.assign(s.sum.begin(), s.sum.end());
+  s.layer.add_rows(s.sum.data(), s.mean_f.data(), s.block_r0, s.block_r1);
+  s.block_r0 = s.block_r1 = -1;
+  s.block_heads = 0;
+}
+
+void SignatureObserver::on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) {
+  if (r0 < 0 || r1 <= r0 || r1 > n) {
+    throw std::logic_error("SignatureObserver: rows " + std::to_string(r0) + ".." + std::to_string(r1) +
+                           " of a sequence of " + std::to_string(n));
+  }
+  LayerState& s = layer_state(layer, n);
+  HeadRowMetrics* head_metrics = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    head_metrics = &s.heads.try_emplace(head, n).first->second;
+    if (head_metrics->rows_done() != r0) {
+      throw std::logic_error("SignatureObserver: head " + std::to_string(head) + " of layer " +
+                             std::to_string(layer) + " delivered rows " + std::to_string(r0) + ".." +
+                             std::to_string(r1) + " after rows 0.." + std::to_string(head_metrics->rows_done()));
+    }
+    if (s.block_r0 != r0) {  // the first head of a new block: every head of the last one is done
+      finish_block(s);
+      if (s.layer.rows_done() != r0) {
+        throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) + " rows " +
+                               std::to_string(r0) + ".." + std::to_string(r1) + " do not follow rows 0.." +
+                               std::to_string(s.layer.rows_done()));
+      }
+      s.block_r0 = r0;
+      s.block_r1 = r1;
+      s.sum.assign(static_cast<std::size_t>(r1 - r0) * static_cast<std::size_t>(n), 0.0);
+    } else if (s.block_r1 != r1) {
+      throw std::logic_error("SignatureObserver: heads disagree on the end of the block starting at row " +
+                             std::to_string(r0));
+    }
+    ++s.block_heads;
+  }
+  // This head's own metrics, outside the layer's lock: only this call touches this head now.
+  head_metrics->add_rows(rows, r0, r1);
+
+  // Into the block's head sum, stripe by stripe. Causal rows: row q is zero past column q.
   const auto nn = static_cast<std::size_t>(n);
-  const int first = (head % acc.n_stripes + acc.n_stripes) % acc.n_stripes;
-  for (int k = 0; k < acc.n_stripes; ++k) {
-    const int s = (first + k) % acc.n_stripes;
-    const auto [begin, end] = acc.stripe_rows(s);
-    std::lock_guard<std::mutex> lock(acc.stripe_mutex[static_cast<std::size_t>(s)]);
-    // Causal probabilities (observer.h): row r is zero past column r, so only k <= r is added.
-    for (std::size_t r = begin; r < end; ++r) {
-      double* dst = acc.sum.data() + r * nn;
-      const float* src = probs + r * nn;
-      for (std::size_t col = 0; col <= r; ++col) dst[col] += static_cast<double>(src[col]);
+  const int block_rows = r1 - r0;
+  const int stripes = std::min(LayerState::kStripes, block_rows);
+  const int first = head % stripes;
+  for (int k = 0; k < stripes; ++k) {
+    const int stripe = (first + k) % stripes;
+    std::lock_guard<std::mutex> lock(s.stripe_mutex[stripe]);
+    for (int b = stripe; b < block_rows; b += stripes) {
+      const auto q = static_cast<std::size_t>(r0 + b);
+      double* dst = s.sum.data() + static_cast<std::size_t>(b) * nn;
+      const float* src = rows + static_cast<std::size_t>(b) * nn;
+      for (std::size_t col = 0; col <= q; ++col) dst[col] += static_cast<double>(src[col]);
     }
   }
 }
 
 void SignatureObserver::on_layer_end(int layer) {
-  std::unique_ptr<LayerAccumulator> acc;
+  std::unique_ptr<LayerState> s;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = in_flight_.find(layer);
     if (it == in_flight_.end()) {
       throw InputError("layer " + std::to_string(layer) + " ended without any attention head");
     }
-    acc = std::move(it->second);
+    s = std::move(it->second);
     in_flight_.erase(it);
   }
-  const int n_heads = static_cast<int>(acc->heads.size());
+  finish_block(*s);
+  const int n_heads = static_cast<int>(s->heads.size());
   if (n_heads_hint_ > 0 && n_heads != n_heads_hint_) {
     throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) + " received " +
                            std::to_string(n_heads) + " heads, expected " +
                            std::to_string(n_heads_hint_));
   }
+  if (s->layer.rows_done() != s->n) {
+    throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) + " ended after rows 0.." +
+                           std::to_string(s->layer.rows_done()) + " of " + std::to_string(s->n));
+  }
 
-  // A = mean over heads (the notebook's attentions[layer][0].mean(dim=0)).
-  const double heads = static_cast<double>(n_heads);
-  for (double& v : acc->sum) v /= heads;
-  const double* A = acc->sum.data();
-
+  const LayerRowMetrics& m = s->layer;
   LayerSignature sig;
   sig.index = layer;
-  // The log-based metrics run on a float copy through the vectorized kernels (each log within
-  // 2 ulp; sums stay in double), the others on the double average.
-  layer_f32_.assign(acc->sum.begin(), acc->sum.end());  // (n, n)
-  const std::vector<float>& Af = layer_f32_;
-  sig.locality = attention_locality(A, acc->n);
-  sig.entropy = attention_entropy(Af.data(), acc->n);
+  sig.locality = m.locality();
+  sig.entropy = m.entropy();
   sig.value_frob_sq = layer >= 0 && static_cast<std::size_t>(layer) < value_frob_sq_.size()
                           ? value_frob_sq_[static_cast<std::size_t>(layer)]
                           : std::numeric_limits<double>::quiet_NaN();
-  sig.sheaf_trace = sheaf_trace(A, acc->n, sig.value_frob_sq);
-  sig.sink_mass = sink_mass(A, acc->n);
-  sig.locality_no_sink = locality_no_sink(A, acc->n);
-  sig.entropy_no_sink = entropy_no_sink(Af.data(), acc->n);
-  sig.row_entropy_mean = row_entropy_mean(Af.data(), acc->n);
-  sig.sheaf_trace_per_token = sig.sheaf_trace / static_cast<double>(acc->n);
-  sig.heads.reserve(acc->heads.size());
-  for (const auto& [h, hs] : acc->heads) sig.heads.push_back(hs);
+  sig.sheaf_trace = m.off_diagonal_mass() * sig.value_frob_sq;
+  sig.sink_mass = m.sink_mass();
+  sig.locality_no_sink = m.locality_no_sink();
+  sig.entropy_no_sink = m.entropy_no_sink();
+  sig.row_entropy_mean = m.row_entropy_mean();
+  sig.sheaf_trace_per_token = sig.sheaf_trace / static_cast<double>(s->n);
+  sig.heads.reserve(s->heads.size());
+  for (const auto& [h, hm] : s->heads) {
+    if (hm.rows_done() != s->n) {
+      throw std::logic_error("SignatureObserver: head " + std::to_string(h) + " of layer " +
+                             std::to_string(layer) + " delivered rows 0.." + std::to_string(hm.rows_done()) +
+                             " of " + std::to_string(s->n));
+    }
+    sig.heads.push_back({hm.locality(), hm.entropy()});
+  }
   std::lock_guard<std::mutex> lock(mutex_);
-  spare_ = std::move(acc);  // the next layer reuses the (n, n) buffer
   done_.push_back(std::move(sig));
 }
 

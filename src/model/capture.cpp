@@ -11,10 +11,17 @@ void MemoryCapture::on_sequence(int n_layers, int n_heads, int n) {
                 std::vector<float>(static_cast<std::size_t>(n_heads) * n * n));
 }
 
-void MemoryCapture::on_attention(int layer, int head, const float* probs, int n) {
-  auto& dst = probs_.at(static_cast<std::size_t>(layer));
-  std::memcpy(dst.data() + static_cast<std::size_t>(head) * n * n, probs,
-              static_cast<std::size_t>(n) * n * sizeof(float));
+namespace {
+// Rows [r0, r1) of head `head` into a (heads, n, n) buffer.
+void copy_rows(std::vector<float>& dst, int head, int r0, int r1, const float* rows, int n) {
+  const std::size_t nn = static_cast<std::size_t>(n);
+  std::memcpy(dst.data() + static_cast<std::size_t>(head) * nn * nn + static_cast<std::size_t>(r0) * nn, rows,
+              static_cast<std::size_t>(r1 - r0) * nn * sizeof(float));
+}
+}  // namespace
+
+void MemoryCapture::on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) {
+  copy_rows(probs_.at(static_cast<std::size_t>(layer)), head, r0, r1, rows, n);
 }
 
 SafetensorsCapture::SafetensorsCapture(std::filesystem::path path, std::span<const std::int32_t> ids,
@@ -33,9 +40,8 @@ SafetensorsCapture::SafetensorsCapture(std::filesystem::path path, std::span<con
   ids_.assign(ids.begin(), ids.end());
 }
 
-void SafetensorsCapture::on_attention(int, int head, const float* probs, int n) {
-  std::memcpy(layer_.data() + static_cast<std::size_t>(head) * n * n, probs,
-              static_cast<std::size_t>(n) * n * sizeof(float));
+void SafetensorsCapture::on_attention_rows(int, int head, int r0, int r1, const float* rows, int n) {
+  copy_rows(layer_, head, r0, r1, rows, n);
 }
 
 void SafetensorsCapture::on_layer_end(int) {

@@ -77,7 +77,7 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
   x_.resize(sz(nn * d));
   h_.resize(sz(nn * d));
   qkv_.resize(sz(nn * qkv_ld_));
-  scores_.assign(sz(threads_), std::vector<float>(sz(nn * n)));
+  scores_.assign(sz(threads_), std::vector<float>(sz(std::min(n, kCausalBlock) * nn)));
   ctx_.resize(sz(nn * q_width_));
   attn_.resize(sz(nn * d));
   ff_.resize(sz(nn * c_.intermediate_size));
@@ -272,29 +272,23 @@ void DecoderWorkspace::rotate_qk() {
   }
 }
 
-// Rows are processed in blocks of kCausalBlock queries; a block only needs the keys up to its
-// last query, so the masked upper triangle is never computed (half the work at large n).
-constexpr int kCausalBlock = 128;
 
-void DecoderWorkspace::attention_head(int layer, int h, float scale, float* scores,
+// Query rows [r0, r1) of one head: scores against keys 0..r1-1 only (the causal block),
+// softmax, observer, then probs @ V into the head's columns of the context rows. `scores` is
+// the worker's (kCausalBlock, n) buffer.
+void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float scale, float* scores,
                                       AttentionObserver* observer) {
   const int dh = c_.head_dim, ld = qkv_ld_;
   const float* q = head_q(h);  // (n, dh) with row stride qkv_ld_
   const float* k = head_k(h);
   const float* v = head_v(h);
-  for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
-    const int r1 = std::min(n_, r0 + kCausalBlock);
-    ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld,
-              0.0f, scores + static_cast<std::ptrdiff_t>(r0) * n_, n_);
-  }
+  ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld, 0.0f,
+            scores, n_);
   // Reads k <= q only (and k > q - window), writes exact zeros elsewhere.
-  ops::causal_softmax_window(scores, n_, c_.window(layer));
-  if (observer) observer->on_attention(layer, h, scores, n_);
-  for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
-    const int r1 = std::min(n_, r0 + kCausalBlock);
-    ops::gemm(false, false, r1 - r0, dh, r1, 1.0f, scores + static_cast<std::ptrdiff_t>(r0) * n_, n_, v, ld,
-              0.0f, ctx_.data() + static_cast<std::ptrdiff_t>(r0) * q_width_ + h * dh, q_width_);
-  }
+  ops::causal_softmax_rows(scores, r0, r1, n_, c_.window(layer));
+  if (observer) observer->on_attention_rows(layer, h, r0, r1, scores, n_);
+  ops::gemm(false, false, r1 - r0, dh, r1, 1.0f, scores, n_, v, ld, 0.0f,
+            ctx_.data() + static_cast<std::ptrdiff_t>(r0) * q_width_ + h * dh, q_width_);
 }
 
 void DecoderWorkspace::attention(int layer, const LayerWeights& lw, const float* input, float* output,
@@ -305,11 +299,15 @@ void DecoderWorkspace::attention(int layer, const LayerWeights& lw, const float*
   // norm_factor, OPT scales the query); GPT-2 optionally also by 1 / (layer + 1).
   float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
   if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(layer + 1);
-  // Heads in parallel, each with single-threaded sgemm (Model::forward keeps OpenBLAS at one
-  // thread: all parallelism is ours).
-  ops::parallel_for(c_.n_heads, threads_, [&](int h, int worker) {
-    attention_head(layer, h, scale, scores_[sz(worker)].data(), observer);
-  });
+  // Row blocks in order, every head of a block before the next block (the observer contract,
+  // observer.h): no (n, n) buffer exists. Heads of a block run in parallel, each with
+  // single-threaded sgemm (Model::forward keeps OpenBLAS at one thread: all parallelism is ours).
+  for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
+    const int r1 = std::min(n_, r0 + kCausalBlock);
+    ops::parallel_for(c_.n_heads, threads_, [&](int h, int worker) {
+      attention_rows(layer, h, r0, r1, scale, scores_[sz(worker)].data(), observer);
+    });
+  }
   if (observer) observer->on_layer_end(layer);
   linear(lw.attn_out, ctx_.data(), output, c_.hidden_size);  // (n, H*dh) -> (n, d)
 }

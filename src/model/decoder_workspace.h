@@ -13,7 +13,12 @@ namespace bentov {
 
 class DecoderWorkspace {
  public:
-  // threads: workers for the per-head attention (projections use OpenBLAS's own threads).
+  // Attention runs in blocks of kCausalBlock query rows, every head of a block before the next
+  // (observer.h); a block only needs the keys up to its last query, so the masked upper
+  // triangle is never computed (half the work at large n), and no (n, n) buffer exists.
+  static constexpr int kCausalBlock = 128;
+
+  // threads: workers for projections, heads, norms and activations.
   DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
   // Returns the last hidden state (n, out_dim).
   std::vector<float> run(std::span<const std::int32_t> ids, AttentionObserver* observer);
@@ -28,8 +33,8 @@ class DecoderWorkspace {
   const float* head_q(int h) const;  // (n, dh) views with row stride qkv_ld_
   const float* head_k(int h) const;
   const float* head_v(int h) const;
-  // One head: scores for the causal (lower-left) blocks only, softmax, observer, probs @ V.
-  void attention_head(int layer, int head, float scale, float* scores, AttentionObserver* observer);
+  // Query rows [r0, r1) of one head: scores against keys < r1 only, softmax, observer, probs @ V.
+  void attention_rows(int layer, int head, int r0, int r1, float scale, float* scores, AttentionObserver* observer);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
   void linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy) const;
   float write_bias(const Linear& l, float* y, int ldy, int c0, int c1) const;
@@ -45,7 +50,7 @@ class DecoderWorkspace {
   std::vector<float> x_;       // (n, d) residual stream
   std::vector<float> h_;       // (n, d) normalized input of a sublayer
   std::vector<float> qkv_;     // (n, qkv_ld_) projections, layout c_.qkv_layout
-  std::vector<std::vector<float>> scores_;  // [worker] (n, n) one head's scores, then probabilities
+  std::vector<std::vector<float>> scores_;  // [worker] (kCausalBlock, n) a row block's scores, then probabilities
   std::vector<float> ctx_;     // (n, H*dh) heads' outputs side by side (h*dh .. h*dh+dh)
   std::vector<float> attn_;    // (n, d) attention sublayer output
   std::vector<float> ff_;      // (n, intermediate) MLP hidden (the gate of a gated MLP)

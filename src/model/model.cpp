@@ -61,8 +61,9 @@ void Model::check_input(std::span<const std::int32_t> ids) const {
 }
 
 // Refuses a sequence whose forward pass would not fit, before allocating: the decoder's
-// buffers (decoder_workspace.h) plus one (n, n) double layer accumulator and its float copy
-// for the metrics (metrics/signature_observer.cpp), with a margin for the observers.
+// buffers (decoder_workspace.h: per token, plus one (kCausalBlock, n) score block per worker)
+// and the metrics' row block, a (kCausalBlock, n) double sum and its float copy
+// (metrics/signature_observer.cpp). Everything is linear in n.
 void Model::check_forward_memory(int n, int threads) const {
   const auto& c = config_;
   const std::uint64_t nn = static_cast<std::uint64_t>(n);
@@ -70,7 +71,8 @@ void Model::check_forward_memory(int n, int threads) const {
   const std::uint64_t per_token = 5ull * c.hidden_size + qkv + static_cast<std::uint64_t>(c.n_heads) * c.head_dim +
                                   (c.gated_mlp ? 2ull : 1ull) * c.intermediate_size;
   const std::uint64_t workers = static_cast<std::uint64_t>(std::max(1, std::min(threads, c.n_heads)));
-  const std::uint64_t need = 4 * nn * per_token + 4 * workers * nn * nn + (8 + 4) * nn * nn;
+  const std::uint64_t block = std::min<std::uint64_t>(nn, DecoderWorkspace::kCausalBlock);
+  const std::uint64_t need = 4 * nn * per_token + 4 * workers * block * nn + (8 + 4) * block * nn;
   io::check_memory(need, std::to_string(n) + " tokens through " + folder_.filename().string(),
                    "use a shorter text (--max-tokens for corpora), or set BENTOV_MEMORY_LIMIT if the estimate is wrong");
 }

@@ -77,9 +77,11 @@ void relu(float* x, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void causal_softmax_window(float* scores, int n, int window) {
-  for (int q = 0; q < n; ++q) {
-    float* row = scores + static_cast<std::ptrdiff_t>(q) * n;
+void causal_softmax_window(float* scores, int n, int window) { causal_softmax_rows(scores, 0, n, n, window); }
+
+void causal_softmax_rows(float* rows, int r0, int r1, int n, int window) {
+  for (int q = r0; q < r1; ++q) {
+    float* row = rows + static_cast<std::ptrdiff_t>(q - r0) * n;
     const int first = window > 0 ? std::max(0, q - window + 1) : 0;  // keys [first, q]
     const auto len = static_cast<std::size_t>(q - first) + 1;
     float* keys = row + first;

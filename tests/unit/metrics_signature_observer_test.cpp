@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -19,9 +21,9 @@ using namespace bentov::metrics;
 // probs[layer][head]: (n, n) causal softmax rows of random, fairly peaked scores.
 using Attn = std::vector<std::vector<std::vector<float>>>;
 
-Attn random_attention(int n_layers, int n_heads, int n, unsigned seed) {
+Attn random_attention(int n_layers, int n_heads, int n, unsigned seed, double score_std = 3.0) {
   std::mt19937 rng(seed);
-  std::normal_distribution<double> score(0.0, 3.0);
+  std::normal_distribution<double> score(0.0, score_std);
   Attn out(static_cast<std::size_t>(n_layers));
   for (auto& layer : out) {
     layer.resize(static_cast<std::size_t>(n_heads));
@@ -69,9 +71,12 @@ void expect_same(const LayerSignature& got, const LayerSignature& want) {
   EXPECT_EQ(got.value_frob_sq, want.value_frob_sq);
   ASSERT_EQ(got.heads.size(), want.heads.size());
   for (std::size_t h = 0; h < want.heads.size(); ++h) {
-    // Same function on the same bytes: identical.
+    // The same sums in the same order: identical.
     EXPECT_EQ(got.heads[h].locality, want.heads[h].locality) << "head " << h;
-    EXPECT_EQ(got.heads[h].entropy, want.heads[h].entropy) << "head " << h;
+    // Streamed: the expected mass n stands in for the kept mass inside the float logs
+    // (row_metrics.h), whose arguments so differ in the last bits.
+    EXPECT_NEAR(got.heads[h].entropy, want.heads[h].entropy, 1e-6 * std::fabs(want.heads[h].entropy))
+        << "head " << h;
   }
 }
 
@@ -112,6 +117,57 @@ TEST(MetricsSignatureObserver, ConcurrentHeadsEqualDirect) {
     ASSERT_EQ(layers.size(), static_cast<std::size_t>(L));
     for (int l = 0; l < L; ++l) expect_same(layers[l], direct(attn[l], n, l, frob[l]));
   }
+}
+
+// The decoder delivers row blocks (every head's block before the next): the same numbers as
+// whole matrices, locality and the row sums to the bit, the flattened entropies within the
+// float logs' rounding (1e-6 relative, as for the whole matrices against the double reference).
+TEST(MetricsSignatureObserver, RowBlocksEqualWholeMatrices) {
+  const int L = 2, H = 5, n = 23;
+  const auto attn = random_attention(L, H, n, 13, 6.0);
+  const std::vector<double> frob = {2.0, 5.0};
+  SignatureObserver whole(frob), blocks(frob);
+  whole.on_sequence(L, H, n);
+  blocks.on_sequence(L, H, n);
+  for (int l = 0; l < L; ++l) {
+    for (int h = 0; h < H; ++h) whole.on_attention(l, h, attn[l][h].data(), n);
+    whole.on_layer_end(l);
+    for (int r0 = 0; r0 < n; r0 += 4) {
+      const int r1 = std::min(n, r0 + 4);
+      for (int h = H - 1; h >= 0; --h) {
+        blocks.on_attention_rows(l, h, r0, r1, attn[l][h].data() + static_cast<std::size_t>(r0) * n, n);
+      }
+    }
+    blocks.on_layer_end(l);
+  }
+  const auto a = whole.take_layers(), b = blocks.take_layers();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t l = 0; l < a.size(); ++l) {
+    EXPECT_EQ(b[l].locality, a[l].locality);
+    EXPECT_EQ(b[l].sheaf_trace, a[l].sheaf_trace);
+    EXPECT_EQ(b[l].sink_mass, a[l].sink_mass);
+    EXPECT_EQ(b[l].locality_no_sink, a[l].locality_no_sink);
+    EXPECT_EQ(b[l].row_entropy_mean, a[l].row_entropy_mean);
+    EXPECT_NEAR(b[l].entropy, a[l].entropy, 1e-6 * std::fabs(a[l].entropy));
+    EXPECT_NEAR(b[l].entropy_no_sink, a[l].entropy_no_sink, 1e-6 * std::fabs(a[l].entropy_no_sink));
+    for (std::size_t h = 0; h < a[l].heads.size(); ++h) {
+      EXPECT_EQ(b[l].heads[h].locality, a[l].heads[h].locality);
+      EXPECT_NEAR(b[l].heads[h].entropy, a[l].heads[h].entropy, 1e-6 * std::fabs(a[l].heads[h].entropy));
+    }
+  }
+}
+
+// Rows out of order, or a head delivered twice, are programming errors that say so.
+TEST(MetricsSignatureObserver, RowsOutOfOrderAreRefused) {
+  const int n = 6;
+  const auto attn = random_attention(1, 1, n, 2);
+  SignatureObserver obs({1.0});
+  obs.on_sequence(1, 1, n);
+  EXPECT_THROW(obs.on_attention_rows(0, 0, 3, 6, attn[0][0].data() + 3 * n, n), std::logic_error);
+  SignatureObserver twice({1.0});
+  twice.on_sequence(1, 1, n);
+  twice.on_attention(0, 0, attn[0][0].data(), n);
+  EXPECT_THROW(twice.on_attention(0, 0, attn[0][0].data(), n), std::logic_error);
 }
 
 // A layer without a supplied ||W_V||_F^2 gets NaN sheaf trace (written as null), not a

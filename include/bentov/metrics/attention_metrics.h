@@ -4,6 +4,8 @@
 // element type.
 #pragma once
 
+#include <cstddef>
+
 namespace bentov::metrics {
 
 // The notebook's epsilon, both as the "keep" threshold and inside the log of the entropy.
@@ -66,5 +68,7 @@ double entropy_no_sink(const double* A, int n);
 // log(i + 1)), so texts of different lengths compare. Row 0 (always 0) counts. 0 when n < 1.
 double row_entropy_mean(const float* A, int n);
 double row_entropy_mean(const double* A, int n);
+// H_i of one row of `count` entries (the summand of row_entropy_mean).
+double row_entropy(const float* row, std::size_t count);
 
 }  // namespace bentov::metrics

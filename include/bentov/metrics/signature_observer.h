@@ -1,7 +1,8 @@
 // Streams the decoder's attention into LayerSignatures without ever holding
-// layers x heads x n x n probabilities (issue 4): each head's metrics are computed the moment
-// the head arrives, and the head-average A of a layer is accumulated into ONE (n, n) double
-// buffer, reduced to the layer's metrics and freed in on_layer_end.
+// layers x heads x n x n probabilities (issue 4), nor any (n, n) matrix (issue 6: memory
+// linear in n): each head's metrics accumulate as its row blocks arrive (HeadRowMetrics), and
+// the head average of a layer is formed one row block at a time, reduced into the layer's
+// metrics (LayerRowMetrics) and reused for the next block.
 #pragma once
 
 #include <map>
@@ -23,11 +24,12 @@ class SignatureObserver : public AttentionObserver {
 
   // Throws InputError when n < 2 (locality needs two tokens).
   void on_sequence(int n_layers, int n_heads, int n) override;
-  // Thread-safe: may run concurrently for different heads of the same layer (and for
-  // different layers). Each (layer, head) must be delivered once per sequence.
-  void on_attention(int layer, int head, const float* probs, int n) override;
-  // Divides the layer's head sum by the number of heads received and computes the layer
-  // metrics. Throws InputError when the layer received no head.
+  // Thread-safe: may run concurrently for different heads of the same row block (and for
+  // different layers). Blocks of a layer come in order, every head's rows of a block before
+  // the next block (observer.h); each head's rows are delivered once per sequence.
+  void on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) override;
+  // Reduces the last row block and computes the layer's signature. Throws InputError when
+  // the layer received no head.
   void on_layer_end(int layer) override;
 
   // The finished layers in layer order; the observer is empty afterwards (ready for the
@@ -35,18 +37,17 @@ class SignatureObserver : public AttentionObserver {
   std::vector<LayerSignature> take_layers();
 
  private:
-  struct LayerAccumulator;  // the one (n, n) buffer of a layer in flight + its heads
+  struct LayerState;  // one layer in flight: its heads' metrics and the current row block
 
-  LayerAccumulator& accumulator(int layer, int n);
+  LayerState& layer_state(int layer, int n);
+  void finish_block(LayerState& s);
 
   std::vector<double> value_frob_sq_;  // (n_layers)
   int n_heads_hint_ = 0;               // from on_sequence; 0 when not announced
 
-  std::mutex mutex_;  // guards in_flight_ (the map, not the buffers) and done_
-  std::map<int, std::unique_ptr<LayerAccumulator>> in_flight_;  // layer -> accumulator
-  std::vector<LayerSignature> done_;                            // finished layers
-  std::unique_ptr<LayerAccumulator> spare_;  // a finished layer's buffer, reused by the next (guarded by mutex_)
-  std::vector<float> layer_f32_;             // (n, n) float copy of the finished layer (on_layer_end only)
+  std::mutex mutex_;  // guards in_flight_ (the map, not the states) and done_
+  std::map<int, std::unique_ptr<LayerState>> in_flight_;  // layer -> state
+  std::vector<LayerSignature> done_;                      // finished layers
 };
 
 }  // namespace bentov::metrics

@@ -19,7 +19,7 @@ namespace bentov {
 class MemoryCapture : public AttentionObserver {
  public:
   void on_sequence(int n_layers, int n_heads, int n) override;
-  void on_attention(int layer, int head, const float* probs, int n) override;
+  void on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) override;
 
   int n() const { return n_; }
   int heads() const { return heads_; }
@@ -37,7 +37,7 @@ class SafetensorsCapture : public AttentionObserver {
  public:
   SafetensorsCapture(std::filesystem::path path, std::span<const std::int32_t> ids, int n_layers,
                      int n_heads, std::map<std::string, std::string> metadata = {});
-  void on_attention(int layer, int head, const float* probs, int n) override;
+  void on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) override;
   void on_layer_end(int layer) override;
   void commit();
 

@@ -16,12 +16,19 @@ class AttentionObserver {
     (void)n_layers, (void)n_heads, (void)n;
   }
 
-  // One head's attention probabilities for one layer.
-  // probs: (n, n) row-major, probs[q * n + k]; causal, so entries with k > q are 0 and
-  // every row sums to 1 (the softmax output of transformers' eager attention).
-  // Calls for one layer come for heads 0..n_heads-1 (possibly from several threads when
-  // the decoder parallelizes over heads: implementations must be thread-safe per head).
-  virtual void on_attention(int layer, int head, const float* probs, int n) = 0;
+  // Query rows [r0, r1) of one head's attention probabilities for one layer.
+  // rows: (r1 - r0, n) row-major, rows[(q - r0) * n + k]; causal, so entries with k > q are 0
+  // and every row sums to 1 (the softmax output of transformers' eager attention).
+  // For one layer the decoder delivers row blocks in increasing order: every head's rows
+  // [r0, r1) (heads in any order, possibly from several threads at once: implementations
+  // must be thread-safe per head) before any row of the next block. So no (n, n) matrix
+  // needs to exist: memory stays linear in n.
+  virtual void on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) = 0;
+
+  // One head's whole (n, n) matrix: the block [0, n).
+  void on_attention(int layer, int head, const float* probs, int n) {
+    on_attention_rows(layer, head, 0, n, probs, n);
+  }
 
   // Called after all heads of `layer` were delivered, from the decoder's thread.
   virtual void on_layer_end(int layer) { (void)layer; }

@@ -1,0 +1,128 @@
+#include "bentov/metrics/row_metrics.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "bentov/error.h"
+#include "bentov/metrics/attention_metrics.h"
+#include "bentov/ops/vmath.h"
+
+namespace bentov::metrics {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+void require_two_tokens(int n) {
+  if (n < 2) {
+    throw InputError("attention locality needs at least 2 tokens, got " + std::to_string(n),
+                     "give a text or --ids with two or more tokens");
+  }
+}
+
+double distance(std::size_t i, std::size_t j) { return static_cast<double>(i > j ? i - j : j - i); }
+
+}  // namespace
+
+// With b/K + eps = (b + eps K) / K and K0 for K inside the log (see the header):
+//   -sum (b/K) log(b/K + eps) = -(1/K) sum b log(b/K0 + eps) - log K0 + log K.
+void FlatEntropy::add(const float* x, std::size_t count, double w) {
+  const auto threshold = static_cast<float>(kEntropyEpsilon / w);  // b > eps  <=>  x > eps / w
+  kept_ += w * ops::sum_above(x, count, threshold);
+  f0_ += w * ops::sum_plogp(x, count, w / k0_, static_cast<float>(kEntropyEpsilon), threshold);
+}
+
+double FlatEntropy::value() const {
+  if (kept_ == 0.0) return 0.0;
+  return -f0_ / kept_ - std::log(k0_) + std::log(kept_);
+}
+
+HeadRowMetrics::HeadRowMetrics(int n) : n_(n), entropy_(static_cast<double>(n)) {}
+
+void HeadRowMetrics::add_rows(const float* rows, int r0, int r1) {
+  // As attention_locality(const float*): per row, the mass and first moment on each side of
+  // the diagonal (ops::moment_sums), so |i - j| is linear on each side.
+  const auto nn = static_cast<std::size_t>(n_);
+  for (int q = r0; q < r1; ++q) {
+    const auto i = static_cast<std::size_t>(q);
+    const float* row = rows + static_cast<std::size_t>(q - r0) * nn;
+    double left_mass = 0, left_moment = 0, right_mass = 0, right_moment = 0;
+    ops::moment_sums(row, i + 1, 0, &left_mass, &left_moment);
+    ops::moment_sums(row + i + 1, nn - i - 1, i + 1, &right_mass, &right_moment);
+    const double di = static_cast<double>(i);
+    total_ += left_mass + right_mass;
+    weighted_ += (di * left_mass - left_moment) + (right_moment - di * right_mass);
+  }
+  entropy_.add(rows, static_cast<std::size_t>(r1 - r0) * nn);
+  rows_done_ = r1;
+}
+
+double HeadRowMetrics::locality() const {
+  require_two_tokens(n_);
+  if (total_ == 0.0) return kNaN;
+  return 1.0 - (weighted_ / total_) / static_cast<double>(n_ - 1);
+}
+
+double HeadRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value(); }
+
+LayerRowMetrics::LayerRowMetrics(int n)
+    : n_(n), entropy_(static_cast<double>(n)), entropy_no_sink_(static_cast<double>(n > 1 ? n - 1 : 1)) {}
+
+void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, int r1) {
+  const auto nn = static_cast<std::size_t>(n_);
+  for (int q = r0; q < r1; ++q) {
+    const auto i = static_cast<std::size_t>(q);
+    const double* row = rows + static_cast<std::size_t>(q - r0) * nn;
+    const float* row_f = rows_f + static_cast<std::size_t>(q - r0) * nn;
+    // locality, off-diagonal mass and sink: attention_metrics.cpp's double loops, row by row.
+    double row_total = 0.0, row_weighted = 0.0;
+    for (std::size_t j = 0; j < nn; ++j) {
+      row_total += row[j];
+      row_weighted += row[j] * distance(i, j);
+      if (j != i) off_ += row[j];
+    }
+    total_ += row_total;
+    weighted_ += row_weighted;
+    sink_ += row[0];
+    if (i >= 1) {
+      // Row i of B = A[1:, 1:] renormalized by its non-sink mass z (dropped when z = 0).
+      double z = 0.0, w = 0.0;
+      for (std::size_t j = 1; j < nn; ++j) z += row[j];
+      if (z > 0.0) {
+        for (std::size_t j = 1; j < nn; ++j) w += row[j] * distance(i, j);
+        no_sink_weighted_ += w / z;
+        no_sink_rows_ += 1.0;
+      }
+      double z_f = 0.0;  // the float path's normalizer, from the float row
+      for (std::size_t j = 1; j < nn; ++j) z_f += static_cast<double>(row_f[j]);
+      if (z_f > 0.0) entropy_no_sink_.add(row_f + 1, nn - 1, 1.0 / z_f);
+    }
+    row_entropy_sum_ += row_entropy(row_f, nn);
+  }
+  entropy_.add(rows_f, static_cast<std::size_t>(r1 - r0) * nn);
+  rows_done_ = r1;
+}
+
+double LayerRowMetrics::locality() const {
+  require_two_tokens(n_);
+  if (total_ == 0.0) return kNaN;
+  return 1.0 - (weighted_ / total_) / static_cast<double>(n_ - 1);
+}
+
+double LayerRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value(); }
+
+double LayerRowMetrics::sink_mass() const { return n_ < 1 ? kNaN : sink_ / static_cast<double>(n_); }
+
+double LayerRowMetrics::locality_no_sink() const {
+  if (n_ < 3 || no_sink_rows_ == 0.0) return kNaN;
+  return 1.0 - (no_sink_weighted_ / no_sink_rows_) / static_cast<double>(n_ - 2);
+}
+
+double LayerRowMetrics::entropy_no_sink() const { return n_ < 2 ? 0.0 : entropy_no_sink_.value(); }
+
+double LayerRowMetrics::row_entropy_mean() const {
+  return n_ < 1 ? 0.0 : row_entropy_sum_ / static_cast<double>(n_);
+}
+
+}  // namespace bentov::metrics
