@@ -41,8 +41,7 @@ double locality_impl(const T* A, int n) {
     total += row_total;
     weighted += row_weighted;
   }
-  if (total == 0.0) return std::numeric_limits<double>::quiet_NaN();
-  return 1.0 - (weighted / total) / static_cast<double>(n - 1);
+  return locality_from_sums(total, weighted, n);
 }
 
 // Notebook:
@@ -229,23 +228,29 @@ double row_entropy_mean(const float* A, int n) { return row_entropy_mean_fast(A,
 double row_entropy(const float* row, std::size_t count) { return entropy_of(row, count); }
 double row_entropy_mean(const double* A, int n) { return row_entropy_mean_impl(A, n); }
 
-double attention_locality(const float* A, int n) {
+// Per row: sum_j a_ij and sum_j a_ij |i - j| from ops::moment_sums (vectorized, double
+// accumulation), split at the diagonal so |i - j| is linear on each side.
+void add_locality_row(const float* row, std::size_t i, std::size_t n, double* total, double* weighted) {
+  double left_mass = 0, left_moment = 0, right_mass = 0, right_moment = 0;  // moment: sum j a_j
+  ops::moment_sums(row, i + 1, 0, &left_mass, &left_moment);
+  ops::moment_sums(row + i + 1, n - i - 1, i + 1, &right_mass, &right_moment);
+  const double di = static_cast<double>(i);
+  *total += left_mass + right_mass;
+  *weighted += (di * left_mass - left_moment) + (right_moment - di * right_mass);
+}
+
+double locality_from_sums(double total, double weighted, int n) {
   check_size(n, "attention locality");
-  // Per row: sum_j a_ij and sum_j a_ij |i - j| from ops::moment_sums (vectorized, double
-  // accumulation), split at the diagonal so |i - j| is linear on each side.
-  const auto nn = static_cast<std::size_t>(n);
-  double total = 0.0, weighted = 0.0;
-  for (std::size_t i = 0; i < nn; ++i) {
-    const float* row = A + i * nn;
-    double left_mass = 0, left_moment = 0, right_mass = 0, right_moment = 0;  // moment: sum j a_j
-    ops::moment_sums(row, i + 1, 0, &left_mass, &left_moment);
-    ops::moment_sums(row + i + 1, nn - i - 1, i + 1, &right_mass, &right_moment);
-    const double di = static_cast<double>(i);
-    total += left_mass + right_mass;
-    weighted += (di * left_mass - left_moment) + (right_moment - di * right_mass);
-  }
   if (total == 0.0) return std::numeric_limits<double>::quiet_NaN();
   return 1.0 - (weighted / total) / static_cast<double>(n - 1);
+}
+
+double attention_locality(const float* A, int n) {
+  check_size(n, "attention locality");
+  const auto nn = static_cast<std::size_t>(n);
+  double total = 0.0, weighted = 0.0;
+  for (std::size_t i = 0; i < nn; ++i) add_locality_row(A + i * nn, i, nn, &total, &weighted);
+  return locality_from_sums(total, weighted, n);
 }
 double attention_locality(const double* A, int n) { return locality_impl(A, n); }
 double attention_entropy(const float* A, int n) {

@@ -2,9 +2,7 @@
 
 #include <cmath>
 #include <limits>
-#include <string>
 
-#include "bentov/error.h"
 #include "bentov/metrics/attention_metrics.h"
 #include "bentov/ops/vmath.h"
 
@@ -13,13 +11,6 @@ namespace bentov::metrics {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-void require_two_tokens(int n) {
-  if (n < 2) {
-    throw InputError("attention locality needs at least 2 tokens, got " + std::to_string(n),
-                     "give a text or --ids with two or more tokens");
-  }
-}
 
 double distance(std::size_t i, std::size_t j) { return static_cast<double>(i > j ? i - j : j - i); }
 
@@ -41,28 +32,16 @@ double FlatEntropy::value() const {
 HeadRowMetrics::HeadRowMetrics(int n) : n_(n), entropy_(static_cast<double>(n)) {}
 
 void HeadRowMetrics::add_rows(const float* rows, int r0, int r1) {
-  // As attention_locality(const float*): per row, the mass and first moment on each side of
-  // the diagonal (ops::moment_sums), so |i - j| is linear on each side.
   const auto nn = static_cast<std::size_t>(n_);
   for (int q = r0; q < r1; ++q) {
-    const auto i = static_cast<std::size_t>(q);
-    const float* row = rows + static_cast<std::size_t>(q - r0) * nn;
-    double left_mass = 0, left_moment = 0, right_mass = 0, right_moment = 0;
-    ops::moment_sums(row, i + 1, 0, &left_mass, &left_moment);
-    ops::moment_sums(row + i + 1, nn - i - 1, i + 1, &right_mass, &right_moment);
-    const double di = static_cast<double>(i);
-    total_ += left_mass + right_mass;
-    weighted_ += (di * left_mass - left_moment) + (right_moment - di * right_mass);
+    add_locality_row(rows + static_cast<std::size_t>(q - r0) * nn, static_cast<std::size_t>(q), nn, &total_,
+                     &weighted_);
   }
   entropy_.add(rows, static_cast<std::size_t>(r1 - r0) * nn);
   rows_done_ = r1;
 }
 
-double HeadRowMetrics::locality() const {
-  require_two_tokens(n_);
-  if (total_ == 0.0) return kNaN;
-  return 1.0 - (weighted_ / total_) / static_cast<double>(n_ - 1);
-}
+double HeadRowMetrics::locality() const { return locality_from_sums(total_, weighted_, n_); }
 
 double HeadRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value(); }
 
@@ -104,11 +83,7 @@ void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, 
   rows_done_ = r1;
 }
 
-double LayerRowMetrics::locality() const {
-  require_two_tokens(n_);
-  if (total_ == 0.0) return kNaN;
-  return 1.0 - (weighted_ / total_) / static_cast<double>(n_ - 1);
-}
+double LayerRowMetrics::locality() const { return locality_from_sums(total_, weighted_, n_); }
 
 double LayerRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value(); }
 

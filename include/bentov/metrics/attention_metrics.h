@@ -17,6 +17,11 @@ inline constexpr double kEntropyEpsilon = 1e-10;
 // has no distances). NaN when sum_ij A_ij == 0 (numpy's 0/0).
 double attention_locality(const float* A, int n);
 double attention_locality(const double* A, int n);
+// Its pieces, for matrices delivered row by row (row_metrics.h): row i of n entries adds
+// sum_j a_ij to *total and sum_j a_ij |i - j| to *weighted (vectorized, double accumulation);
+// locality_from_sums finishes (InputError when n < 2, NaN when total is 0).
+void add_locality_row(const float* row, std::size_t i, std::size_t n, double* total, double* weighted);
+double locality_from_sums(double total, double weighted, int n);
 
 // entropy = -sum p log(p + 1e-10) over the flattened matrix, where p keeps only the
 // entries > 1e-10, renormalized to sum to 1; natural log (notebook:
