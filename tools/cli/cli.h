@@ -1,0 +1,134 @@
+// The bentov command line's pieces (tools/cli): flags of each subcommand and the functions that
+// run them. main.cpp wires them to CLI11 and is the only place that catches errors (printing
+// one line and a hint, returning the exit codes of DESIGN.md section 2).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bentov/analysis/pipeline.h"
+#include "bentov/distrib/run.h"
+#include "bentov/report/summary_table.h"
+
+namespace bentov::cli {
+
+namespace fs = std::filesystem;
+
+constexpr int kExitOk = 0;
+constexpr int kExitSomeFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNothing = 3;
+
+constexpr const char* kThreadsHelp =
+    "worker threads (default: the cores this process may run on); the numbers do not depend on it";
+
+// Flags shared by the commands that take a text.
+struct TextFlags {
+  std::optional<std::string> text;
+  std::optional<std::string> text_file;
+  std::optional<std::string> ids;
+
+  void add_to(CLI::App& cmd) {
+    auto* t = cmd.add_option("--text", text, "text to analyze (default: the notebook's sentence)");
+    auto* f = cmd.add_option("--text-file", text_file, "file whose exact bytes are the text");
+    auto* i = cmd.add_option("--ids", ids, "comma-separated token ids, bypassing the tokenizer");
+    t->excludes(f)->excludes(i);
+    f->excludes(i);
+    t->group("Input");
+    f->group("Input");
+    i->group("Input");
+  }
+
+  bool any() const { return text || text_file || ids; }
+};
+
+// Output paths of sweep/compare: explicit flags, else defaults under --out.
+struct OutputFlags {
+  std::optional<std::string> json, plot, out;
+  std::optional<fs::path> json_path(const char* name) const {
+    if (json) return fs::path(*json);
+    if (out) return fs::path(*out) / name;
+    return std::nullopt;
+  }
+  std::optional<fs::path> plot_path(const char* name) const {
+    if (plot) return fs::path(*plot);
+    if (out) return fs::path(*out) / name;
+    return std::nullopt;
+  }
+  void add_to(CLI::App& cmd) {
+    cmd.add_option("--json", json, "write results as JSON")->group("Output");
+    cmd.add_option("--plot", plot, "write the figure (.png or .svg)")->group("Output");
+    cmd.add_option("--out", out, "write the JSON and the figure here under default names")->group("Output");
+  }
+};
+
+struct AnalyzeFlags {
+  std::vector<std::string> models;
+  TextFlags input;
+  std::optional<std::string> json, csv, plot, out;
+  int threads = 0;
+  bool quiet = false;
+  // Corpus runs and estimators (issue 8).
+  std::optional<std::string> corpus, per_text;
+  std::size_t max_texts = 0;
+  int max_tokens = 0;
+  int bootstrap = 1000;
+  std::uint64_t seed = 0;
+  bool estimators = false;
+  // Distributed and resumable runs (issue 11, distrib/run.h).
+  bool resume = false;
+  std::size_t shard_texts = bentov::distrib::kDefaultShardTexts;
+};
+
+struct AttentionFlags {
+  std::string model;
+  TextFlags input;
+  std::string out;
+  int threads = 0;
+  bool quiet = false;
+};
+
+struct SweepFlags {
+  std::vector<std::string> models;  // MODEL (with --revisions) or checkpoint folders
+  std::optional<std::string> revisions;
+  TextFlags input;
+  OutputFlags output;
+  int threads = 0;
+  bool quiet = false;
+  bool resume = false;
+};
+
+struct CompareFlags {
+  std::string a, b;
+  TextFlags input;
+  OutputFlags output;
+  int threads = 0;
+  bool quiet = false;
+};
+
+// common.cpp
+// The text of --text / --text-file / --ids; the notebook's sentence when none is given and
+// default_sentence is set.
+analysis::TextSource text_source(const TextFlags& f, bool default_sentence);
+std::function<void(const std::string&)> progress_printer(bool quiet);
+// The demo models shipped in models/ (installed, configured or in the source tree).
+std::vector<std::string> demo_models();
+// Every model failed: prints the one error line (and hint), returns kExitNothing.
+int nothing_analyzed(const report::AnalysisReport& report);
+void print_error(const std::string& message, const std::string& hint);
+
+// One function per subcommand, each returning its exit code.
+int run_analyze(const AnalyzeFlags& f, distrib::Session& session);    // analyze_command.cpp
+int run_sweep(const SweepFlags& f, distrib::Session& session);        // sweep_compare_commands.cpp
+int run_compare(const CompareFlags& f);                               // sweep_compare_commands.cpp
+int run_attention(const AttentionFlags& f);                           // model_commands.cpp
+int run_tokenize(const std::string& dir_or_id, const TextFlags& input);
+int run_info(const std::string& spec, bool as_json);
+int run_download(const std::string& spec, bool offline, bool quiet);
+
+}  // namespace bentov::cli

@@ -1,0 +1,119 @@
+// Helpers shared by the subcommands: the input text, progress lines, the demo models, errors.
+#include "cli.h"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+#include <iostream>
+
+#include "bentov/error.h"
+#include "bentov/io/json_file.h"
+
+namespace bentov::cli {
+
+namespace {
+
+constexpr const char* kNotebookSentence =
+    "The fundamental nature of reality is that all things are interconnected through underlying "
+    "mathematical structures.";
+constexpr std::size_t kMaxTextBytes = 64u << 20;
+
+std::vector<std::int32_t> parse_ids(const std::string& s) {
+  std::vector<std::int32_t> ids;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    const auto comma = s.find(',', pos);
+    std::string part = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front()))) part.erase(0, 1);
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.back()))) part.pop_back();
+    if (part.empty() && comma == std::string::npos && ids.empty()) break;
+    std::size_t used = 0;
+    long long v = -1;
+    try {
+      v = std::stoll(part, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (part.empty() || used != part.size()) {
+      throw bentov::UsageError("--ids: '" + part + "' is not an integer", "write ids like --ids 464,329,995");
+    }
+    if (v < 0 || v > INT32_MAX) {
+      throw bentov::UsageError("--ids: " + part + " is not a valid token id", "token ids are non-negative");
+    }
+    ids.push_back(static_cast<std::int32_t>(v));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  if (ids.empty()) throw bentov::UsageError("--ids is empty", "write ids like --ids 464,329,995");
+  return ids;
+}
+
+}  // namespace
+
+bentov::analysis::TextSource text_source(const TextFlags& f, bool default_sentence) {
+  bentov::analysis::TextSource src;
+  if (f.ids) {
+    src.ids = parse_ids(*f.ids);
+  } else if (f.text_file) {
+    src.text = bentov::io::read_file_bytes(*f.text_file, kMaxTextBytes);
+  } else if (f.text) {
+    src.text = *f.text;
+  } else if (default_sentence) {
+    src.text = kNotebookSentence;
+  } else {
+    throw bentov::UsageError("no input given", "pass --text, --text-file or --ids");
+  }
+  return src;
+}
+
+std::function<void(const std::string&)> progress_printer(bool quiet) {
+  if (quiet) return {};
+  return [](const std::string& line) { std::cerr << line << '\n'; };
+}
+
+// The demo models shipped in models/: beside an installed binary (PREFIX/share/bentov/models),
+// at the configured install dir, or in the source tree for a build-tree binary.
+std::vector<std::string> demo_models() {
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("BENTOV_MODELS_DIR"); env && *env) roots.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) roots.push_back(exe.parent_path().parent_path() / "share" / "bentov" / "models");
+  roots.emplace_back(BENTOV_INSTALL_MODELS_DIR);
+  roots.emplace_back(BENTOV_SOURCE_MODELS_DIR);
+  for (const auto& root : roots) {
+    std::vector<std::string> found;
+    if (!fs::is_directory(root, ec)) continue;
+    for (const auto& e : fs::directory_iterator(root, ec)) {
+      if (fs::exists(e.path() / "config.json")) found.push_back(e.path().string());
+    }
+    if (!found.empty()) {
+      std::sort(found.begin(), found.end());
+      return found;
+    }
+  }
+  throw bentov::UsageError("no MODEL given and no demo models found",
+                           "pass a checkpoint folder or Hugging Face id, or set BENTOV_MODELS_DIR");
+}
+
+// Every model failed: the table and JSON list why; stderr still gets the one error line (and
+// its hint), also under --quiet.
+int nothing_analyzed(const bentov::report::AnalysisReport& report) {
+  std::string first = report.failures.empty() ? "no model given" : report.failures.front().error;
+  std::string hint;
+  if (const auto at = first.rfind(" (hint: "); at != std::string::npos && first.back() == ')') {
+    hint = first.substr(at + 8, first.size() - at - 9);
+    first.erase(at);
+  }
+  std::cerr << "bentov: error: nothing could be analyzed: " << first << '\n';
+  if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
+  return kExitNothing;
+}
+
+void print_error(const std::string& message, const std::string& hint) {
+  std::cerr << "bentov: error: " << message << '\n';
+  if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
+}
+
+}  // namespace bentov::cli

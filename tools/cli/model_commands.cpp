@@ -1,0 +1,135 @@
+// The commands about one model: `attention` (dump), `tokenize`, `info`, `download`.
+#include "cli.h"
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "bentov/error.h"
+#include "bentov/io/hf_cache.h"
+#include "bentov/io/hf_hub.h"
+#include "bentov/model/capture.h"
+#include "bentov/model/model.h"
+#include "bentov/tokenizer/tokenizer.h"
+
+namespace bentov::cli {
+
+int run_attention(const AttentionFlags& f) {
+  const auto source = text_source(f.input, /*default_sentence=*/true);
+  const auto resolved = bentov::io::resolve_model(f.model);
+  auto note = progress_printer(f.quiet);
+  if (note) note(resolved.name + ": loading " + resolved.folder.string());
+  const auto model = bentov::Model::load(resolved.folder);
+  const auto ids = bentov::analysis::input_ids_for(resolved.folder, source);
+  model.check_input(ids);
+  const auto& c = model.config();
+  if (note) note(resolved.name + ": " + std::to_string(ids.size()) + " tokens -> " + f.out);
+  bentov::SafetensorsCapture capture(f.out, ids, c.n_layers, c.n_heads,
+                                     {{"model", resolved.source}, {"bentov_version", BENTOV_VERSION}});
+  model.forward(ids, &capture, bentov::ForwardOptions{f.threads});
+  capture.commit();
+  return kExitOk;
+}
+
+int run_tokenize(const std::string& dir_or_id, const TextFlags& input) {
+  if (input.ids) {
+    throw bentov::UsageError("tokenize takes --text or --text-file, not --ids",
+                             "bentov tokenize MODEL --text \"Hello world\"");
+  }
+  const auto source = text_source(input, /*default_sentence=*/false);
+  fs::path folder = dir_or_id;
+  if (!fs::is_directory(folder)) folder = bentov::io::resolve_model(dir_or_id).folder;
+  const auto ids = bentov::Tokenizer::load(folder).encode(*source.text);
+  std::cout << nlohmann::json(ids).dump() << '\n';
+  return kExitOk;
+}
+
+int run_info(const std::string& spec, bool as_json) {
+  const auto resolved = bentov::io::resolve_model(spec);
+  const auto model = bentov::Model::load(resolved.folder);
+  const auto& c = model.config();
+  nlohmann::json j = {{"name", resolved.name},
+                      {"source", resolved.source},
+                      {"folder", resolved.folder.string()},
+                      {"architecture", c.architecture},
+                      {"class", c.model_class},
+                      {"n_layers", c.n_layers},
+                      {"n_heads", c.n_heads},
+                      {"hidden_size", c.hidden_size},
+                      {"head_dim", c.head_dim},
+                      {"intermediate_size", c.intermediate_size},
+                      {"vocab_size", c.vocab_size},
+                      {"max_positions", c.max_positions},
+                      {"dtype", c.dtype},
+                      {"parameters", model.weights().parameter_count},
+                      {"positions", c.positions == bentov::PositionKind::kRotary ? "rotary" : "learned"},
+                      {"norm", c.norm_placement == bentov::NormPlacement::kPre ? "pre-LN" : "post-LN"},
+                      {"parallel_residual", c.parallel_residual}};
+  if (c.positions == bentov::PositionKind::kRotary) {
+    j["rotary_dims"] = c.rotary_dims;
+    j["rope_theta"] = c.rope_theta;
+  }
+  if (bentov::Tokenizer::available(resolved.folder)) {
+    const auto tok = bentov::Tokenizer::load(resolved.folder);
+    j["tokenizer"] = {{"kind", tok.kind()}, {"vocab_size", tok.vocab_size()}};
+  } else {
+    j["tokenizer"] = nullptr;
+  }
+  if (as_json) {
+    std::cout << j.dump(2) << '\n';
+    return kExitOk;
+  }
+  auto row = [](const std::string& k, const std::string& v) {
+    std::printf("%-18s %s\n", (k + ":").c_str(), v.c_str());
+  };
+  row("model", resolved.name + " (" + resolved.source + ")");
+  row("architecture", c.architecture + (c.model_class.empty() ? "" : " (" + c.model_class + ")"));
+  row("layers", std::to_string(c.n_layers));
+  row("heads", std::to_string(c.n_heads) + " x " + std::to_string(c.head_dim) + " dims");
+  row("hidden size", std::to_string(c.hidden_size));
+  row("mlp size", std::to_string(c.intermediate_size));
+  row("vocabulary", std::to_string(c.vocab_size));
+  row("positions", std::string(j["positions"]) + ", up to " + std::to_string(c.max_positions));
+  row("norm", std::string(j["norm"]) + (c.parallel_residual ? ", parallel residual" : ""));
+  row("dtype", c.dtype);
+  row("parameters", std::to_string(model.weights().parameter_count));
+  if (j["tokenizer"].is_null()) {
+    row("tokenizer", "none");
+  } else {
+    row("tokenizer", std::string(j["tokenizer"]["kind"]) + ", " +
+                         std::to_string(j["tokenizer"]["vocab_size"].get<std::size_t>()) + " ids");
+  }
+  return kExitOk;
+}
+
+// `bentov download ID[@REV]`: fetches the model into the Hugging Face cache (io/hf_hub.h)
+// and prints its snapshot folder; with --offline (or HF_HUB_OFFLINE=1) only checks the cache.
+int run_download(const std::string& spec, bool offline, bool quiet) {
+  const auto id = bentov::io::parse_hub_id(spec);
+  if (!id) {
+    throw bentov::UsageError("'" + spec + "' is not a Hugging Face id",
+                             "write ORG/NAME[@REVISION], e.g. EleutherAI/pythia-160m@step1000");
+  }
+  auto options = bentov::io::hub_options_from_env();
+  options.progress = !quiet;
+  if (offline || options.offline) {
+    const auto cached = bentov::io::resolve_model(spec, {/*allow_download=*/false, !quiet});
+    std::cout << cached.folder.string() << '\n';
+    return kExitOk;
+  }
+  const auto result = bentov::io::download_model(*id, options);
+  if (!quiet) {
+    std::size_t fetched = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& f : result.files) {
+      fetched += f.downloaded ? 1 : 0;
+      bytes += f.downloaded ? f.size : 0;
+    }
+    std::cerr << id->repo_id() << "@" << id->rev() << ": " << result.files.size() << " files, " << fetched
+              << " downloaded (" << bytes << " bytes), commit " << result.commit << '\n';
+  }
+  std::cout << result.snapshot.string() << '\n';
+  return kExitOk;
+}
+
+}  // namespace bentov::cli

@@ -1,0 +1,76 @@
+// `bentov sweep` (one model's checkpoints in order) and `bentov compare` (B - A).
+#include "cli.h"
+
+#include <iostream>
+#include <string_view>
+
+#include "bentov/analysis/compare.h"
+#include "bentov/error.h"
+#include "bentov/io/atomic_file.h"
+#include "bentov/report/sweep_compare.h"
+
+namespace bentov::cli {
+
+// `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
+// checkpoints in order.
+int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
+  const bentov::analysis::RunOptions opts{f.threads, progress_printer(f.quiet)};
+  if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
+  std::vector<std::string> specs;
+  if (f.revisions) {
+    if (f.models.size() != 1) {
+      throw bentov::UsageError("--revisions takes exactly one MODEL", "bentov sweep EleutherAI/pythia-160m --revisions step0,step1000");
+    }
+    std::size_t pos = 0;
+    while (pos <= f.revisions->size()) {
+      const auto comma = f.revisions->find(',', pos);
+      const auto rev = f.revisions->substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      if (rev.empty()) throw bentov::UsageError("--revisions has an empty entry", "separate revisions with commas");
+      specs.push_back(f.models.front() + "@" + rev);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  } else {
+    specs = f.models;
+  }
+  if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give --revisions or several folders");
+  const auto source = text_source(f.input, /*default_sentence=*/true);
+  const bentov::distrib::DistribOptions dopts{f.output.json_path("sweep.json"), f.resume};
+  const auto report = bentov::distrib::distributed(session, dopts)
+                          ? bentov::distrib::analyze_models(session, specs, source, opts, dopts)
+                          : bentov::analysis::analyze_models(specs, source, opts);
+  std::cout << bentov::report::format_sweep_table(report) << std::flush;
+  auto note = progress_printer(f.quiet);
+  if (const auto p = f.output.json_path("sweep.json")) {
+    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::sweep_to_json(report).dump(2) + "\n"));
+    if (note) note("wrote " + p->string());
+  }
+  if (const auto p = f.output.plot_path("sweep.png"); p && !report.models.empty()) {
+    bentov::report::write_sweep_plot(*p, report);
+    if (note) note("wrote " + p->string());
+  }
+  if (bentov::distrib::distributed(session, dopts)) bentov::distrib::run_complete(dopts, report);
+  if (report.models.empty()) return nothing_analyzed(report);
+  return report.failures.empty() ? kExitOk : kExitSomeFailed;
+}
+
+int run_compare(const CompareFlags& f) {
+  const auto source = text_source(f.input, /*default_sentence=*/true);
+  const bentov::analysis::RunOptions opts{f.threads, progress_printer(f.quiet)};
+  const auto a = bentov::analysis::analyze_model(f.a, source, opts);
+  const auto b = bentov::analysis::analyze_model(f.b, source, opts);
+  const auto c = bentov::analysis::compare_models(a, b);
+  std::cout << bentov::report::format_compare_table(c) << std::flush;
+  auto note = progress_printer(f.quiet);
+  if (const auto p = f.output.json_path("compare.json")) {
+    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::compare_to_json(c).dump(2) + "\n"));
+    if (note) note("wrote " + p->string());
+  }
+  if (const auto p = f.output.plot_path("compare.png")) {
+    bentov::report::write_compare_plot(*p, c);
+    if (note) note("wrote " + p->string());
+  }
+  return kExitOk;
+}
+
+}  // namespace bentov::cli
