@@ -207,31 +207,6 @@ def to_torch_bin(folder, model, shard_bytes):
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
 
 
-def load_for_reference(folder):
-    """transformers' float64 eager model from the files on disk. For torch.save folders, if this
-    transformers no longer reads .bin itself, torch.load (weights_only) reads them instead."""
-    try:
-        return AutoModel.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager"), "from_pretrained"
-    except Exception as e:  # noqa: BLE001
-        if not any(f.endswith(".bin") for f in os.listdir(folder)):
-            raise
-        print(f"  from_pretrained could not read {folder} ({e}); using torch.load", flush=True)
-    cfg = transformers.AutoConfig.from_pretrained(folder)
-    cfg._attn_implementation = "eager"
-    model = AutoModel.from_config(cfg, dtype=torch.float64)
-    sd = {}
-    for f in sorted(os.listdir(folder)):
-        if f.endswith(".bin"):
-            sd.update(torch.load(os.path.join(folder, f), map_location="cpu", weights_only=True))
-    base = model.base_model_prefix + "."
-    sd = {(k[len(base):] if k.startswith(base) else k): v.double() if v.is_floating_point() else v
-          for k, v in sd.items()}
-    missing, _ = model.load_state_dict(sd, strict=False)
-    if missing:
-        raise RuntimeError(f"{folder}: torch.load left parameters unset: {missing}")
-    return model, "torch.load"
-
-
 def value_frob_sq(model):
     """||W_V||_F^2 per layer, read from the model's own modules (DESIGN.md section 4)."""
     base = model.base_model
@@ -268,12 +243,12 @@ def sequences(vocab, seed, lengths, max_pos):
 
 
 def record_reference(folder, seqs, texts=None):
-    model, loaded_by = load_for_reference(folder)
+    # transformers reads pytorch_model.bin itself (torch.load, weights_only) as it does safetensors.
+    model = AutoModel.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager")
     model.eval()
     tensors = {}
     meta = {"transformers_version": transformers.__version__, "torch_version": torch.__version__,
-            "model_class": type(model).__name__, "loaded_by": loaded_by,
-            "value_frob_sq": value_frob_sq(model),
+            "model_class": type(model).__name__, "value_frob_sq": value_frob_sq(model),
             "sequences": []}
     for k, ids in enumerate(seqs):
         with torch.no_grad():

@@ -61,6 +61,21 @@ std::vector<std::int32_t> input_ids_for(const fs::path& folder, const TextSource
   return Tokenizer::load(folder).encode(source.text.value_or(""));
 }
 
+namespace {
+
+// The fields of a model's report that come from its name and config.
+ModelReport report_header(const io::ResolvedModel& resolved, const ModelConfig& cfg) {
+  ModelReport r;
+  r.name = resolved.name;
+  r.source = resolved.source;
+  r.architecture = cfg.architecture;
+  r.n_layers = cfg.n_layers;
+  r.n_heads = cfg.n_heads;
+  return r;
+}
+
+}  // namespace
+
 ModelReport analyze_model(const std::string& spec, const TextSource& source,
                                   const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -90,12 +105,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
   metrics::SignatureObserver observer(model.value_frob_sq());
   model.forward(ids, &observer, ForwardOptions{options.threads});
 
-  ModelReport r;
-  r.name = resolved.name;
-  r.source = resolved.source;
-  r.architecture = cfg.architecture;
-  r.n_layers = cfg.n_layers;
-  r.n_heads = cfg.n_heads;
+  ModelReport r = report_header(resolved, cfg);
   r.token_ids = ids;
   r.layers = observer.take_layers();
   compute_l_star(r);
@@ -147,12 +157,7 @@ CorpusModelRun::CorpusModelRun(const std::string& spec, const RunOptions& option
   Tokenizer tokenizer = Tokenizer::load(resolved.folder);
   std::vector<double> frob = model.value_frob_sq();
   const auto& cfg = model.config();
-  ModelReport r;
-  r.name = resolved.name;
-  r.source = resolved.source;
-  r.architecture = cfg.architecture;
-  r.n_layers = cfg.n_layers;
-  r.n_heads = cfg.n_heads;
+  ModelReport r = report_header(resolved, cfg);
   std::size_t cut = co.max_tokens > 0 ? static_cast<std::size_t>(co.max_tokens) : 0;
   if (cfg.max_positions > 0 && (cut == 0 || cut > static_cast<std::size_t>(cfg.max_positions))) {
     cut = static_cast<std::size_t>(cfg.max_positions);

@@ -24,13 +24,9 @@ namespace {
 std::size_t sz(long long v) { return static_cast<std::size_t>(v); }
 
 bool widens_on_use(const ModelWeights& w) {
-  if (w.project_in.weight.raw || w.project_out.weight.raw) return true;
-  for (const auto& l : w.layers) {
-    for (const Linear* p : {&l.qkv, &l.q, &l.k, &l.v, &l.attn_out, &l.fc1, &l.fc2, &l.up}) {
-      if (p->weight.raw) return true;
-    }
-  }
-  return false;
+  bool any = false;
+  for_each_linear(w, [&](const Linear& l) { any = any || l.weight.raw != nullptr; });
+  return any;
 }
 
 // Inverse rotary frequencies of the config's schedule, in float32 as transformers computes

@@ -84,8 +84,8 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   check_forward_memory(static_cast<int>(ids.size()), threads);
   {
     // Widening on use pays when the products are memory-bound (short texts, one pass); long
-    // texts and second passes multiply full widened panels (measured on the device machine,
-    // pythia-410m at 2048 tokens: 15.2 s on use, 14.7 s widened once).
+    // texts and second passes multiply full widened panels (scripts/bench.py on the device
+    // machine, `analyze` pythia-410m at 2048 tokens: 15.2 s on use, 14.7 s widened once).
     constexpr std::size_t kWidenOnceFromTokens = 256;
     std::unique_lock lock(widening_->mutex);
     ++widening_->forwards;

@@ -112,14 +112,9 @@ std::string detect_prefix(const io::TensorStore& store, const std::vector<std::s
 }
 
 void widen_raw_matrices(ModelWeights& weights) {
-  const auto widen = [](Linear& l) {
+  for_each_linear(weights, [](Linear& l) {
     if (l.weight.raw) l.weight = make_float_tensor(*l.weight.raw);
-  };
-  widen(weights.project_in);
-  widen(weights.project_out);
-  for (auto& l : weights.layers) {
-    for (Linear* p : {&l.qkv, &l.q, &l.k, &l.v, &l.attn_out, &l.fc1, &l.fc2, &l.up}) widen(*p);
-  }
+  });
 }
 
 void FloatTensor::read(std::size_t offset, std::size_t count, float* out) const {

@@ -100,6 +100,17 @@ class WeightBinder {
 std::string detect_prefix(const io::TensorStore& store, const std::vector<std::string>& candidates,
                           const std::string& probe);
 
+// Calls f on every projection of the model: project_in / project_out and each layer's (the
+// unused slots of an architecture included, empty). Weights may be const.
+template <typename Weights, typename F>
+void for_each_linear(Weights& weights, F&& f) {
+  f(weights.project_in);
+  f(weights.project_out);
+  for (auto& l : weights.layers) {
+    for (auto* p : {&l.qkv, &l.q, &l.k, &l.v, &l.attn_out, &l.fc1, &l.fc2, &l.up}) f(*p);
+  }
+}
+
 // Widens every projection matrix left raw (WeightWidening::kOnUse) into owned buffers.
 void widen_raw_matrices(ModelWeights& weights);
 
