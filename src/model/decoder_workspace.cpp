@@ -17,6 +17,7 @@
 #include "bentov/io/safetensors.h"
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
+#include "bentov/ops/tiles.h"
 
 namespace bentov {
 
@@ -90,47 +91,40 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
 }
 
 // y (n, out) with leading dimension ldy = x (n, in) W^T + b (nn.Linear) or x W + b (Conv1D).
-// The output columns are split over the workers, each running a single-threaded sgemm on its
-// slice of W: OpenBLAS's own threads stay asleep, so they never spin against the attention
-// workers (measured: 20% of the time went to their sched_yield when both were used).
-//
-// The result must not depend on the number of workers (runs with any --threads, and mpirun
-// ranks, give the same bits). OpenBLAS computes each output element in the same order whatever
-// the column slice, except that products of at most 10^6 multiply-adds may go to its separate
-// small-matrix kernels (interface/gemm.c, SMALL_MATRIX_OPT; sgemm_small_kernel_permit_*.c). So
-// a product is split only into slices that each stay well above that size, and otherwise
-// computed in one call, as one worker would; widening on use splits at fixed block boundaries.
+// The output is cut into tiles fixed by its shape (ops/tiles.h), handed to the workers, each
+// running a single-threaded sgemm per tile: OpenBLAS's own threads stay asleep, so they never
+// spin against the attention workers (measured: 20% of the time went to their sched_yield when
+// both were used). Since every tile is the same call whoever runs it, the result has the same
+// bits for any number of workers, on every OpenBLAS core type (runs with any --threads, and
+// mpirun ranks on one machine, give the same JSON).
 void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy) const {
   if (!l.weight.data) {
     linear_widening_on_use(l, x, y, ldy);
     return;
   }
-  constexpr int kAlign = 16;                // column slices start on 64-byte boundaries of W's rows
-  constexpr double kMinSliceWork = 4.0e6;   // multiply-adds per slice: 4x OpenBLAS's small limit
-  int chunks = std::max(1, std::min(threads_, l.out / (2 * kAlign)));
-  const auto slice_work = [&](int k) { return static_cast<double>(n_) * (l.out / k - kAlign) * l.in; };
-  while (chunks > 1 && slice_work(chunks) < kMinSliceWork) --chunks;
-  ops::parallel_for(chunks, chunks, [&](int c, int) {
-    const int c0 = l.out * c / chunks / kAlign * kAlign;
-    const int c1 = c + 1 == chunks ? l.out : l.out * (c + 1) / chunks / kAlign * kAlign;
-    if (c1 <= c0) return;
-    const float beta = write_bias(l, y, ldy, c0, c1);
+  const ops::ProductTiles tiles = ops::product_tiles(n_, l.out);
+  ops::parallel_for(tiles.count(), threads_, [&](int i, int) {
+    const ops::Tile t = tiles.tile(i);
+    const int rows = t.r1 - t.r0;
+    const float* xt = x + static_cast<std::ptrdiff_t>(t.r0) * l.in;  // (rows, in)
+    float* yt = y + static_cast<std::ptrdiff_t>(t.r0) * ldy + t.c0;    // (rows, c1 - c0), stride ldy
+    const float beta = write_bias(l, yt, ldy, rows, t.c0, t.c1);
     if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
-      ops::gemm(false, false, n_, c1 - c0, l.in, 1.0f, x, l.in, l.weight.data + c0, l.out, beta, y + c0, ldy);
+      ops::gemm(false, false, rows, t.c1 - t.c0, l.in, 1.0f, xt, l.in, l.weight.data + t.c0, l.out, beta, yt, ldy);
     } else {  // W (out, in): rows c0..c1
-      ops::gemm(false, true, n_, c1 - c0, l.in, 1.0f, x, l.in,
-                l.weight.data + static_cast<std::ptrdiff_t>(c0) * l.in, l.in, beta, y + c0, ldy);
+      ops::gemm(false, true, rows, t.c1 - t.c0, l.in, 1.0f, xt, l.in,
+                l.weight.data + static_cast<std::ptrdiff_t>(t.c0) * l.in, l.in, beta, yt, ldy);
     }
   });
 }
 
-// Columns c0..c1 of every row of y set to the bias; returns the beta with which the product is
-// then accumulated onto it (1), or 0 without a bias: one pass over y instead of sgemm's zeroing
-// plus a bias pass.
-float DecoderWorkspace::write_bias(const Linear& l, float* y, int ldy, int c0, int c1) const {
+// y (rows, c1 - c0) with stride ldy, the output columns c0..c1 of some rows, set to the bias;
+// returns the beta with which the product is then accumulated onto it (1), or 0 without a bias:
+// one pass over y instead of sgemm's zeroing plus a bias pass.
+float DecoderWorkspace::write_bias(const Linear& l, float* y, int ldy, int rows, int c0, int c1) const {
   if (l.bias.empty()) return 0.0f;
-  for (int r = 0; r < n_; ++r) {
-    std::memcpy(y + static_cast<std::ptrdiff_t>(r) * ldy + c0, l.bias.data + c0, sz(c1 - c0) * sizeof(float));
+  for (int r = 0; r < rows; ++r) {
+    std::memcpy(y + static_cast<std::ptrdiff_t>(r) * ldy, l.bias.data + c0, sz(c1 - c0) * sizeof(float));
   }
   return 1.0f;
 }
@@ -147,7 +141,7 @@ void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, f
     const int b0 = b * block_cols;
     const int bc = std::min(block_cols, l.out - b0);
     float* block = widen_[sz(worker)].data();
-    const float beta = write_bias(l, y, ldy, b0, b0 + bc);
+    const float beta = write_bias(l, y + b0, ldy, n_, b0, b0 + bc);
     if (l.in_by_out) {  // W (in, out): block (in, bc), row i = W[i, b0 .. b0 + bc)
       for (int i = 0; i < l.in; ++i) {
         l.weight.read(sz(i) * sz(l.out) + sz(b0), sz(bc), block + static_cast<std::ptrdiff_t>(i) * bc);

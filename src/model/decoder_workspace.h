@@ -37,7 +37,7 @@ class DecoderWorkspace {
   void attention_rows(int layer, int head, int r0, int r1, float scale, float* scores, AttentionObserver* observer);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
   void linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy) const;
-  float write_bias(const Linear& l, float* y, int ldy, int c0, int c1) const;
+  float write_bias(const Linear& l, float* y, int ldy, int rows, int c0, int c1) const;
   void norm(const LayerNormWeights& w, const float* x, float* y) const;
 
   const ModelConfig& c_;

@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "bentov/ops/ops.h"
 
@@ -95,14 +96,24 @@ BENTOV_AVX2 inline __m256d one_plus_erf(__m256d x) {
   return _mm256_blendv_pd(pos, neg, negative);
 }
 
+BENTOV_AVX2 void gelu_erf_avx2_4(float* x) {  // x[0..4)
+  const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x));
+  const __m256d y = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), v), one_plus_erf(v));
+  _mm_storeu_ps(x, _mm256_cvtpd_ps(y));
+}
+
+// Every element goes through the same vector code, the last few too (padded), so that an
+// element's result depends on its value only, never on where a caller's chunk starts or ends
+// (the MLP splits its activations over the workers).
 BENTOV_AVX2 void gelu_erf_avx2(float* x, std::size_t count) {
   std::size_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
-    const __m256d y = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), v), one_plus_erf(v));
-    _mm_storeu_ps(x + i, _mm256_cvtpd_ps(y));
+  for (; i + 4 <= count; i += 4) gelu_erf_avx2_4(x + i);
+  if (i < count) {
+    float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    std::memcpy(tail, x + i, (count - i) * sizeof(float));
+    gelu_erf_avx2_4(tail);
+    std::memcpy(x + i, tail, (count - i) * sizeof(float));
   }
-  ref::gelu_erf(x + i, count - i);
 }
 
 }  // namespace
