@@ -12,10 +12,10 @@
 
 namespace bentov::metrics {
 
-// A layer in flight. The current row block's head sum is split into row stripes, each behind
-// its own mutex, so heads delivered concurrently add into different stripes at the same time
-// (each head starts at a different stripe). The order in which heads are added may differ
-// between runs; that moves the average by a rounding error (~1e-16 relative) only.
+// A layer in flight. The current row block's heads are summed in ascending head order,
+// whatever order they arrive in: a head that arrives before its turn is parked (a copy of its
+// rows) and added by the delivery that completes the order before it. So the head average has
+// the same bits for any number of workers and any scheduling (double sums are not associative).
 struct SignatureObserver::LayerState {
   explicit LayerState(int n_tokens) : n(n_tokens), layer(n_tokens) {}
 
@@ -24,12 +24,13 @@ struct SignatureObserver::LayerState {
   std::map<int, HeadRowMetrics> heads;        // head -> its metrics so far
   LayerRowMetrics layer;                      // the head average's metrics so far
   int block_r0 = -1, block_r1 = -1;           // the row block being summed; -1: none
-  int block_heads = 0;                        // heads added to it
+  int block_heads = 0;                        // heads delivered for it
   int heads_per_block = 0;                    // the first block's count, which every block must match
+  std::mutex sum_mutex;                       // guards sum, next_head and parked
   std::vector<double> sum;                    // (block rows, n) sum over heads of the block's rows
+  int next_head = 0;                          // heads 0 .. next_head-1 of the block are in sum
+  std::map<int, std::vector<float>> parked;   // head -> its (block rows, n) rows, waiting for its turn
   std::vector<float> mean_f;                  // (block rows, n) the average rounded to float
-  static constexpr int kStripes = 16;
-  std::mutex stripe_mutex[kStripes];          // stripe s: block rows s, s + kStripes, ...
 };
 
 SignatureObserver::SignatureObserver(std::vector<double> value_frob_sq)
@@ -68,6 +69,11 @@ SignatureObserver::LayerState& SignatureObserver::layer_state(int layer, int n) 
 void SignatureObserver::finish_block(LayerState& s) {
   if (s.block_r0 < 0) return;
   if (s.heads_per_block == 0) s.heads_per_block = s.block_heads;
+  if (!s.parked.empty()) {
+    throw std::logic_error("SignatureObserver: rows " + std::to_string(s.block_r0) + ".." +
+                           std::to_string(s.block_r1) + " of head " + std::to_string(s.parked.begin()->first) +
+                           " arrived, but not those of head " + std::to_string(s.next_head));
+  }
   if (s.block_heads != s.heads_per_block) {
     throw std::logic_error("SignatureObserver: rows " + std::to_string(s.block_r0) + ".." +
                            std::to_string(s.block_r1) + " came from " + std::to_string(s.block_heads) +
@@ -105,7 +111,9 @@ void SignatureObserver::on_attention_rows(int layer, int head, int r0, int r1, c
       }
       s.block_r0 = r0;
       s.block_r1 = r1;
+      std::lock_guard<std::mutex> sum_lock(s.sum_mutex);
       s.sum.assign(static_cast<std::size_t>(r1 - r0) * static_cast<std::size_t>(n), 0.0);
+      s.next_head = 0;
     } else if (s.block_r1 != r1) {
       throw std::logic_error("SignatureObserver: heads disagree on the end of the block starting at row " +
                              std::to_string(r0));
@@ -115,20 +123,35 @@ void SignatureObserver::on_attention_rows(int layer, int head, int r0, int r1, c
   // This head's own metrics, outside the layer's lock: only this call touches this head now.
   head_metrics->add_rows(rows, r0, r1);
 
-  // Into the block's head sum, stripe by stripe. Causal rows: row q is zero past column q.
-  const auto nn = static_cast<std::size_t>(n);
-  const int block_rows = r1 - r0;
-  const int stripes = std::min(LayerState::kStripes, block_rows);
-  const int first = head % stripes;
-  for (int k = 0; k < stripes; ++k) {
-    const int stripe = (first + k) % stripes;
-    std::lock_guard<std::mutex> lock(s.stripe_mutex[stripe]);
-    for (int b = stripe; b < block_rows; b += stripes) {
-      const auto q = static_cast<std::size_t>(r0 + b);
-      double* dst = s.sum.data() + static_cast<std::size_t>(b) * nn;
-      const float* src = rows + static_cast<std::size_t>(b) * nn;
-      for (std::size_t col = 0; col <= q; ++col) dst[col] += static_cast<double>(src[col]);
-    }
+  add_in_head_order(s, head, rows, r0, r1);
+}
+
+// Row q of the block (q = r0 + b) is zero past column q (causal), so only columns 0..q are added.
+void SignatureObserver::add_to_sum(LayerState& s, const float* rows, int r0, int r1) {
+  const auto nn = static_cast<std::size_t>(s.n);
+  for (int b = 0; b < r1 - r0; ++b) {
+    const auto q = static_cast<std::size_t>(r0 + b);
+    double* dst = s.sum.data() + static_cast<std::size_t>(b) * nn;
+    const float* src = rows + static_cast<std::size_t>(b) * nn;
+    for (std::size_t col = 0; col <= q; ++col) dst[col] += static_cast<double>(src[col]);
+  }
+}
+
+// Without an announced head count (on_sequence's n_heads 0) there is no order to wait for:
+// heads are added as they come.
+void SignatureObserver::add_in_head_order(LayerState& s, int head, const float* rows, int r0, int r1) {
+  std::lock_guard<std::mutex> lock(s.sum_mutex);
+  if (n_heads_hint_ > 0 && head != s.next_head) {
+    const std::size_t count = static_cast<std::size_t>(r1 - r0) * static_cast<std::size_t>(s.n);
+    s.parked.emplace(head, std::vector<float>(rows, rows + count));
+    return;
+  }
+  add_to_sum(s, rows, r0, r1);
+  ++s.next_head;
+  for (auto it = s.parked.find(s.next_head); it != s.parked.end(); it = s.parked.find(s.next_head)) {
+    add_to_sum(s, it->second.data(), r0, r1);
+    s.parked.erase(it);
+    ++s.next_head;
   }
 }
 

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -155,6 +157,71 @@ TEST(MetricsSignatureObserver, RowBlocksEqualWholeMatrices) {
       EXPECT_NEAR(b[l].heads[h].entropy, a[l].heads[h].entropy, 1e-6 * std::fabs(a[l].heads[h].entropy));
     }
   }
+}
+
+// Every field of two signatures, to the bit.
+void expect_identical(const LayerSignature& a, const LayerSignature& b, const std::string& what) {
+  EXPECT_EQ(a.locality, b.locality) << what;
+  EXPECT_EQ(a.entropy, b.entropy) << what;
+  EXPECT_EQ(a.sheaf_trace, b.sheaf_trace) << what;
+  EXPECT_EQ(a.sink_mass, b.sink_mass) << what;
+  EXPECT_EQ(a.locality_no_sink, b.locality_no_sink) << what;
+  EXPECT_EQ(a.entropy_no_sink, b.entropy_no_sink) << what;
+  EXPECT_EQ(a.row_entropy_mean, b.row_entropy_mean) << what;
+  ASSERT_EQ(a.heads.size(), b.heads.size()) << what;
+  for (std::size_t h = 0; h < a.heads.size(); ++h) {
+    EXPECT_EQ(a.heads[h].locality, b.heads[h].locality) << what << " head " << h;
+    EXPECT_EQ(a.heads[h].entropy, b.heads[h].entropy) << what << " head " << h;
+  }
+}
+
+// The head average is summed in head order whatever order the heads arrive in, so shuffled,
+// reversed and concurrent deliveries give the same bits as heads 0, 1, 2, ... in turn. The
+// scores spread widely, so that probabilities span more than double's 29 spare bits over float
+// and a sum in another order rounds differently.
+TEST(MetricsSignatureObserver, AnyHeadOrderGivesTheSameBits) {
+  const int H = 12, n = 300, block = 128;
+  const auto attn = random_attention(1, H, n, 17, 12.0);
+  const auto run = [&](const std::function<void(SignatureObserver&, int, int)>& deliver_block) {
+    SignatureObserver obs({1.5});
+    obs.on_sequence(1, H, n);
+    for (int r0 = 0; r0 < n; r0 += block) deliver_block(obs, r0, std::min(n, r0 + block));
+    obs.on_layer_end(0);
+    return obs.take_layers().at(0);
+  };
+  const auto rows_of = [&](int h, int r0) { return attn[0][h].data() + static_cast<std::size_t>(r0) * n; };
+  const auto in_order = run([&](SignatureObserver& obs, int r0, int r1) {
+    for (int h = 0; h < H; ++h) obs.on_attention_rows(0, h, r0, r1, rows_of(h, r0), n);
+  });
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 3; ++trial) {
+    const auto shuffled = run([&](SignatureObserver& obs, int r0, int r1) {
+      std::vector<int> order(H);
+      for (int h = 0; h < H; ++h) order[h] = h;
+      std::shuffle(order.begin(), order.end(), rng);
+      for (int h : order) obs.on_attention_rows(0, h, r0, r1, rows_of(h, r0), n);
+    });
+    expect_identical(shuffled, in_order, "shuffled, trial " + std::to_string(trial));
+  }
+  const auto concurrent = run([&](SignatureObserver& obs, int r0, int r1) {
+    std::vector<std::thread> threads;
+    for (int h = H - 1; h >= 0; --h) {
+      threads.emplace_back([&, h] { obs.on_attention_rows(0, h, r0, r1, rows_of(h, r0), n); });
+    }
+    for (auto& t : threads) t.join();
+  });
+  expect_identical(concurrent, in_order, "concurrent");
+}
+
+// A head that never arrives leaves the heads after it waiting: the block cannot finish.
+TEST(MetricsSignatureObserver, MissingHeadIsRefused) {
+  const int n = 6;
+  const auto attn = random_attention(1, 3, n, 2);
+  SignatureObserver obs({1.0});
+  obs.on_sequence(1, 3, n);
+  obs.on_attention(0, 0, attn[0][0].data(), n);
+  obs.on_attention(0, 2, attn[0][2].data(), n);
+  EXPECT_THROW(obs.on_layer_end(0), std::logic_error);
 }
 
 // Rows out of order, or a head delivered twice, are programming errors that say so.

@@ -26,7 +26,9 @@ class SignatureObserver : public AttentionObserver {
   void on_sequence(int n_layers, int n_heads, int n) override;
   // Thread-safe: may run concurrently for different heads of the same row block (and for
   // different layers). Blocks of a layer come in order, every head's rows of a block before
-  // the next block (observer.h); each head's rows are delivered once per sequence.
+  // the next block (observer.h); each head's rows are delivered once per sequence. With the
+  // head count announced by on_sequence, heads are 0 .. n_heads-1 and the results have the
+  // same bits whatever order they arrive in.
   void on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) override;
   // Reduces the last row block and computes the layer's signature. Throws InputError when
   // the layer received no head.
@@ -41,6 +43,9 @@ class SignatureObserver : public AttentionObserver {
 
   LayerState& layer_state(int layer, int n);
   void finish_block(LayerState& s);
+  // rows: (r1 - r0, n) one head's rows of the current block.
+  void add_in_head_order(LayerState& s, int head, const float* rows, int r0, int r1);
+  static void add_to_sum(LayerState& s, const float* rows, int r0, int r1);
 
   std::vector<double> value_frob_sq_;  // (n_layers)
   int n_heads_hint_ = 0;               // from on_sequence; 0 when not announced
