@@ -80,7 +80,7 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
   ff_.resize(sz(nn * c_.intermediate_size));
   if (c_.gated_mlp) up_.resize(ff_.size());
   mlp_.resize(sz(nn * d));
-  if (widens_on_use(w_)) widen_.assign(sz(threads_), std::vector<float>(kWidenBlockFloats));
+  if (widens_on_use(w_)) widen_.resize(sz(threads_));
   if (c_.positions == PositionKind::kRotary) {
     const int half = c_.rotary_dims / 2;
     cos_.resize(sz(nn * half));
@@ -94,28 +94,56 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
 // The output is cut into tiles fixed by its shape (ops/tiles.h), handed to the workers, each
 // running a single-threaded sgemm per tile: OpenBLAS's own threads stay asleep, so they never
 // spin against the attention workers (measured: 20% of the time went to their sched_yield when
-// both were used). Since every tile is the same call whoever runs it, the result has the same
-// bits for any number of workers, on every OpenBLAS core type (runs with any --threads, and
-// mpirun ranks on one machine, give the same JSON).
+// both were used). Every tile is the same call whoever runs it, and whether W was widened at
+// load or is widened on use, so the result has the same bits for any number of workers and
+// either widening, on every OpenBLAS core type (runs with any --threads, and mpirun ranks on
+// one machine, give the same JSON).
 void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy) const {
+  const ops::ProductTiles tiles = ops::product_tiles(n_, l.out);
   if (!l.weight.data) {
-    linear_widening_on_use(l, x, y, ldy);
+    linear_widening_on_use(l, tiles, x, y, ldy);
     return;
   }
-  const ops::ProductTiles tiles = ops::product_tiles(n_, l.out);
   ops::parallel_for(tiles.count(), threads_, [&](int i, int) {
     const ops::Tile t = tiles.tile(i);
-    const int rows = t.r1 - t.r0;
-    const float* xt = x + static_cast<std::ptrdiff_t>(t.r0) * l.in;  // (rows, in)
-    float* yt = y + static_cast<std::ptrdiff_t>(t.r0) * ldy + t.c0;    // (rows, c1 - c0), stride ldy
-    const float beta = write_bias(l, yt, ldy, rows, t.c0, t.c1);
-    if (l.in_by_out) {  // W (in, out): columns c0..c1 of every row
-      ops::gemm(false, false, rows, t.c1 - t.c0, l.in, 1.0f, xt, l.in, l.weight.data + t.c0, l.out, beta, yt, ldy);
-    } else {  // W (out, in): rows c0..c1
-      ops::gemm(false, true, rows, t.c1 - t.c0, l.in, 1.0f, xt, l.in,
-                l.weight.data + static_cast<std::ptrdiff_t>(t.c0) * l.in, l.in, beta, yt, ldy);
+    const float* w_cols = l.in_by_out ? l.weight.data + t.c0 : l.weight.data + static_cast<std::ptrdiff_t>(t.c0) * l.in;
+    multiply_tile(l, t, x, w_cols, l.in_by_out ? l.out : l.in, y, ldy);
+  });
+}
+
+// y = x W^T (or x W) + b for a W still fp16/bf16 in the map: each worker takes a column tile,
+// widens those columns of W into its own buffer, and multiplies them for every row block. Every
+// weight is read once, from the map, and no fresh memory the size of the model is touched.
+void DecoderWorkspace::linear_widening_on_use(const Linear& l, const ops::ProductTiles& tiles, const float* x,
+                                              float* y, int ldy) const {
+  ops::parallel_for(tiles.col_tiles(), threads_, [&](int c, int worker) {
+    const int c0 = c * tiles.col_block;
+    const int bc = std::min(tiles.col_block, l.out - c0);
+    std::vector<float>& block = widen_[sz(worker)];  // (in, bc) for W (in, out), else (bc, in)
+    block.resize(sz(bc) * sz(l.in));
+    if (l.in_by_out) {  // row i of the block = W[i, c0 .. c0 + bc)
+      for (int i = 0; i < l.in; ++i) {
+        l.weight.read(sz(i) * sz(l.out) + sz(c0), sz(bc), block.data() + static_cast<std::ptrdiff_t>(i) * bc);
+      }
+    } else {  // rows c0 .. c0 + bc of W
+      l.weight.read(sz(c0) * sz(l.in), sz(bc) * sz(l.in), block.data());
+    }
+    for (int r = 0; r < tiles.row_tiles(); ++r) {
+      const ops::Tile t = tiles.tile(r * tiles.col_tiles() + c);
+      multiply_tile(l, t, x, block.data(), l.in_by_out ? bc : l.in, y, ldy);
     }
   });
+}
+
+// Tile t of y = x W^T + b (or x W + b): w_cols points at W's column t.c0 (W (in, out), row
+// stride ldw) or its row t.c0 (W (out, in), row stride ldw).
+void DecoderWorkspace::multiply_tile(const Linear& l, const ops::Tile& t, const float* x, const float* w_cols,
+                                     int ldw, float* y, int ldy) const {
+  const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
+  const float* xt = x + static_cast<std::ptrdiff_t>(t.r0) * l.in;  // (rows, in)
+  float* yt = y + static_cast<std::ptrdiff_t>(t.r0) * ldy + t.c0;    // (rows, cols), row stride ldy
+  const float beta = write_bias(l, yt, ldy, rows, t.c0, t.c1);
+  ops::gemm(false, !l.in_by_out, rows, cols, l.in, 1.0f, xt, l.in, w_cols, ldw, beta, yt, ldy);
 }
 
 // y (rows, c1 - c0) with stride ldy, the output columns c0..c1 of some rows, set to the bias;
@@ -127,31 +155,6 @@ float DecoderWorkspace::write_bias(const Linear& l, float* y, int ldy, int rows,
     std::memcpy(y + static_cast<std::ptrdiff_t>(r) * ldy, l.bias.data + c0, sz(c1 - c0) * sizeof(float));
   }
   return 1.0f;
-}
-
-// y = x W^T (or x W) + b for a W still fp16/bf16 in the map: W is cut into blocks of whole
-// columns (kWidenBlockFloats floats, cache-sized) at fixed boundaries; each worker widens a
-// block into its own buffer and multiplies it at once. Every weight is read once, from the map,
-// and no fresh memory the size of the model is touched.
-void DecoderWorkspace::linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy) const {
-  constexpr int kAlign = 16;
-  const int block_cols = std::max(kAlign, static_cast<int>(kWidenBlockFloats / sz(l.in)) / kAlign * kAlign);
-  const int blocks = (l.out + block_cols - 1) / block_cols;
-  ops::parallel_for(blocks, threads_, [&](int b, int worker) {
-    const int b0 = b * block_cols;
-    const int bc = std::min(block_cols, l.out - b0);
-    float* block = widen_[sz(worker)].data();
-    const float beta = write_bias(l, y + b0, ldy, n_, b0, b0 + bc);
-    if (l.in_by_out) {  // W (in, out): block (in, bc), row i = W[i, b0 .. b0 + bc)
-      for (int i = 0; i < l.in; ++i) {
-        l.weight.read(sz(i) * sz(l.out) + sz(b0), sz(bc), block + static_cast<std::ptrdiff_t>(i) * bc);
-      }
-      ops::gemm(false, false, n_, bc, l.in, 1.0f, x, l.in, block, bc, beta, y + b0, ldy);
-    } else {  // W (out, in): block (bc, in), rows b0 .. b0 + bc
-      l.weight.read(sz(b0) * sz(l.in), sz(bc) * sz(l.in), block);
-      ops::gemm(false, true, n_, bc, l.in, 1.0f, x, l.in, block, l.in, beta, y + b0, ldy);
-    }
-  });
 }
 
 void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y) const {

@@ -8,6 +8,7 @@
 #include "bentov/model/config.h"
 #include "bentov/model/observer.h"
 #include "bentov/model/weights.h"
+#include "bentov/ops/tiles.h"
 
 namespace bentov {
 
@@ -36,7 +37,9 @@ class DecoderWorkspace {
   // Query rows [r0, r1) of one head: scores against keys < r1 only, softmax, observer, probs @ V.
   void attention_rows(int layer, int head, int r0, int r1, float scale, float* scores, AttentionObserver* observer);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
-  void linear_widening_on_use(const Linear& l, const float* x, float* y, int ldy) const;
+  void linear_widening_on_use(const Linear& l, const ops::ProductTiles& tiles, const float* x, float* y, int ldy) const;
+  void multiply_tile(const Linear& l, const ops::Tile& t, const float* x, const float* w_cols, int ldw, float* y,
+                     int ldy) const;
   float write_bias(const Linear& l, float* y, int ldy, int rows, int c0, int c1) const;
   void norm(const LayerNormWeights& w, const float* x, float* y) const;
 
@@ -58,9 +61,9 @@ class DecoderWorkspace {
   std::vector<float> mlp_;     // (n, d) MLP sublayer output
   std::vector<float> cos_;     // (n, rotary_dims / 2) rotary tables
   std::vector<float> sin_;     // (n, rotary_dims / 2)
-  // [worker] (kWidenBlockFloats) a block of a weight widened on use (WeightWidening::kOnUse);
-  // empty when every weight is float already. Workers write only their own block.
-  static constexpr std::size_t kWidenBlockFloats = 256 * 1024;  // 1 MB: stays in L2/L3
+  // [worker] (in, col_block) or (col_block, in): one column tile of a weight widened on use
+  // (WeightWidening::kOnUse; at most 256 columns, ops/tiles.h); empty when every weight is
+  // float already. Workers write only their own block.
   mutable std::vector<std::vector<float>> widen_;
 };
 

@@ -61,7 +61,8 @@ void Model::check_input(std::span<const std::int32_t> ids) const {
 }
 
 // Refuses a sequence whose forward pass would not fit, before allocating: the decoder's
-// buffers (decoder_workspace.h: per token, plus one (kCausalBlock, n) score block per worker)
+// buffers (decoder_workspace.h: per token, plus one (kCausalBlock, n) score block and one
+// widening tile per worker)
 // and the metrics' row block, a (kCausalBlock, n) double sum and its float copy
 // (metrics/signature_observer.cpp). Everything is linear in n.
 void Model::check_forward_memory(int n, int threads) const {
@@ -72,7 +73,9 @@ void Model::check_forward_memory(int n, int threads) const {
                                   (c.gated_mlp ? 2ull : 1ull) * c.intermediate_size;
   const std::uint64_t workers = static_cast<std::uint64_t>(std::max(1, std::min(threads, c.n_heads)));
   const std::uint64_t block = std::min<std::uint64_t>(nn, DecoderWorkspace::kCausalBlock);
-  const std::uint64_t need = 4 * nn * per_token + 4 * workers * block * nn + (8 + 4) * block * nn;
+  // A weight widened on use: one column tile (at most 256 columns, ops/tiles.h) per worker.
+  const std::uint64_t widen_tile = 256ull * static_cast<std::uint64_t>(std::max(c.hidden_size, c.intermediate_size));
+  const std::uint64_t need = 4 * nn * per_token + 4 * workers * (block * nn + widen_tile) + (8 + 4) * block * nn;
   io::check_memory(need, std::to_string(n) + " tokens through " + folder_.filename().string(),
                    "use a shorter text (--max-tokens for corpora), or set BENTOV_MEMORY_LIMIT if the estimate is wrong");
 }

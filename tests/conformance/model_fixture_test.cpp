@@ -2,6 +2,8 @@
 // float64 by scripts/make_fixtures.py (tests/data/fixtures/*/reference.safetensors).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <ostream>
@@ -13,17 +15,14 @@
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
 #include "support/compare.h"
+#include "support/fixture_tolerance.h"
 
 namespace fs = std::filesystem;
 using bentov::testing::AllClose;
+using bentov::testing::blas_kernels_note;
 
 namespace {
 
-constexpr double kAttentionAbsTol = 1e-5;  // max abs, every layer and head
-// Where float32 itself cannot reach 1e-5 (transformers' own float32 forward misses its float64
-// reference by more on the same files and inputs, measured by scripts/float32_floor.py into
-// reference.json), bentov may miss by at most this many times transformers' float32 error.
-constexpr double kFloat32FloorFactor = 2.0;
 constexpr double kHiddenRelTol = 1e-4;     // relative, with an absolute floor of the same size
 
 // A checkpoint folder and the folder of its transformers reference: the random fixtures keep
@@ -53,19 +52,12 @@ std::vector<Case> cases() {
   return out;
 }
 
-// max(1e-5, kFloat32FloorFactor x transformers' own float32 error) for this fixture.
-double attention_tolerance(const fs::path& reference) {
-  const auto meta = bentov::io::read_json_file(reference / "reference.json");
-  const auto floor = meta.find("transformers_float32");
-  if (floor == meta.end()) return kAttentionAbsTol;
-  return std::max(kAttentionAbsTol, kFloat32FloorFactor * floor->at("attention_max_abs").get<double>());
-}
-
 // Every sequence of the fixture through `model_for(s)`; returns the number checked.
 template <typename ModelFor>
 int check_sequences(const Case& c, ModelFor&& model_for) {
   const auto ref = bentov::io::TensorStore::open_file(c.reference / "reference.safetensors");
-  const double tolerance = attention_tolerance(c.reference);
+  const double tolerance = bentov::testing::attention_tolerance(c.reference);
+  double worst = 0.0;
   int checked = 0;
   for (int s = 0;; ++s) {
     const std::string seq = "seq" + std::to_string(s) + ".";
@@ -80,16 +72,20 @@ int check_sequences(const Case& c, ModelFor&& model_for) {
       const auto* want = ref.find(seq + "blocks." + std::to_string(l) + ".attn.pattern");
       EXPECT_NE(want, nullptr);
       if (!want) return checked;
-      EXPECT_TRUE(AllClose(capture.layer(l), bentov::io::to_double(*want), tolerance))
-          << c.name << " sequence " << s << " (n=" << ids.size() << ") layer " << l;
+      const auto want_attention = bentov::io::to_double(*want);
+      worst = std::max(worst, bentov::testing::max_abs_diff(capture.layer(l), want_attention));
+      EXPECT_TRUE(AllClose(capture.layer(l), want_attention, tolerance))
+          << c.name << " sequence " << s << " (n=" << ids.size() << ") layer " << l << blas_kernels_note();
     }
     const auto* want_hidden = ref.find(seq + "last_hidden");
     EXPECT_NE(want_hidden, nullptr);
     if (!want_hidden) return checked;
     EXPECT_TRUE(AllClose(hidden, bentov::io::to_double(*want_hidden), kHiddenRelTol, kHiddenRelTol))
-        << c.name << " sequence " << s << " last hidden state";
+        << c.name << " sequence " << s << " last hidden state" << blas_kernels_note();
     ++checked;
   }
+  std::printf("%s: attention max |diff| %.3g, bound %.3g%s\n", c.name.c_str(), worst, tolerance,
+              blas_kernels_note().c_str());
   return checked;
 }
 

@@ -9,6 +9,7 @@
 #include "bentov/io/safetensors.h"
 #include "support/cli.h"
 #include "support/compare.h"
+#include "support/fixture_tolerance.h"
 
 namespace fs = std::filesystem;
 using bentov::testing::fixture;
@@ -58,7 +59,9 @@ TEST(Cli, AttentionDumpMatchesTransformers) {
     EXPECT_EQ(got->dtype, bentov::io::DType::kF32);
     EXPECT_EQ(got->shape, (std::vector<std::int64_t>{4, 20, 20}));
     const auto* want = ref.find("seq1.blocks." + std::to_string(l) + ".attn.pattern");
-    EXPECT_TRUE(bentov::testing::AllClose(bentov::io::to_double(*got), bentov::io::to_double(*want), 1e-5));
+    EXPECT_TRUE(bentov::testing::AllClose(bentov::io::to_double(*got), bentov::io::to_double(*want),
+                                          bentov::testing::attention_tolerance(fixture("opt-postln-proj-sharded"))))
+        << "layer " << l << bentov::testing::blas_kernels_note();
   }
 }
 

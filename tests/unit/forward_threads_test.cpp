@@ -1,22 +1,24 @@
 // The forward pass gives the same bits with any number of workers: JSON from runs with
 // different --threads, and from mpirun ranks, must be identical (decoder_workspace.cpp,
-// DecoderWorkspace::linear, says how). Demo models: GPT-2 in fp32 (Conv1D, used in place) and
-// Pythia / OPT in fp16, both widened on use (short first pass) and widened at load.
+// DecoderWorkspace::linear and ops/tiles.h say how), on every OpenBLAS core type, and whether
+// weights were widened at load or are widened on use. Demo models: GPT-2 in fp32 (Conv1D, used
+// in place) and Pythia / OPT in fp16; Pythia also at a length that spans three row blocks of the
+// products.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
-#include <ostream>
+#include <fstream>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
-
-namespace bentov {
-// gtest names the parameter by this instead of its bytes (found by argument-dependent lookup).
-void PrintTo(WeightWidening w, std::ostream* os) { *os << (w == WeightWidening::kOnce ? "once" : "on use"); }
-}  // namespace bentov
+#include "bentov/ops/blas_kernels.h"
 
 namespace {
 
@@ -40,31 +42,56 @@ std::vector<std::int32_t> random_ids(int n, int vocab) {
   return ids;
 }
 
-class ForwardThreads : public ::testing::TestWithParam<std::tuple<std::string, bentov::WeightWidening>> {};
-
-TEST_P(ForwardThreads, SameBitsForAnyWorkerCount) {
-  const auto folder = std::filesystem::path(BENTOV_SOURCE_MODELS_DIR) / std::get<0>(GetParam());
-  for (int n : {2, 7, 20, 33, 300}) {
-    // A fresh model per run, so that widening on use applies to every one of them.
-    const auto load = [&] { return bentov::Model::load(folder, std::get<1>(GetParam())); };
-    const auto ids = random_ids(n, load().config().vocab_size);
-    const ForwardResult one = run(load(), ids, 1);
-    for (int threads : {2, 3, 4}) {
-      const ForwardResult many = run(load(), ids, threads);
-      EXPECT_EQ(many.hidden, one.hidden) << "n=" << n << ", " << threads << " workers";
-      EXPECT_EQ(many.attention, one.attention) << "n=" << n << ", " << threads << " workers";
+// Against one worker with weights widened at load: every worker count in `threads`, with weights
+// widened at load and widened on use (fp16 and bf16 matrices widened tile by tile inside the
+// products).
+void expect_same_bits(const std::filesystem::path& folder, int n, std::initializer_list<int> threads) {
+  const auto load = [&](bentov::WeightWidening w) { return bentov::Model::load(folder, w); };
+  const auto ids = random_ids(n, load(bentov::WeightWidening::kOnce).config().vocab_size);
+  const ForwardResult one = run(load(bentov::WeightWidening::kOnce), ids, 1);
+  for (const auto widening : {bentov::WeightWidening::kOnce, bentov::WeightWidening::kOnUse}) {
+    for (int t : threads) {
+      if (t == 1 && widening == bentov::WeightWidening::kOnce) continue;
+      // A fresh model per run, so that widening on use applies to every one of them.
+      const ForwardResult many = run(load(widening), ids, t);
+      const std::string what = folder.filename().string() + ", n=" + std::to_string(n) + ", " + std::to_string(t) +
+                               " workers, widened " + (widening == bentov::WeightWidening::kOnce ? "once" : "on use") +
+                               " (OpenBLAS kernels: " + bentov::ops::blas_core_name() + ")";
+      EXPECT_EQ(many.hidden, one.hidden) << what;
+      EXPECT_EQ(many.attention, one.attention) << what;
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Demo, ForwardThreads,
-                         ::testing::Combine(::testing::Values("gpt2-demo", "pythia-demo", "opt-demo"),
-                                            ::testing::Values(bentov::WeightWidening::kOnce,
-                                                              bentov::WeightWidening::kOnUse)),
+class ForwardThreads : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ForwardThreads, SameBitsForAnyWorkerCountAndWidening) {
+  const auto folder = std::filesystem::path(BENTOV_SOURCE_MODELS_DIR) / GetParam();
+  for (int n : {2, 7, 20, 33, 300, 512}) expect_same_bits(folder, n, {1, 2, 3, 4});
+}
+
+INSTANTIATE_TEST_SUITE_P(Demo, ForwardThreads, ::testing::Values("gpt2-demo", "pythia-demo", "opt-demo"),
                          [](const auto& info) {
-                           std::string name = std::get<0>(info.param);
+                           std::string name = info.param;
                            for (auto& ch : name) if (ch == '-') ch = '_';
-                           return name + (std::get<1>(info.param) == bentov::WeightWidening::kOnce ? "_once" : "_on_use");
+                           return name;
                          });
+
+// 1,100 tokens: products in three row blocks (ops/tiles.h). The demo models stop at 512
+// positions, so this runs the rotary pythia-demo from a copy whose config allows more (the
+// weights are the same file, linked).
+TEST(ForwardThreadsLong, SameBitsAcrossRowBlocks) {
+  namespace fs = std::filesystem;
+  const fs::path demo = fs::path(BENTOV_SOURCE_MODELS_DIR) / "pythia-demo";
+  const fs::path copy = fs::temp_directory_path() / ("bentov-long-pythia-" + std::to_string(::getpid()));
+  fs::remove_all(copy);
+  fs::create_directories(copy);
+  fs::create_symlink(demo / "model.safetensors", copy / "model.safetensors");
+  auto config = nlohmann::json::parse(std::ifstream(demo / "config.json"));
+  config["max_position_embeddings"] = 2048;
+  std::ofstream(copy / "config.json") << config.dump();
+  expect_same_bits(copy, 1100, {1, 2, 3});
+  fs::remove_all(copy);
+}
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "bentov/model/model.h"
 #include "support/cli.h"
 #include "support/compare.h"
+#include "support/fixture_tolerance.h"
 
 namespace fs = std::filesystem;
 using bentov::io::DType;
@@ -83,11 +84,12 @@ TEST(PytorchBin, ShardedIndexEqualsSafetensorsBitForBit) {
 }
 
 // The same checkpoint as .bin and as safetensors gives identical attention, and both match
-// transformers' reference (tests/conformance/model_fixture_test.cpp's tolerance).
+// transformers' reference (within the fixture's bound, support/fixture_tolerance.h).
 void expect_same_attention(const fs::path& bin_folder, const std::string& fixture) {
   const auto from_bin = bentov::Model::load(bin_folder);
   const auto from_st = bentov::Model::load(kData / "fixtures" / fixture);
   const auto ref = TensorStore::open_file(kData / "fixtures" / fixture / "reference.safetensors");
+  const double tolerance = bentov::testing::attention_tolerance(kData / "fixtures" / fixture);
   int checked = 0;
   for (int s = 0;; ++s) {
     const std::string seq = "seq" + std::to_string(s) + ".";
@@ -103,8 +105,8 @@ void expect_same_attention(const fs::path& bin_folder, const std::string& fixtur
       EXPECT_EQ(a.layer(l), b.layer(l)) << fixture << " sequence " << s << " layer " << l;
       const auto* want = ref.find(seq + "blocks." + std::to_string(l) + ".attn.pattern");
       ASSERT_NE(want, nullptr);
-      EXPECT_TRUE(bentov::testing::AllClose(a.layer(l), bentov::io::to_double(*want), 1e-5))
-          << fixture << " sequence " << s << " layer " << l;
+      EXPECT_TRUE(bentov::testing::AllClose(a.layer(l), bentov::io::to_double(*want), tolerance))
+          << fixture << " sequence " << s << " layer " << l << bentov::testing::blas_kernels_note();
     }
     ++checked;
   }
