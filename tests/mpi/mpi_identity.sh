@@ -3,7 +3,8 @@
 # bytes (issue 11). Registered with CTest when BENTOV_WITH_MPI=ON (CMakeLists.txt).
 #   mpi_identity.sh sweep|corpus|resume BENTOV SOURCE_DIR [MPIEXEC]
 # The forward pass gives the same bits for any --threads (tests/unit/forward_threads_test.cpp),
-# so the single process and the ranks use different thread counts on purpose.
+# so the single process and the ranks use different thread counts on purpose. CI runs it once
+# per OpenBLAS core type the machine can execute (OPENBLAS_CORETYPE reaches every rank).
 set -euo pipefail
 case_name=$1 bentov=$2 src=$3 mpiexec=${4:-mpirun}
 models=$src/models
@@ -20,7 +21,9 @@ export OMPI_MCA_oob_tcp_if_include=lo  # one node: the launcher's own traffic on
 mpi=("$mpiexec" --oversubscribe --bind-to none --mca btl self,vader -n 4)
 [[ $(id -u) -eq 0 ]] && mpi=("$mpiexec" --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -n 4)
 
-fail() { echo "mpi_identity $case_name: FAIL: $*" >&2; exit 1; }
+# A failure names the OpenBLAS kernels: the bits are the same for any --threads and any rank
+# count on one machine and one core type (README, Exactness).
+fail() { echo "mpi_identity $case_name: FAIL: $* ($("$bentov" --version 2>&1))" >&2; exit 1; }
 same() {  # same FILE_A FILE_B
   cmp -s "$1" "$2" || { diff <(head -c 4000 "$1") <(head -c 4000 "$2") | head -20 >&2; fail "$1 and $2 differ"; }
 }
