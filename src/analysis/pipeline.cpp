@@ -103,7 +103,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
                    std::to_string(cfg.n_heads) + " heads, " + std::to_string(ids.size()) + " tokens");
 
   metrics::SignatureObserver observer(model.value_frob_sq());
-  model.forward(ids, &observer, ForwardOptions{options.threads});
+  model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
 
   ModelReport r = report_header(resolved, cfg);
   r.token_ids = ids;
@@ -203,7 +203,7 @@ void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::siz
       rethrow_with_context(e, name + ": corpus line " + std::to_string(ct.line));
     }
     metrics::SignatureObserver observer(s.frob);
-    s.model.forward(ids, &observer, ForwardOptions{options.threads});
+    s.model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
     ts.n_tokens = static_cast<int>(ids.size());
     ts.layers = observer.take_layers();
     std::vector<double> locality;

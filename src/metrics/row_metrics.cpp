@@ -41,6 +41,16 @@ void HeadRowMetrics::add_rows(const float* rows, int r0, int r1) {
   rows_done_ = r1;
 }
 
+void HeadRowMetrics::add_statistics(const HeadRowStats* stats, int r0, int r1) {
+  for (int q = r0; q < r1; ++q) {
+    const HeadRowStats& s = stats[q - r0];
+    total_ += s.mass;
+    weighted_ += s.weighted;
+    entropy_.add_sums(s.kept, s.plogp);
+  }
+  rows_done_ = r1;
+}
+
 double HeadRowMetrics::locality() const { return locality_from_sums(total_, weighted_, n_); }
 
 double HeadRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value(); }
@@ -80,6 +90,22 @@ void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, 
     row_entropy_sum_ += row_entropy(row_f, nn);
   }
   entropy_.add(rows_f, static_cast<std::size_t>(r1 - r0) * nn);
+  rows_done_ = r1;
+}
+
+void LayerRowMetrics::add_statistics(const LayerRowStats* stats, int r0, int r1) {
+  for (int q = r0; q < r1; ++q) {
+    const LayerRowStats& s = stats[q - r0];
+    total_ += s.mass;
+    weighted_ += s.weighted;
+    off_ += s.off_diagonal;
+    sink_ += s.sink;
+    no_sink_rows_ += s.no_sink_rows;
+    no_sink_weighted_ += s.no_sink_weighted;
+    row_entropy_sum_ += s.row_entropy;
+    entropy_.add_sums(s.kept, s.plogp);
+    entropy_no_sink_.add_sums(s.kept_no_sink, s.plogp_no_sink);
+  }
   rows_done_ = r1;
 }
 

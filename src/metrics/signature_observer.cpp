@@ -155,6 +155,21 @@ void SignatureObserver::add_in_head_order(LayerState& s, int head, const float* 
   }
 }
 
+// The same accumulators as on_attention_rows, fed from the statistics: the layer's signature is
+// then finished by the same code whichever backend ran.
+void SignatureObserver::on_row_statistics(int layer, int n_heads, int n, const HeadRowStats* heads,
+                                          const LayerRowStats* rows) {
+  LayerState& s = layer_state(layer, n);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.layer.rows_done() != 0 || !s.heads.empty()) {
+    throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) + " delivered twice");
+  }
+  for (int h = 0; h < n_heads; ++h) {
+    s.heads.try_emplace(h, n).first->second.add_statistics(heads + static_cast<std::size_t>(h) * n, 0, n);
+  }
+  s.layer.add_statistics(rows, 0, n);
+}
+
 void SignatureObserver::on_layer_end(int layer) {
   std::unique_ptr<LayerState> s;
   {

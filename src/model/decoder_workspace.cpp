@@ -18,6 +18,7 @@
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
 #include "bentov/ops/tiles.h"
+#include "embedding.h"
 
 namespace bentov {
 
@@ -28,35 +29,6 @@ bool widens_on_use(const ModelWeights& w) {
   bool any = false;
   for_each_linear(w, [&](const Linear& l) { any = any || l.weight.raw != nullptr; });
   return any;
-}
-
-// Inverse rotary frequencies of the config's schedule, in float32 as transformers computes
-// them (modeling_rope_utils: _compute_default_rope_parameters, _compute_linear_scaling_rope_parameters,
-// _compute_llama3_parameters).
-std::vector<float> rope_inv_freq(const ModelConfig& c) {
-  const int half = c.rotary_dims / 2;
-  std::vector<float> inv(sz(half));
-  ops::rotary_inv_freq(c.rotary_dims, c.rope_theta, inv.data());
-  const auto factor = static_cast<float>(c.rope_factor);
-  if (c.rope_type == RopeType::kLinear) {
-    for (auto& f : inv) f /= factor;
-  } else if (c.rope_type == RopeType::kLlama3) {
-    const auto low = static_cast<float>(c.rope_low_freq_factor);
-    const auto high = static_cast<float>(c.rope_high_freq_factor);
-    const auto old_len = static_cast<float>(c.rope_original_max_positions);
-    const float low_freq_wavelen = old_len / low, high_freq_wavelen = old_len / high;
-    for (auto& f : inv) {
-      const float wavelen = static_cast<float>(2 * M_PI) / f;
-      const float scaled = wavelen > low_freq_wavelen ? f / factor : f;
-      if (!(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen)) {  // medium frequency
-        const float smooth = (old_len / wavelen - low) / (high - low);
-        f = (1.0f - smooth) * scaled / factor + smooth * scaled;
-      } else {
-        f = scaled;
-      }
-    }
-  }
-  return inv;
 }
 
 }  // namespace
@@ -85,8 +57,7 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
     const int half = c_.rotary_dims / 2;
     cos_.resize(sz(nn * half));
     sin_.resize(sz(nn * half));
-    const auto inv_freq = rope_inv_freq(c_);
-    ops::rotary_tables_from(n, half, inv_freq.data(), cos_.data(), sin_.data());
+    rotary_tables(c_, n, cos_.data(), sin_.data());
   }
 }
 
@@ -176,34 +147,7 @@ void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y)
 
 void DecoderWorkspace::embed(std::span<const std::int32_t> ids) {
   const int d = c_.hidden_size;
-  const int e = c_.word_embed_dim;
-  const io::TensorInfo& table = *w_.token_embedding;  // (vocab, e), stored dtype
-  // Widen only the rows of the input ids.
-  std::vector<float> words(sz(static_cast<long long>(n_) * e));  // (n, e)
-  const std::size_t row_bytes = static_cast<std::size_t>(e) * io::dtype_size(table.dtype);
-  for (int i = 0; i < n_; ++i) {
-    const std::byte* row = table.data + static_cast<std::size_t>(ids[sz(i)]) * row_bytes;
-    float* out = words.data() + static_cast<std::ptrdiff_t>(i) * e;
-    for (int j = 0; j < e; ++j) {
-      std::uint16_t u16;
-      switch (table.dtype) {
-        case io::DType::kF32:
-          std::memcpy(&out[j], row + 4 * j, 4);
-          break;
-        case io::DType::kF16:
-          std::memcpy(&u16, row + 2 * j, 2);
-          out[j] = io::half_to_float(u16);
-          break;
-        case io::DType::kBF16:
-          std::memcpy(&u16, row + 2 * j, 2);
-          out[j] = io::bf16_to_float(u16);
-          break;
-        default:
-          throw UnsupportedError("tensor '" + table.name + "' has dtype " + io::dtype_name(table.dtype),
-                                 "bentov reads F32, F16 and BF16 weights");
-      }
-    }
-  }
+  const std::vector<float> words = token_rows(c_, w_, ids);  // (n, e)
   if (!w_.project_in.weight.empty()) {
     linear(w_.project_in, words.data(), x_.data(), d);  // OPT-350m: (n, e) -> (n, d)
   } else {
@@ -316,18 +260,23 @@ void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* ou
     const std::size_t b = total * static_cast<std::size_t>(c) / static_cast<std::size_t>(chunks);
     const std::size_t e = total * static_cast<std::size_t>(c + 1) / static_cast<std::size_t>(chunks);
     float* x = ff_.data() + b;
+    const float* up = c_.gated_mlp ? up_.data() + b : nullptr;  // act(gate) * up for any activation
     switch (c_.activation) {
       case Activation::kGeluErf: ops::gelu_erf(x, e - b); break;
       case Activation::kGeluTanh: ops::gelu_tanh(x, e - b); break;
       case Activation::kRelu: ops::relu(x, e - b); break;
       case Activation::kSilu:
-        if (c_.gated_mlp) {
-          ops::silu_mul(x, up_.data() + b, e - b);
+        if (up) {
+          ops::silu_mul(x, up, e - b);  // one rounding of silu(gate) * up, as LlamaMLP in float32
+          up = nullptr;
         } else {
           std::vector<float> ones(e - b, 1.0f);
           ops::silu_mul(x, ones.data(), e - b);
         }
         break;
+    }
+    if (up) {
+      for (std::size_t i = 0; i < e - b; ++i) x[i] *= up[i];
     }
   });
   linear(lw.fc2, ff_.data(), output, c_.hidden_size);

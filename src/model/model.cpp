@@ -11,6 +11,7 @@
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
 #include "decoder_workspace.h"
+#include "device_model.h"
 
 namespace bentov {
 namespace fs = std::filesystem;
@@ -80,9 +81,21 @@ void Model::check_forward_memory(int n, int threads) const {
                    "use a shorter text (--max-tokens for corpora), or set BENTOV_MEMORY_LIMIT if the estimate is wrong");
 }
 
+// The model's weights on GPU `index`, uploaded by the first pass that asks for them.
+const DeviceModel& Model::on_cuda(int index) const {
+  std::lock_guard<std::mutex> lock(devices_->mutex);
+  auto& slot = devices_->cuda[index];
+  if (!slot) {
+    std::shared_lock weights_stable(widening_->mutex);  // no widening on the host meanwhile
+    slot = upload_to_cuda(config_, weights_, index, folder_.filename().string());
+  }
+  return *slot;
+}
+
 std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
                                   const ForwardOptions& options) const {
   check_input(ids);
+  if (options.device.is_cuda()) return on_cuda(options.device.index).forward(ids, observer);
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
   check_forward_memory(static_cast<int>(ids.size()), threads);
   {
@@ -98,7 +111,7 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
     }
   }
   std::shared_lock running(widening_->mutex);
-  ops::set_blas_threads(1);  // the decoder splits every product over its own workers
+  const ops::ScopedSingleThreadedBlas single_threaded;  // the decoder splits every product over its own workers
   DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()), threads);
   return ws.run(ids, observer);
 }

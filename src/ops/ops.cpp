@@ -180,15 +180,20 @@ void layer_norm(float* x, int rows, int d, const float* weight, const float* bia
   }
 }
 
-void causal_softmax(float* scores, int n) {
+void causal_softmax_window(float* scores, int n, int window) {
   for (int q = 0; q < n; ++q) {
     float* row = scores + static_cast<std::ptrdiff_t>(q) * n;
+    const int first = window > 0 ? std::max(0, q - window + 1) : 0;
     double mx = -INFINITY, sum = 0.0;
-    for (int k = 0; k <= q; ++k) mx = std::fmax(mx, row[k]);
-    for (int k = 0; k <= q; ++k) sum += std::exp(row[k] - mx);
-    for (int k = 0; k < n; ++k) row[k] = k <= q ? static_cast<float>(std::exp(row[k] - mx) / sum) : 0.0f;
+    for (int k = first; k <= q; ++k) mx = std::fmax(mx, row[k]);
+    for (int k = first; k <= q; ++k) sum += std::exp(row[k] - mx);
+    for (int k = 0; k < n; ++k) {
+      row[k] = k >= first && k <= q ? static_cast<float>(std::exp(row[k] - mx) / sum) : 0.0f;
+    }
   }
 }
+
+void causal_softmax(float* scores, int n) { causal_softmax_window(scores, n, 0); }
 
 }  // namespace ref
 }  // namespace bentov::ops

@@ -53,10 +53,25 @@ void parallel_for(int count, int threads, const std::function<void(int, int)>& b
   if (error) std::rethrow_exception(error);
 }
 
-ScopedSingleThreadedBlas::ScopedSingleThreadedBlas() : previous_(openblas_get_num_threads()) {
-  openblas_set_num_threads(1);
+namespace {
+// OpenBLAS's thread count is one setting for the whole process: the first scope saves it and
+// sets 1, the last one to end restores it, however many forward passes overlap.
+std::mutex blas_threads_mutex;
+int blas_scopes = 0;
+int blas_threads_before = 0;
+}  // namespace
+
+ScopedSingleThreadedBlas::ScopedSingleThreadedBlas() {
+  std::lock_guard<std::mutex> lock(blas_threads_mutex);
+  if (blas_scopes++ == 0) {
+    blas_threads_before = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+  }
 }
 
-ScopedSingleThreadedBlas::~ScopedSingleThreadedBlas() { openblas_set_num_threads(previous_); }
+ScopedSingleThreadedBlas::~ScopedSingleThreadedBlas() {
+  std::lock_guard<std::mutex> lock(blas_threads_mutex);
+  if (--blas_scopes == 0) openblas_set_num_threads(blas_threads_before);
+}
 
 }  // namespace bentov::ops

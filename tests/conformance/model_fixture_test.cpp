@@ -15,6 +15,7 @@
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
 #include "support/compare.h"
+#include "support/devices.h"
 #include "support/fixture_tolerance.h"
 
 namespace fs = std::filesystem;
@@ -54,7 +55,7 @@ std::vector<Case> cases() {
 
 // Every sequence of the fixture through `model_for(s)`; returns the number checked.
 template <typename ModelFor>
-int check_sequences(const Case& c, ModelFor&& model_for) {
+int check_sequences(const Case& c, ModelFor&& model_for, const bentov::Device& device = {}) {
   const auto ref = bentov::io::TensorStore::open_file(c.reference / "reference.safetensors");
   const double tolerance = bentov::testing::attention_tolerance(c.reference);
   double worst = 0.0;
@@ -67,7 +68,7 @@ int check_sequences(const Case& c, ModelFor&& model_for) {
     const std::vector<std::int32_t> ids(ids64.begin(), ids64.end());
     const bentov::Model& model = model_for(s);
     bentov::MemoryCapture capture;
-    const auto hidden = model.forward(ids, &capture);
+    const auto hidden = model.forward(ids, &capture, bentov::ForwardOptions{0, device});
     for (int l = 0; l < model.config().n_layers; ++l) {
       const auto* want = ref.find(seq + "blocks." + std::to_string(l) + ".attn.pattern");
       EXPECT_NE(want, nullptr);
@@ -85,7 +86,7 @@ int check_sequences(const Case& c, ModelFor&& model_for) {
     ++checked;
   }
   std::printf("%s: attention max |diff| %.3g, bound %.3g%s\n", c.name.c_str(), worst, tolerance,
-              blas_kernels_note().c_str());
+              device.is_cuda() ? " (cuda)" : blas_kernels_note().c_str());
   return checked;
 }
 
@@ -114,6 +115,24 @@ TEST_P(ModelFixture, DefaultLoadSwitchesWideningAfterFirstPass) {
   const auto model = bentov::Model::load(GetParam().model);
   EXPECT_GE(check_sequences(GetParam(), [&](int) -> const bentov::Model& { return model; }), 3);
 }
+
+// The CUDA backend (weights uploaded as stored, widened on the GPU; probabilities downloaded for
+// the capture), within the same bounds as the CPU.
+class CudaFixture : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CudaFixture, AttentionAndHiddenMatchTransformers) {
+  const bentov::Device gpu{bentov::Device::Kind::kCuda, 0};
+  BENTOV_SKIP_WITHOUT(gpu);
+  const auto model = bentov::Model::load(GetParam().model);
+  EXPECT_GE(check_sequences(GetParam(), [&](int) -> const bentov::Model& { return model; }, gpu), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CudaFixture, ::testing::ValuesIn(cases()),
+                         [](const auto& info) {
+                           std::string n = info.param.name;
+                           for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixture, ::testing::ValuesIn(cases()),
                          [](const auto& info) {

@@ -8,10 +8,12 @@
 #include <cmath>
 #include <filesystem>
 #include <ostream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "bentov/analysis/pipeline.h"
 #include "bentov/io/json_file.h"
+#include "support/devices.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -48,10 +50,15 @@ void expect_rel(double got, double want, const std::string& what) {
       << what << ": got " << got << " want " << want;
 }
 
-class NotebookReference : public ::testing::TestWithParam<Case> {};
+class NotebookReference : public ::testing::TestWithParam<std::tuple<Case, bentov::Device>> {};
 
+// On every backend: on a GPU the metrics come from the row statistics computed there.
 TEST_P(NotebookReference, MetricsAndLStarMatch) {
-  const auto& c = GetParam();
+  const auto& c = std::get<0>(GetParam());
+  const bentov::Device device = std::get<1>(GetParam());
+  BENTOV_SKIP_WITHOUT(device);
+  bentov::analysis::RunOptions options;
+  options.device = device;
   const json ref = bentov::io::read_json_file(c.reference / "reference.json");
   ASSERT_TRUE(ref.contains("sequences"));
   int checked = 0;
@@ -65,7 +72,7 @@ TEST_P(NotebookReference, MetricsAndLStarMatch) {
     } else {
       source.ids = want_ids;
     }
-    const auto got = bentov::analysis::analyze_model(c.model.string(), source, {});
+    const auto got = bentov::analysis::analyze_model(c.model.string(), source, options);
     ASSERT_EQ(got.token_ids, want_ids) << c.name << ": token ids differ from AutoTokenizer's";
     const json& nb = seq["notebook"];
     ASSERT_EQ(got.layers.size(), nb["locality"].size());
@@ -90,10 +97,13 @@ TEST_P(NotebookReference, MetricsAndLStarMatch) {
   EXPECT_GE(checked, 2) << c.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, NotebookReference, ::testing::ValuesIn(cases()), [](const auto& info) {
-  std::string n = info.param.name;
-  for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return n;
-});
+INSTANTIATE_TEST_SUITE_P(All, NotebookReference,
+                         ::testing::Combine(::testing::ValuesIn(cases()),
+                                            ::testing::ValuesIn(bentov::testing::test_devices())),
+                         [](const auto& info) {
+                           std::string n = std::get<0>(info.param).name;
+                           for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n + bentov::testing::device_suffix(std::get<1>(info.param));
+                         });
 
 }  // namespace

@@ -27,6 +27,12 @@ constexpr int kExitNothing = 3;
 constexpr const char* kThreadsHelp =
     "worker threads (default: the cores this process may run on); the numbers do not depend on it";
 
+constexpr const char* kDeviceHelp =
+    "where the forward passes run: cpu (default), cuda (= cuda:0), cuda:N, or auto (a GPU when there is one)";
+
+// The resolved --device (cpu or cuda:N); a clean error when no GPU can be used.
+Device device_of(const std::string& flag);
+
 // Flags shared by the commands that take a text.
 struct TextFlags {
   std::optional<std::string> text;
@@ -72,6 +78,7 @@ struct AnalyzeFlags {
   TextFlags input;
   std::optional<std::string> json, csv, plot, out;
   int threads = 0;
+  std::string device = "cpu";
   bool quiet = false;
   // Corpus runs and estimators (issue 8).
   std::optional<std::string> corpus, per_text;
@@ -90,6 +97,7 @@ struct AttentionFlags {
   TextFlags input;
   std::string out;
   int threads = 0;
+  std::string device = "cpu";
   bool quiet = false;
 };
 
@@ -99,6 +107,7 @@ struct SweepFlags {
   TextFlags input;
   OutputFlags output;
   int threads = 0;
+  std::string device = "cpu";
   bool quiet = false;
   bool resume = false;
 };
@@ -108,6 +117,7 @@ struct CompareFlags {
   TextFlags input;
   OutputFlags output;
   int threads = 0;
+  std::string device = "cpu";
   bool quiet = false;
 };
 

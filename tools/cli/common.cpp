@@ -116,4 +116,6 @@ void print_error(const std::string& message, const std::string& hint) {
   if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
 }
 
+Device device_of(const std::string& flag) { return resolve_device(parse_device(flag)); }
+
 }  // namespace bentov::cli

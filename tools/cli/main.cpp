@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
                       "also per_text.jsonl and the corpus figures)")
       ->group("Output");
   analyze->add_option("--threads", af.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
+  analyze->add_option("--device", af.device, kDeviceHelp);
   analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
   bool offline = false;  // every command that resolves ids: the Hugging Face cache only
   constexpr const char* kOfflineHelp = "never download: use the Hugging Face cache only (also HF_HUB_OFFLINE=1)";
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   attention->add_option("--out", tf.out, "output .safetensors (blocks.{l}.attn.pattern [head, q, k])")
       ->required();
   attention->add_option("--threads", tf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
+  attention->add_option("--device", tf.device, kDeviceHelp);
   attention->add_flag("--quiet", tf.quiet, "no progress on stderr");
   attention->add_flag("--offline", offline, kOfflineHelp);
 
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
   sf.input.add_to(*sweep);
   sf.output.add_to(*sweep);
   sweep->add_option("--threads", sf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
+  sweep->add_option("--device", sf.device, kDeviceHelp);
   sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
   sweep->add_flag("--offline", offline, kOfflineHelp);
   sweep->add_flag("--resume", sf.resume, kResumeHelp)->group("Distributed");
@@ -115,6 +118,7 @@ int main(int argc, char** argv) {
   cf.input.add_to(*compare);
   cf.output.add_to(*compare);
   compare->add_option("--threads", cf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
+  compare->add_option("--device", cf.device, kDeviceHelp);
   compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
   compare->add_flag("--offline", offline, kOfflineHelp);
 

@@ -14,6 +14,7 @@
 #include "bentov/analysis/corpus.h"
 #include "bentov/analysis/corpus_stats.h"
 #include "bentov/analysis/results.h"
+#include "bentov/backend/device.h"
 #include "bentov/error.h"
 
 namespace bentov::analysis {
@@ -25,8 +26,9 @@ struct TextSource {
 };
 
 struct RunOptions {
-  int threads = 0;                                   // BLAS threads (0: OpenBLAS default)
+  int threads = 0;                                   // CPU workers (0: the cores available)
   std::function<void(const std::string&)> progress;  // one line per step; may be empty
+  Device device = {};                                // where forward passes run (resolved: cpu or cuda:N)
 };
 
 // The model folder's tokenizer applied to the text, or the ids as given.

@@ -13,6 +13,8 @@
 
 #include <cstddef>
 
+#include "bentov/backend/row_stats.h"
+
 namespace bentov::metrics {
 
 // -sum (b / K) log(b / K + 1e-10) over the entries b > 1e-10 of a matrix delivered in pieces,
@@ -22,6 +24,8 @@ class FlatEntropy {
   explicit FlatEntropy(double expected_mass) : k0_(expected_mass) {}
   // Entries b = w * x[i] for i < count.
   void add(const float* x, std::size_t count, double w = 1.0);
+  // Sums a backend computed for some entries b: sum b, and sum b log(b / K0 + eps).
+  void add_sums(double kept, double plogp) { kept_ += kept, f0_ += plogp; }
   double value() const;
 
  private:
@@ -36,6 +40,8 @@ class HeadRowMetrics {
   explicit HeadRowMetrics(int n);
   // rows: (r1 - r0, n), row q at rows + (q - r0) * n.
   void add_rows(const float* rows, int r0, int r1);
+  // The same rows as row statistics (row_stats.h), stats[q - r0] for row q.
+  void add_statistics(const HeadRowStats* stats, int r0, int r1);
   int rows_done() const { return rows_done_; }
   double locality() const;  // throws InputError when n < 2
   double entropy() const;
@@ -55,6 +61,8 @@ class LayerRowMetrics {
   explicit LayerRowMetrics(int n);
   // rows / rows_f: (r1 - r0, n), row q at + (q - r0) * n.
   void add_rows(const double* rows, const float* rows_f, int r0, int r1);
+  // The same rows as row statistics (row_stats.h), stats[q - r0] for row q.
+  void add_statistics(const LayerRowStats* stats, int r0, int r1);
   int rows_done() const { return rows_done_; }
 
   double locality() const;  // throws InputError when n < 2

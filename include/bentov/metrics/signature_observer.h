@@ -30,6 +30,9 @@ class SignatureObserver : public AttentionObserver {
   // head count announced by on_sequence, heads are 0 .. n_heads-1 and the results have the
   // same bits whatever order they arrive in.
   void on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) override;
+  // Takes row statistics from a backend that computes them on its device (observer.h).
+  bool wants_probabilities() const override { return false; }
+  void on_row_statistics(int layer, int n_heads, int n, const HeadRowStats* heads, const LayerRowStats* rows) override;
   // Reduces the last row block and computes the layer's signature. Throws InputError when
   // the layer received no head.
   void on_layer_end(int layer) override;

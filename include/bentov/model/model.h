@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <shared_mutex>
 #include <span>
 #include <vector>
 
+#include "bentov/backend/device.h"
 #include "bentov/io/safetensors.h"
 #include "bentov/model/config.h"
 #include "bentov/model/observer.h"
@@ -18,7 +21,10 @@ namespace bentov {
 
 struct ForwardOptions {
   int threads = 0;  // workers for projections, heads, norms and activations; 0: the cores available
+  Device device = {};  // cpu, or cuda:N (resolved: resolve_device() turns auto into one of them)
 };
+
+class DeviceModel;
 
 class Model {
  public:
@@ -38,8 +44,9 @@ class Model {
   // Checks ids against the vocabulary and the positional range; throws InputError.
   void check_input(std::span<const std::int32_t> ids) const;
 
-  // Runs the decoder over `ids` (one sequence, no padding). Every layer's every head's
-  // attention probabilities go to `observer` (may be null). Returns the base model's last
+  // Runs the decoder over `ids` (one sequence, no padding) on options.device. Every layer's
+  // every head's attention probabilities go to `observer` (may be null); on a GPU, an observer
+  // that wants no probabilities gets row statistics instead (observer.h). Returns the base model's last
   // hidden state, (n, out_dim) row-major, out_dim = word_embed_dim (after OPT's
   // project_out) else hidden_size: transformers' `last_hidden_state`.
   std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
@@ -49,6 +56,7 @@ class Model {
 
  private:
   void check_forward_memory(int n, int threads) const;
+  const DeviceModel& on_cuda(int index) const;
 
   std::filesystem::path folder_;
   ModelConfig config_;
@@ -62,6 +70,12 @@ class Model {
     bool widened = false;
   };
   std::shared_ptr<Widening> widening_ = std::make_shared<Widening>();
+  // Weights uploaded to GPUs, per device index, shared by the copies of this Model.
+  struct Devices {
+    std::mutex mutex;
+    std::map<int, std::shared_ptr<const DeviceModel>> cuda;
+  };
+  std::shared_ptr<Devices> devices_ = std::make_shared<Devices>();
 };
 
 }  // namespace bentov

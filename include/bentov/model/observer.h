@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
+
+#include "bentov/backend/row_stats.h"
 
 namespace bentov {
 
@@ -28,6 +31,20 @@ class AttentionObserver {
   // One head's whole (n, n) matrix: the block [0, n).
   void on_attention(int layer, int head, const float* probs, int n) {
     on_attention_rows(layer, head, 0, n, probs, n);
+  }
+
+  // Whether this observer needs the probabilities themselves (captures, dumps). When it does
+  // not, a backend that reduces attention to row statistics on its device (the CUDA backend)
+  // calls on_row_statistics instead of on_attention_rows, so probabilities never leave the GPU.
+  virtual bool wants_probabilities() const { return true; }
+
+  // Every query row of one layer as row statistics (row_stats.h): heads (n_heads, n) row-major,
+  // rows (n). Called once per layer, before its on_layer_end, only when wants_probabilities()
+  // is false.
+  virtual void on_row_statistics(int layer, int n_heads, int n, const HeadRowStats* heads,
+                                 const LayerRowStats* rows) {
+    (void)layer, (void)n_heads, (void)n, (void)heads, (void)rows;
+    throw std::logic_error("this observer takes attention probabilities, not row statistics");
   }
 
   // Called after all heads of `layer` were delivered, from the decoder's thread.

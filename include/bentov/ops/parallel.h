@@ -14,17 +14,14 @@ void parallel_for(int count, int threads, const std::function<void(int item, int
 // Threads bentov uses when the user gives none: the cores this process may run on.
 int default_threads();
 
-// While alive, OpenBLAS runs single-threaded (so that per-head sgemm calls from our workers
-// do not oversubscribe the cores); the previous setting is restored on destruction.
+// While any is alive, OpenBLAS runs single-threaded (so that the sgemm calls of our workers do
+// not oversubscribe the cores); when the last one ends, the setting before the first is restored.
 class ScopedSingleThreadedBlas {
  public:
   ScopedSingleThreadedBlas();
   ~ScopedSingleThreadedBlas();
   ScopedSingleThreadedBlas(const ScopedSingleThreadedBlas&) = delete;
   ScopedSingleThreadedBlas& operator=(const ScopedSingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
 };
 
 }  // namespace bentov::ops

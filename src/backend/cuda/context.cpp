@@ -1,0 +1,112 @@
+#include "context.h"
+
+#include <string>
+
+#include "bentov/error.h"
+
+namespace bentov::cuda {
+
+void check(cudaError_t e, const char* what) {
+  if (e == cudaSuccess) return;
+  cudaGetLastError();
+  if (e == cudaErrorMemoryAllocation) {
+    throw UnsupportedError(std::string("out of GPU memory in ") + what,
+                           "use a shorter text, a smaller model, or --device cpu");
+  }
+  throw UnsupportedError(std::string("CUDA error in ") + what + ": " + cudaGetErrorName(e) + " (" +
+                             cudaGetErrorString(e) + ")",
+                         "check the GPU with nvidia-smi, or use --device cpu");
+}
+
+void check(cublasStatus_t s, const char* what) {
+  if (s == CUBLAS_STATUS_SUCCESS) return;
+  if (s == CUBLAS_STATUS_ALLOC_FAILED) {
+    throw UnsupportedError(std::string("out of GPU memory in ") + what, "use a shorter text or --device cpu");
+  }
+  throw UnsupportedError(std::string("cuBLAS error in ") + what + ": " + cublasGetStatusName(s),
+                         "check the GPU with nvidia-smi, or use --device cpu");
+}
+
+Context::Context(int device) : device_(device) {
+  check(cudaSetDevice(device), "cudaSetDevice");
+  check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  check(cublasCreate(&blas_), "cublasCreate");
+  check(cublasSetStream(blas_, stream_), "cublasSetStream");
+  // fp32 products in fp32: no TF32 tensor cores (transformers' reference, TF32 off).
+  check(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
+}
+
+Context::~Context() {
+  if (blas_) cublasDestroy(blas_);
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+void Context::activate() const { check(cudaSetDevice(device_), "cudaSetDevice"); }
+
+void Context::synchronize() const { check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
+
+std::size_t Context::free_bytes() const {
+  std::size_t free = 0, total = 0;
+  check(cudaMemGetInfo(&free, &total), "cudaMemGetInfo");
+  return free;
+}
+
+std::string Context::device_name() const {
+  cudaDeviceProp p{};
+  check(cudaGetDeviceProperties(&p, device_), "cudaGetDeviceProperties");
+  return p.name;
+}
+
+template <typename T>
+Buffer<T>::Buffer(std::size_t count) : count_(count) {
+  if (count) check(cudaMalloc(reinterpret_cast<void**>(&data_), count * sizeof(T)), "cudaMalloc");
+}
+
+template <typename T>
+Buffer<T>::~Buffer() {
+  if (data_) cudaFree(data_);
+}
+
+template <typename T>
+Buffer<T>& Buffer<T>::operator=(Buffer&& o) noexcept {
+  if (this != &o) {
+    if (data_) cudaFree(data_);
+    data_ = o.data_, count_ = o.count_;
+    o.data_ = nullptr, o.count_ = 0;
+  }
+  return *this;
+}
+
+template class Buffer<float>;
+template class Buffer<std::uint16_t>;
+template class Buffer<unsigned char>;
+
+void upload(const Context& c, void* dst, const void* src, std::size_t bytes) {
+  if (!bytes) return;
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, c.stream()), "cudaMemcpy (upload)");
+  c.synchronize();  // pageable source: keep it alive until the copy is done
+}
+
+void download(const Context& c, void* dst, const void* src, std::size_t bytes) {
+  if (!bytes) return;
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, c.stream()), "cudaMemcpy (download)");
+  c.synchronize();
+}
+
+// Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS gets B first.
+void gemm(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  check(cublasSgemm(c.blas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
+                    &alpha, B, ldb, A, lda, &beta, C, ldc),
+        "cublasSgemm");
+}
+
+void gemm_batched(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A,
+                  int lda, long long stride_a, const float* B, int ldb, long long stride_b, float beta, float* C,
+                  int ldc, long long stride_c, int batch) {
+  check(cublasSgemmStridedBatched(c.blas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                  n, m, k, &alpha, B, ldb, stride_b, A, lda, stride_a, &beta, C, ldc, stride_c, batch),
+        "cublasSgemmStridedBatched");
+}
+
+}  // namespace bentov::cuda

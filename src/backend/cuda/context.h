@@ -1,0 +1,74 @@
+// One GPU's stream and cuBLAS handle, device buffers, and row-major products through cuBLAS
+// (the twin of ops::gemm). Errors become bentov::Error: a failed allocation is an
+// UnsupportedError saying how much was asked, anything else names the CUDA call.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bentov::cuda {
+
+void check(cudaError_t e, const char* what);
+void check(cublasStatus_t s, const char* what);
+
+class Context {
+ public:
+  explicit Context(int device);  // selects the device, creates a stream and a cuBLAS handle (TF32 off)
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  int device() const { return device_; }
+  cudaStream_t stream() const { return stream_; }
+  cublasHandle_t blas() const { return blas_; }
+  void activate() const;  // cudaSetDevice for the calling thread
+  void synchronize() const;
+  std::size_t free_bytes() const;
+  std::string device_name() const;
+
+ private:
+  int device_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t blas_ = nullptr;
+};
+
+// An owned device allocation of `count` elements of T (uninitialized).
+template <typename T>
+class Buffer {
+ public:
+  Buffer() = default;
+  explicit Buffer(std::size_t count);
+  ~Buffer();
+  Buffer(Buffer&& o) noexcept : data_(o.data_), count_(o.count_) { o.data_ = nullptr, o.count_ = 0; }
+  Buffer& operator=(Buffer&& o) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+// Host -> device and device -> host copies on the context's stream (host memory pageable:
+// the copy completes before the call returns for device -> host).
+void upload(const Context& c, void* dst, const void* src, std::size_t bytes);
+void download(const Context& c, void* dst, const void* src, std::size_t bytes);
+
+// C[m, n] = alpha op(A) op(B) + beta C, all row-major as in ops::gemm.
+void gemm(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+// `batch` such products, the i-th at A + i * stride_a, B + i * stride_b, C + i * stride_c.
+void gemm_batched(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A,
+                  int lda, long long stride_a, const float* B, int ldb, long long stride_b, float beta, float* C,
+                  int ldc, long long stride_c, int batch);
+
+}  // namespace bentov::cuda

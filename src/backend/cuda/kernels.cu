@@ -1,0 +1,348 @@
+// CUDA twins of the CPU kernels in src/ops/ (see kernels.h). Arithmetic follows the CPU code
+// operation by operation where it decides exactness: statistics and the GELU/SiLU in double,
+// softmax exponentials in float with double sums, rotary without fused multiply-adds (the CPU's
+// scalar code has none), so the two backends differ only by the rounding of libm functions.
+#include "kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cmath>
+
+namespace bentov::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr double kEps = 1e-10;  // the notebook's entropy threshold (metrics/attention_metrics.h)
+
+unsigned blocks_for(std::size_t count, int threads = kThreads) {
+  const std::size_t b = (count + threads - 1) / threads;
+  return static_cast<unsigned>(b < 65535 * 32 ? b : 65535 * 32);
+}
+
+// Sum of v over the block (blockDim.x a multiple of 32, at most 1024); every thread gets it.
+__device__ double block_sum(double v) {
+  __shared__ double partial[32];
+  __shared__ double total;
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();  // partial/total may still be read by a previous call
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    const int warps = (blockDim.x + 31) >> 5;
+    double s = lane < warps ? partial[lane] : 0.0;
+    for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
+    if (lane == 0) total = s;
+  }
+  __syncthreads();
+  return total;
+}
+
+__device__ float block_max(float v) {
+  __shared__ float partial[32];
+  __shared__ float total;
+  for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, off));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    const int warps = (blockDim.x + 31) >> 5;
+    float s = lane < warps ? partial[lane] : -INFINITY;
+    for (int off = 16; off > 0; off >>= 1) s = fmaxf(s, __shfl_down_sync(0xffffffffu, s, off));
+    if (lane == 0) total = s;
+  }
+  __syncthreads();
+  return total;
+}
+
+__global__ void widen_f16_kernel(const std::uint16_t* src, float* dst, std::size_t count) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    __half h;
+    *reinterpret_cast<std::uint16_t*>(&h) = src[i];
+    dst[i] = __half2float(h);
+  }
+}
+
+__global__ void widen_bf16_kernel(const std::uint16_t* src, float* dst, std::size_t count) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    dst[i] = __uint_as_float(static_cast<unsigned>(src[i]) << 16);
+  }
+}
+
+// One block per row: mean, then the biased variance around it, both in double (two passes, as
+// ops::layer_norm_to).
+__global__ void layer_norm_kernel(const float* x, float* y, int d, const float* w, const float* b, double eps) {
+  const float* xr = x + static_cast<std::size_t>(blockIdx.x) * d;
+  float* yr = y + static_cast<std::size_t>(blockIdx.x) * d;
+  double s = 0.0;
+  for (int i = threadIdx.x; i < d; i += blockDim.x) s += xr[i];
+  const double mean = block_sum(s) / d;
+  double v = 0.0;
+  for (int i = threadIdx.x; i < d; i += blockDim.x) {
+    const double c = xr[i] - mean;
+    v += c * c;
+  }
+  const double inv = 1.0 / sqrt(block_sum(v) / d + eps);
+  for (int i = threadIdx.x; i < d; i += blockDim.x) {
+    double out = (xr[i] - mean) * inv * w[i];
+    if (b) out += b[i];
+    yr[i] = static_cast<float>(out);
+  }
+}
+
+__global__ void rms_norm_kernel(const float* x, float* y, int d, const float* w, double eps) {
+  const float* xr = x + static_cast<std::size_t>(blockIdx.x) * d;
+  float* yr = y + static_cast<std::size_t>(blockIdx.x) * d;
+  double s = 0.0;
+  for (int i = threadIdx.x; i < d; i += blockDim.x) s += static_cast<double>(xr[i]) * xr[i];
+  const double inv = 1.0 / sqrt(block_sum(s) / d + eps);
+  for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = static_cast<float>(xr[i] * inv * w[i]);
+}
+
+__global__ void fill_rows_kernel(float* y, int ldy, int rows, int cols, const float* bias) {
+  const std::size_t total = static_cast<std::size_t>(rows) * cols;
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const std::size_t r = i / cols, c = i % cols;
+    y[r * ldy + c] = bias[c];
+  }
+}
+
+__global__ void add_kernel(float* x, const float* y, std::size_t count) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    x[i] = __fadd_rn(x[i], y[i]);
+  }
+}
+
+__global__ void add_parallel_kernel(float* x, const float* attn, const float* mlp, std::size_t count) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    x[i] = __fadd_rn(__fadd_rn(mlp[i], attn[i]), x[i]);
+  }
+}
+
+__device__ double activate(double v, Act act) {
+  switch (act) {
+    case Act::kGeluErf: return 0.5 * v * (1.0 + erf(v * 0.70710678118654752440));
+    case Act::kGeluTanh: {
+      const double c = 0.79788456080286535588;  // sqrt(2 / pi)
+      return 0.5 * v * (1.0 + tanh(c * (v + 0.044715 * v * v * v)));
+    }
+    case Act::kRelu: return v > 0.0 ? v : 0.0;
+    case Act::kSilu: return v / (1.0 + exp(-v));
+  }
+  return v;
+}
+
+__global__ void activation_kernel(float* x, const float* up, std::size_t count, Act act) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    if (act == Act::kRelu) {
+      const float v = x[i] > 0.0f ? x[i] : 0.0f;
+      x[i] = up ? __fmul_rn(v, up[i]) : v;
+    } else if (up && act == Act::kSilu) {  // ops::silu_mul: one rounding of silu(g) * up
+      x[i] = static_cast<float>(activate(x[i], act) * up[i]);
+    } else {
+      const float v = static_cast<float>(activate(x[i], act));
+      x[i] = up ? __fmul_rn(v, up[i]) : v;
+    }
+  }
+}
+
+__device__ void rotate_half(float* x, int half, const float* c, const float* s) {
+  for (int i = 0; i < half; ++i) {
+    const float x1 = x[i], x2 = x[i + half];
+    x[i] = __fsub_rn(__fmul_rn(x1, c[i]), __fmul_rn(x2, s[i]));
+    x[i + half] = __fadd_rn(__fmul_rn(x2, c[i]), __fmul_rn(x1, s[i]));
+  }
+}
+
+// One thread per (row, query or key head).
+__global__ void rotary_kernel(float* qkv, int n, int ld, int heads, int q_base, int q_stride, int kv_heads,
+                              int k_base, int k_stride, int rot_dims, const float* cos, const float* sin) {
+  const int per_row = heads + kv_heads;
+  const std::size_t total = static_cast<std::size_t>(n) * per_row;
+  const int half = rot_dims / 2;
+  for (std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; t < total;
+       t += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const int row = static_cast<int>(t / per_row), which = static_cast<int>(t % per_row);
+    float* base = qkv + static_cast<std::size_t>(row) * ld;
+    float* head = which < heads ? base + q_base + which * q_stride : base + k_base + (which - heads) * k_stride;
+    rotate_half(head, half, cos + static_cast<std::size_t>(row) * half, sin + static_cast<std::size_t>(row) * half);
+  }
+}
+
+// One block per (query row, head).
+__global__ void softmax_kernel(float* scores, std::size_t head_stride, int r0, int n, int window) {
+  const int q = r0 + blockIdx.x;
+  float* row = scores + blockIdx.y * head_stride + static_cast<std::size_t>(blockIdx.x) * n;
+  const int first = window > 0 ? max(0, q - window + 1) : 0;  // keys [first, q]
+  float m = -INFINITY;
+  for (int k = first + threadIdx.x; k <= q; k += blockDim.x) m = fmaxf(m, row[k]);
+  m = block_max(m);
+  double s = 0.0;
+  for (int k = first + threadIdx.x; k <= q; k += blockDim.x) {
+    const float e = expf(__fsub_rn(row[k], m));
+    row[k] = e;
+    s += e;
+  }
+  const float inv = static_cast<float>(1.0 / block_sum(s));
+  for (int k = threadIdx.x; k < n; k += blockDim.x) {
+    row[k] = (k >= first && k <= q) ? __fmul_rn(row[k], inv) : 0.0f;
+  }
+}
+
+__device__ double head_average(const float* probs, int heads, std::size_t head_stride, std::size_t at) {
+  double a = 0.0;
+  for (int h = 0; h < heads; ++h) a += static_cast<double>(probs[h * head_stride + at]);  // head order
+  return a / heads;
+}
+
+// One block per query row of the block (row_stats.h). Thresholds compare floats with floats as
+// the CPU's vectorized sums do (ops::sum_above, ops::sum_plogp).
+__global__ void row_stats_kernel(const float* probs, int heads, std::size_t head_stride, int r0, int n,
+                                 HeadRowStats* head_stats, LayerRowStats* layer_stats) {
+  const int i = r0 + blockIdx.x;
+  const std::size_t row_at = static_cast<std::size_t>(blockIdx.x) * n;
+  const float eps_f = static_cast<float>(kEps);
+  const double inv_n = 1.0 / n;
+  for (int h = 0; h < heads; ++h) {
+    const float* p = probs + h * head_stride + row_at;
+    double mass = 0.0, weighted = 0.0, kept = 0.0, plogp = 0.0;
+    for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+      const float v = p[j];
+      mass += v;
+      weighted += static_cast<double>(v) * (i - j);
+      if (v > eps_f) {
+        kept += v;
+        plogp += v * log(v * inv_n + kEps);
+      }
+    }
+    mass = block_sum(mass);
+    weighted = block_sum(weighted);
+    kept = block_sum(kept);
+    plogp = block_sum(plogp);
+    if (threadIdx.x == 0) head_stats[static_cast<std::size_t>(h) * n + i] = {mass, weighted, kept, plogp};
+  }
+
+  // The head average: first pass.
+  double mass = 0.0, weighted = 0.0, off = 0.0, sink = 0.0, z = 0.0, wz = 0.0, z_f = 0.0, kept = 0.0, plogp = 0.0;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+    const double a = head_average(probs, heads, head_stride, row_at + j);
+    const float af = static_cast<float>(a);
+    mass += a;
+    weighted += a * (i - j);
+    if (j != i) off += a;
+    if (j == 0) sink = a;
+    if (j >= 1) {
+      z += a;
+      wz += a * (i - j);
+      z_f += static_cast<double>(af);
+    }
+    if (af > eps_f) {
+      kept += af;
+      plogp += af * log(af * inv_n + kEps);
+    }
+  }
+  mass = block_sum(mass);
+  weighted = block_sum(weighted);
+  off = block_sum(off);
+  sink = block_sum(sink);
+  z = block_sum(z);
+  wz = block_sum(wz);
+  z_f = block_sum(z_f);
+  kept = block_sum(kept);
+  plogp = block_sum(plogp);
+
+  // Second pass: the sink-free entropy (needs z_f) and the row's own entropy (needs kept).
+  const bool no_sink = i >= 1 && z_f > 0.0;
+  const double w = no_sink ? 1.0 / z_f : 0.0;
+  const float threshold_ns = no_sink ? static_cast<float>(kEps / w) : 0.0f;
+  const double scale_ns = w / (n > 1 ? n - 1 : 1);
+  double kept_ns = 0.0, plogp_ns = 0.0, row_plogp = 0.0;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+    const float af = static_cast<float>(head_average(probs, heads, head_stride, row_at + j));
+    if (no_sink && j >= 1 && af > threshold_ns) {
+      kept_ns += af;
+      plogp_ns += af * log(af * scale_ns + kEps);
+    }
+    if (af > eps_f && kept > 0.0) row_plogp += af * log(af / kept + kEps);
+  }
+  kept_ns = block_sum(kept_ns);
+  plogp_ns = block_sum(plogp_ns);
+  row_plogp = block_sum(row_plogp);
+  if (threadIdx.x == 0) {
+    LayerRowStats r;
+    r.mass = mass;
+    r.weighted = weighted;
+    r.off_diagonal = off;
+    r.sink = sink;
+    r.no_sink_rows = (i >= 1 && z > 0.0) ? 1.0 : 0.0;
+    r.no_sink_weighted = (i >= 1 && z > 0.0) ? wz / z : 0.0;
+    r.kept = kept;
+    r.plogp = plogp;
+    r.kept_no_sink = w * kept_ns;
+    r.plogp_no_sink = w * plogp_ns;
+    r.row_entropy = kept > 0.0 ? -row_plogp / kept : 0.0;
+    layer_stats[i] = r;
+  }
+}
+
+}  // namespace
+
+void widen_f16(const std::uint16_t* src, float* dst, std::size_t count, cudaStream_t s) {
+  if (count) widen_f16_kernel<<<blocks_for(count), kThreads, 0, s>>>(src, dst, count);
+}
+void widen_bf16(const std::uint16_t* src, float* dst, std::size_t count, cudaStream_t s) {
+  if (count) widen_bf16_kernel<<<blocks_for(count), kThreads, 0, s>>>(src, dst, count);
+}
+void layer_norm(const float* x, float* y, int rows, int d, const float* weight, const float* bias, double eps,
+                cudaStream_t s) {
+  if (rows) layer_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps);
+}
+void rms_norm(const float* x, float* y, int rows, int d, const float* weight, double eps, cudaStream_t s) {
+  if (rows) rms_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, eps);
+}
+void fill_rows(float* y, int ldy, int rows, int cols, const float* bias, cudaStream_t s) {
+  const std::size_t total = static_cast<std::size_t>(rows) * cols;
+  if (total) fill_rows_kernel<<<blocks_for(total), kThreads, 0, s>>>(y, ldy, rows, cols, bias);
+}
+void add(float* x, const float* y, std::size_t count, cudaStream_t s) {
+  if (count) add_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, y, count);
+}
+void add_parallel_residual(float* x, const float* attn, const float* mlp, std::size_t count, cudaStream_t s) {
+  if (count) add_parallel_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, attn, mlp, count);
+}
+void activation(float* x, const float* up, std::size_t count, Act act, cudaStream_t s) {
+  if (count) activation_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, up, count, act);
+}
+void rotary(float* qkv, int n, int ld, int heads, int q_base, int q_stride, int kv_heads, int k_base, int k_stride,
+            int rot_dims, const float* cos, const float* sin, cudaStream_t s) {
+  const std::size_t total = static_cast<std::size_t>(n) * (heads + kv_heads);
+  if (total && rot_dims > 0) {
+    rotary_kernel<<<blocks_for(total), kThreads, 0, s>>>(qkv, n, ld, heads, q_base, q_stride, kv_heads, k_base,
+                                                         k_stride, rot_dims, cos, sin);
+  }
+}
+void causal_softmax(float* scores, int heads, std::size_t head_stride, int r0, int r1, int n, int window,
+                    cudaStream_t s) {
+  if (r1 > r0 && heads > 0) {
+    softmax_kernel<<<dim3(static_cast<unsigned>(r1 - r0), static_cast<unsigned>(heads)), 128, 0, s>>>(
+        scores, head_stride, r0, n, window);
+  }
+}
+void row_statistics(const float* probs, int heads, std::size_t head_stride, int r0, int r1, int n,
+                    HeadRowStats* head_stats, LayerRowStats* layer_stats, cudaStream_t s) {
+  if (r1 > r0) {
+    row_stats_kernel<<<static_cast<unsigned>(r1 - r0), 128, 0, s>>>(probs, heads, head_stride, r0, n, head_stats,
+                                                                   layer_stats);
+  }
+}
+
+}  // namespace bentov::cuda

@@ -1,0 +1,62 @@
+#include "bentov/backend/device.h"
+
+#include <charconv>
+#include <string>
+
+#include "bentov/error.h"
+#include "cuda/runtime.h"
+
+namespace bentov {
+
+std::string Device::name() const {
+  switch (kind) {
+    case Kind::kCpu: return "cpu";
+    case Kind::kAuto: return "auto";
+    case Kind::kCuda: return "cuda:" + std::to_string(index);
+  }
+  return "?";
+}
+
+Device parse_device(std::string_view text) {
+  if (text == "cpu") return {Device::Kind::kCpu, 0};
+  if (text == "auto") return {Device::Kind::kAuto, 0};
+  if (text == "cuda") return {Device::Kind::kCuda, 0};
+  if (text.starts_with("cuda:")) {
+    const std::string_view digits = text.substr(5);
+    int index = -1;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() && index >= 0) {
+      return {Device::Kind::kCuda, index};
+    }
+  }
+  throw UsageError("unknown device '" + std::string(text) + "'", "use --device cpu, cuda, cuda:N or auto");
+}
+
+bool cuda_compiled() { return cuda::runtime_compiled(); }
+
+int cuda_device_count() { return cuda::runtime_device_count(nullptr); }
+
+Device resolve_device(const Device& requested) {
+  if (requested.kind == Device::Kind::kCpu) return requested;
+  std::string why;
+  const int count = cuda::runtime_device_count(&why);
+  if (requested.kind == Device::Kind::kAuto) {
+    return count > 0 ? Device{Device::Kind::kCuda, 0} : Device{Device::Kind::kCpu, 0};
+  }
+  if (!cuda::runtime_compiled()) {
+    throw UnsupportedError("this bentov was built without the CUDA backend",
+                           "rebuild with the CUDA toolkit installed (cmake -DBENTOV_CUDA=ON), or use --device cpu");
+  }
+  if (count == 0) {
+    throw UnsupportedError("no CUDA GPU found (" + why + ")",
+                           "run on a machine with an NVIDIA GPU and driver, or use --device cpu");
+  }
+  if (requested.index >= count) {
+    throw UnsupportedError("--device " + requested.name() + ": this machine has " + std::to_string(count) +
+                               " CUDA GPU(s)",
+                           "use cuda:0 .. cuda:" + std::to_string(count - 1) + ", or --device cpu");
+  }
+  return requested;
+}
+
+}  // namespace bentov

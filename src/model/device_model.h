@@ -1,0 +1,31 @@
+// A model's weights uploaded to a GPU, and the forward pass there: the CUDA backend's decoder
+// (src/model/cuda/cuda_model.cpp), or without CUDA its stand-in that refuses (no_cuda_model.cpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bentov/model/config.h"
+#include "bentov/model/observer.h"
+#include "bentov/model/weights.h"
+
+namespace bentov {
+
+class DeviceModel {
+ public:
+  virtual ~DeviceModel() = default;
+  // The last hidden state (n, out_dim) on the host; attention to the observer as the CPU
+  // decoder delivers it (observer.h), or as row statistics when it wants no probabilities.
+  virtual std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const = 0;
+};
+
+// Uploads every weight (fp16/bf16 widened on the GPU) after checking that they fit in the GPU's
+// free memory; throws UnsupportedError with a hint otherwise. The result keeps `weights` (the
+// embedding rows are read from the host map).
+std::unique_ptr<DeviceModel> upload_to_cuda(const ModelConfig& config, std::shared_ptr<const ModelWeights> weights,
+                                            int device, const std::string& model_name);
+
+}  // namespace bentov
