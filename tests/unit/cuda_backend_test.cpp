@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -20,18 +21,26 @@ namespace {
 
 constexpr double kRelTol = 1e-6;
 
-// Every number within kRelTol (relative, with an absolute floor of 1e-12); everything else equal.
-void expect_close(const json& got, const json& want, const std::string& at) {
+// Every number within kRelTol of `scale` (its own magnitude unless given, at least 1e-6);
+// everything else equal.
+void expect_close(const json& got, const json& want, const std::string& at, double scale = 0.0) {
   if (want.is_number_float() || (want.is_number() && got.is_number_float())) {
     ASSERT_TRUE(got.is_number()) << at;
     const double g = got.get<double>(), w = want.get<double>();
-    EXPECT_LE(std::fabs(g - w), kRelTol * std::max(std::fabs(w), 1e-6)) << at << ": cuda " << g << ", cpu " << w;
+    EXPECT_LE(std::fabs(g - w), kRelTol * std::max({std::fabs(w), scale, 1e-6}))
+        << at << ": cuda " << g << ", cpu " << w;
   } else if (want.is_object()) {
     ASSERT_TRUE(got.is_object()) << at;
     ASSERT_EQ(got.size(), want.size()) << at;
     for (auto it = want.begin(); it != want.end(); ++it) {
       ASSERT_TRUE(got.contains(it.key())) << at << "." << it.key();
-      expect_close(got[it.key()], it.value(), at + "." + it.key());
+      // delta_bic = bic_line - bic_two_segment: a difference of two numbers each held to 1e-6,
+      // so it is held to 1e-6 of their size.
+      const double of = it.key() == "delta_bic" && want.contains("bic_line")
+                            ? std::max(std::fabs(want["bic_line"].get<double>()),
+                                       std::fabs(want["bic_two_segment"].get<double>()))
+                            : 0.0;
+      expect_close(got[it.key()], it.value(), at + "." + it.key(), of);
     }
   } else if (want.is_array()) {
     ASSERT_TRUE(got.is_array()) << at;
