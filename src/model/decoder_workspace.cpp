@@ -1,12 +1,5 @@
-// One generic decoder for GPT-2, GPT-NeoX, OPT and the Llama family. The per-family
-// differences are all data in ModelConfig (norm kind and placement, parallel residual,
-// positions and rotary schedule, QKV layout and key/value heads, activation, gated MLP,
-// sliding window); the sublayers follow transformers' eager code paths:
-//   GPT2Block.forward / GPT2Attention (modeling_gpt2.py, eager_attention_forward),
-//   GPTNeoXLayer.forward / GPTNeoXAttention (modeling_gpt_neox.py),
-//   OPTDecoderLayer.forward / OPTAttention (modeling_opt.py),
-//   LlamaDecoderLayer.forward / LlamaAttention / LlamaMLP / LlamaRMSNorm (modeling_llama.py;
-//   Mistral and Qwen2 are the same with sliding windows and q/k/v biases).
+// The CPU backend of the decoder (decoder.h): OpenBLAS products in tiles fixed by their shapes,
+// AVX2 kernels, heads and tiles spread over the workers.
 #include "decoder_workspace.h"
 
 #include <algorithm>
@@ -52,6 +45,7 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
   ff_.resize(sz(nn * c_.intermediate_size));
   if (c_.gated_mlp) up_.resize(ff_.size());
   mlp_.resize(sz(nn * d));
+  if (!w_.project_out.weight.empty()) out_.resize(sz(nn * c_.word_embed_dim));
   if (widens_on_use(w_)) widen_.resize(sz(threads_));
   if (c_.positions == PositionKind::kRotary) {
     const int half = c_.rotary_dims / 2;
@@ -145,31 +139,64 @@ void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y)
   });
 }
 
-void DecoderWorkspace::embed(std::span<const std::int32_t> ids) {
-  const int d = c_.hidden_size;
-  const std::vector<float> words = token_rows(c_, w_, ids);  // (n, e)
-  if (!w_.project_in.weight.empty()) {
-    linear(w_.project_in, words.data(), x_.data(), d);  // OPT-350m: (n, e) -> (n, d)
-  } else {
-    std::memcpy(x_.data(), words.data(), words.size() * sizeof(float));
+float* DecoderWorkspace::buffer(Buf b) {
+  switch (b) {
+    case Buf::kWords: return words_.data();
+    case Buf::kX: return x_.data();
+    case Buf::kH: return h_.data();
+    case Buf::kQkv: return qkv_.data();
+    case Buf::kCtx: return ctx_.data();
+    case Buf::kAttn: return attn_.data();
+    case Buf::kFf: return ff_.data();
+    case Buf::kUp: return up_.data();
+    case Buf::kMlp: return mlp_.data();
+    case Buf::kOut: return out_.data();
   }
-  if (c_.positions == PositionKind::kLearned) {
-    // GPT-2: wpe[i]; OPT: embed_positions[i + 2] (OPTLearnedPositionalEmbedding offset).
-    for (int i = 0; i < n_; ++i) {
-      const float* pos = w_.position_embedding.data + static_cast<std::ptrdiff_t>(i + c_.position_offset) * d;
-      ops::add_inplace(x_.data() + static_cast<std::ptrdiff_t>(i) * d, pos, sz(d));
-    }
+  return nullptr;
+}
+
+std::size_t DecoderWorkspace::width(Buf b) const {
+  switch (b) {
+    case Buf::kWords: case Buf::kOut: return sz(c_.word_embed_dim);
+    case Buf::kQkv: return sz(qkv_ld_);
+    case Buf::kCtx: return sz(q_width_);
+    case Buf::kFf: case Buf::kUp: return sz(c_.intermediate_size);
+    default: return sz(c_.hidden_size);
   }
 }
 
-void DecoderWorkspace::project_qkv(const LayerWeights& lw, const float* input) {
-  if (!lw.qkv.weight.empty()) {
-    linear(lw.qkv, input, qkv_.data(), qkv_ld_);
-  } else {  // separate q/k/v written into the Q | K | V blocks of qkv_
-    linear(lw.q, input, qkv_.data(), qkv_ld_);
-    linear(lw.k, input, qkv_.data() + q_width_, qkv_ld_);
-    linear(lw.v, input, qkv_.data() + q_width_ + kv_width_, qkv_ld_);
+void DecoderWorkspace::set_words(const std::vector<float>& rows) { words_ = rows; }
+
+void DecoderWorkspace::copy(Buf from, Buf to) {
+  std::memcpy(buffer(to), buffer(from), sz(n_) * width(from) * sizeof(float));
+}
+
+void DecoderWorkspace::add_positions(Buf x) {
+  const int d = c_.hidden_size;
+  for (int i = 0; i < n_; ++i) {
+    const float* pos = w_.position_embedding.data + static_cast<std::ptrdiff_t>(i + c_.position_offset) * d;
+    ops::add_inplace(buffer(x) + static_cast<std::ptrdiff_t>(i) * d, pos, sz(d));
   }
+}
+
+void DecoderWorkspace::linear(const Linear& l, Buf in, Buf out, int col, int ldy) {
+  linear(l, buffer(in), buffer(out) + col, ldy);
+}
+
+void DecoderWorkspace::norm(const LayerNormWeights& w, Buf in, Buf out) { norm(w, buffer(in), buffer(out)); }
+
+void DecoderWorkspace::add(Buf x, Buf y) { ops::add_inplace(buffer(x), buffer(y), sz(n_) * width(x)); }
+
+void DecoderWorkspace::add_parallel_residual(Buf x, Buf attn, Buf mlp) {
+  float* xs = buffer(x);
+  const float *a = buffer(attn), *m = buffer(mlp);
+  const std::size_t count = sz(n_) * width(x);
+  for (std::size_t i = 0; i < count; ++i) xs[i] = m[i] + a[i] + xs[i];
+}
+
+std::vector<float> DecoderWorkspace::download(Buf b) {
+  const float* p = buffer(b);
+  return std::vector<float>(p, p + sz(n_) * width(b));
 }
 
 const float* DecoderWorkspace::head_q(int h) const {
@@ -192,7 +219,7 @@ const float* DecoderWorkspace::head_v(int h) const {
   return qkv_.data() + q_width_ + kv_width_ + g * dh;
 }
 
-void DecoderWorkspace::rotate_qk() {
+void DecoderWorkspace::rotary() {
   const int half = c_.rotary_dims / 2, dh = c_.head_dim;
   const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
   for (int i = 0; i < n_; ++i) {
@@ -228,10 +255,7 @@ void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float sc
             ctx_.data() + static_cast<std::ptrdiff_t>(r0) * q_width_ + h * dh, q_width_);
 }
 
-void DecoderWorkspace::attention(int layer, const LayerWeights& lw, const float* input, float* output,
-                                 AttentionObserver* observer) {
-  project_qkv(lw, input);
-  if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) rotate_qk();
+void DecoderWorkspace::attention(int layer, AttentionObserver* observer) {
   // Every family scales scores by head_dim^-0.5 (GPT-2 divides by sqrt(dh), NeoX multiplies by
   // norm_factor, OPT scales the query); GPT-2 optionally also by 1 / (layer + 1).
   float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
@@ -246,13 +270,9 @@ void DecoderWorkspace::attention(int layer, const LayerWeights& lw, const float*
     });
   }
   if (observer) observer->on_layer_end(layer);
-  linear(lw.attn_out, ctx_.data(), output, c_.hidden_size);  // (n, H*dh) -> (n, d)
 }
 
-void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* output) {
-  const int ff = c_.intermediate_size;
-  linear(lw.fc1, input, ff_.data(), ff);
-  if (c_.gated_mlp) linear(lw.up, input, up_.data(), ff);
+void DecoderWorkspace::activation(bool gated) {
   // Elementwise over (n, ff): contiguous chunks over the workers.
   const std::size_t total = ff_.size();
   const int chunks = threads_ * 4;
@@ -260,7 +280,7 @@ void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* ou
     const std::size_t b = total * static_cast<std::size_t>(c) / static_cast<std::size_t>(chunks);
     const std::size_t e = total * static_cast<std::size_t>(c + 1) / static_cast<std::size_t>(chunks);
     float* x = ff_.data() + b;
-    const float* up = c_.gated_mlp ? up_.data() + b : nullptr;  // act(gate) * up for any activation
+    const float* up = gated ? up_.data() + b : nullptr;  // act(gate) * up for any activation
     switch (c_.activation) {
       case Activation::kGeluErf: ops::gelu_erf(x, e - b); break;
       case Activation::kGeluTanh: ops::gelu_tanh(x, e - b); break;
@@ -279,47 +299,6 @@ void DecoderWorkspace::mlp(const LayerWeights& lw, const float* input, float* ou
       for (std::size_t i = 0; i < e - b; ++i) x[i] *= up[i];
     }
   });
-  linear(lw.fc2, ff_.data(), output, c_.hidden_size);
-}
-
-std::vector<float> DecoderWorkspace::run(std::span<const std::int32_t> ids, AttentionObserver* observer) {
-  const std::size_t nd = x_.size();
-  if (observer) observer->on_sequence(c_.n_layers, c_.n_heads, n_);
-  embed(ids);
-  for (int l = 0; l < c_.n_layers; ++l) {
-    const LayerWeights& lw = w_.layers[sz(l)];
-    if (c_.norm_placement == NormPlacement::kPost) {
-      // OPT-350m: x = LN1(x + attn(x)); x = LN2(x + mlp(x)).
-      attention(l, lw, x_.data(), attn_.data(), observer);
-      ops::add_inplace(x_.data(), attn_.data(), nd);
-      norm(lw.attn_norm, x_.data(), x_.data());
-      mlp(lw, x_.data(), mlp_.data());
-      ops::add_inplace(x_.data(), mlp_.data(), nd);
-      norm(lw.mlp_norm, x_.data(), x_.data());
-    } else if (c_.parallel_residual) {
-      // GPT-NeoX: x = x + attn(LN1(x)) + mlp(LN2(x)).
-      norm(lw.attn_norm, x_.data(), h_.data());
-      attention(l, lw, h_.data(), attn_.data(), observer);
-      norm(lw.mlp_norm, x_.data(), h_.data());
-      mlp(lw, h_.data(), mlp_.data());
-      for (std::size_t i = 0; i < nd; ++i) x_[i] = mlp_[i] + attn_[i] + x_[i];
-    } else {
-      // Pre-LN: x = x + attn(LN1(x)); x = x + mlp(LN2(x)).
-      norm(lw.attn_norm, x_.data(), h_.data());
-      attention(l, lw, h_.data(), attn_.data(), observer);
-      ops::add_inplace(x_.data(), attn_.data(), nd);
-      norm(lw.mlp_norm, x_.data(), h_.data());
-      mlp(lw, h_.data(), mlp_.data());
-      ops::add_inplace(x_.data(), mlp_.data(), nd);
-    }
-  }
-  if (!w_.final_norm.weight.empty()) norm(w_.final_norm, x_.data(), x_.data());
-  if (!w_.project_out.weight.empty()) {
-    std::vector<float> out(sz(static_cast<long long>(n_) * c_.word_embed_dim));  // (n, e)
-    linear(w_.project_out, x_.data(), out.data(), c_.word_embed_dim);
-    return out;
-  }
-  return x_;
 }
 
 }  // namespace bentov

@@ -1,4 +1,4 @@
-// The generic decoder forward pass over one sequence, with its buffers.
+// The CPU backend of the decoder (decoder.h), with its buffers for one sequence.
 #pragma once
 
 #include <cstdint>
@@ -9,10 +9,11 @@
 #include "bentov/model/observer.h"
 #include "bentov/model/weights.h"
 #include "bentov/ops/tiles.h"
+#include "decoder.h"
 
 namespace bentov {
 
-class DecoderWorkspace {
+class DecoderWorkspace final : public DecoderBackend {
  public:
   // Attention runs in blocks of kCausalBlock query rows, every head of a block before the next
   // (observer.h); a block only needs the keys up to its last query, so the masked upper
@@ -21,16 +22,22 @@ class DecoderWorkspace {
 
   // threads: workers for projections, heads, norms and activations.
   DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
-  // Returns the last hidden state (n, out_dim).
-  std::vector<float> run(std::span<const std::int32_t> ids, AttentionObserver* observer);
+
+  void set_words(const std::vector<float>& rows) override;
+  void copy(Buf from, Buf to) override;
+  void add_positions(Buf x) override;
+  void linear(const Linear& l, Buf in, Buf out, int col, int ldy) override;
+  void norm(const LayerNormWeights& w, Buf in, Buf out) override;
+  void add(Buf x, Buf y) override;
+  void add_parallel_residual(Buf x, Buf attn, Buf mlp) override;
+  void rotary() override;
+  void attention(int layer, AttentionObserver* observer) override;
+  void activation(bool gated) override;
+  std::vector<float> download(Buf b) override;
 
  private:
-  void embed(std::span<const std::int32_t> ids);
-  void attention(int layer, const LayerWeights& lw, const float* input, float* output,
-                 AttentionObserver* observer);
-  void mlp(const LayerWeights& lw, const float* input, float* output);
-  void project_qkv(const LayerWeights& lw, const float* input);
-  void rotate_qk();
+  float* buffer(Buf b);
+  std::size_t width(Buf b) const;  // row length of b
   const float* head_q(int h) const;  // (n, dh) views with row stride qkv_ld_
   const float* head_k(int h) const;
   const float* head_v(int h) const;
@@ -50,6 +57,7 @@ class DecoderWorkspace {
   int q_width_;                // H * dh
   int kv_width_;               // KV * dh
   int qkv_ld_;                 // row stride of qkv_: q_width + 2 * kv_width (3d without GQA)
+  std::vector<float> words_;   // (n, e) token embedding rows
   std::vector<float> x_;       // (n, d) residual stream
   std::vector<float> h_;       // (n, d) normalized input of a sublayer
   std::vector<float> qkv_;     // (n, qkv_ld_) projections, layout c_.qkv_layout
@@ -59,6 +67,7 @@ class DecoderWorkspace {
   std::vector<float> ff_;      // (n, intermediate) MLP hidden (the gate of a gated MLP)
   std::vector<float> up_;      // (n, intermediate) gated MLP's up projection, else empty
   std::vector<float> mlp_;     // (n, d) MLP sublayer output
+  std::vector<float> out_;     // (n, e) after project_out (OPT-350m), else empty
   std::vector<float> cos_;     // (n, rotary_dims / 2) rotary tables
   std::vector<float> sin_;     // (n, rotary_dims / 2)
   // [worker] (in, col_block) or (col_block, in): one column tile of a weight widened on use

@@ -112,8 +112,8 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   }
   std::shared_lock running(widening_->mutex);
   const ops::ScopedSingleThreadedBlas single_threaded;  // the decoder splits every product over its own workers
-  DecoderWorkspace ws(config_, *weights_, static_cast<int>(ids.size()), threads);
-  return ws.run(ids, observer);
+  DecoderWorkspace cpu(config_, *weights_, static_cast<int>(ids.size()), threads);
+  return run_decoder(config_, *weights_, cpu, ids, observer);
 }
 
 }  // namespace bentov

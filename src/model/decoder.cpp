@@ -1,0 +1,84 @@
+#include "decoder.h"
+
+#include "embedding.h"
+
+namespace bentov {
+
+namespace {
+
+void attention_sublayer(const ModelConfig& c, const LayerWeights& lw, int layer, DecoderBackend& b, Buf in, Buf out,
+                        AttentionObserver* observer) {
+  const int q_width = c.n_heads * c.head_dim, kv_width = c.kv_heads() * c.head_dim;
+  const int ld = q_width + 2 * kv_width;
+  if (!lw.qkv.weight.empty()) {
+    b.linear(lw.qkv, in, Buf::kQkv, 0, ld);
+  } else {  // separate q/k/v written into the Q | K | V blocks
+    b.linear(lw.q, in, Buf::kQkv, 0, ld);
+    b.linear(lw.k, in, Buf::kQkv, q_width, ld);
+    b.linear(lw.v, in, Buf::kQkv, q_width + kv_width, ld);
+  }
+  if (c.positions == PositionKind::kRotary && c.rotary_dims > 0) b.rotary();
+  b.attention(layer, observer);
+  b.linear(lw.attn_out, Buf::kCtx, out, 0, c.hidden_size);  // (n, H*dh) -> (n, d)
+}
+
+void mlp_sublayer(const ModelConfig& c, const LayerWeights& lw, DecoderBackend& b, Buf in, Buf out) {
+  b.linear(lw.fc1, in, Buf::kFf, 0, c.intermediate_size);
+  if (c.gated_mlp) b.linear(lw.up, in, Buf::kUp, 0, c.intermediate_size);
+  b.activation(c.gated_mlp);
+  b.linear(lw.fc2, Buf::kFf, out, 0, c.hidden_size);
+}
+
+}  // namespace
+
+std::vector<float> run_decoder(const ModelConfig& c, const ModelWeights& w, DecoderBackend& b,
+                               std::span<const std::int32_t> ids, AttentionObserver* observer) {
+  if (observer) observer->on_sequence(c.n_layers, c.n_heads, static_cast<int>(ids.size()));
+  b.set_words(token_rows(c, w, ids));
+  if (!w.project_in.weight.empty()) {
+    b.linear(w.project_in, Buf::kWords, Buf::kX, 0, c.hidden_size);  // OPT-350m: (n, e) -> (n, d)
+  } else {
+    b.copy(Buf::kWords, Buf::kX);
+  }
+  // GPT-2: wpe[i]; OPT: embed_positions[i + 2] (OPTLearnedPositionalEmbedding offset).
+  if (c.positions == PositionKind::kLearned) b.add_positions(Buf::kX);
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& lw = w.layers[static_cast<std::size_t>(l)];
+    if (c.norm_placement == NormPlacement::kPost) {
+      // OPT-350m: x = LN1(x + attn(x)); x = LN2(x + mlp(x)).
+      attention_sublayer(c, lw, l, b, Buf::kX, Buf::kAttn, observer);
+      b.add(Buf::kX, Buf::kAttn);
+      b.norm(lw.attn_norm, Buf::kX, Buf::kX);
+      mlp_sublayer(c, lw, b, Buf::kX, Buf::kMlp);
+      b.add(Buf::kX, Buf::kMlp);
+      b.norm(lw.mlp_norm, Buf::kX, Buf::kX);
+    } else if (c.parallel_residual) {
+      // GPT-NeoX: x = x + attn(LN1(x)) + mlp(LN2(x)).
+      b.norm(lw.attn_norm, Buf::kX, Buf::kH);
+      attention_sublayer(c, lw, l, b, Buf::kH, Buf::kAttn, observer);
+      b.norm(lw.mlp_norm, Buf::kX, Buf::kH);
+      mlp_sublayer(c, lw, b, Buf::kH, Buf::kMlp);
+      b.add_parallel_residual(Buf::kX, Buf::kAttn, Buf::kMlp);
+    } else {
+      // Pre-LN: x = x + attn(LN1(x)); x = x + mlp(LN2(x)).
+      b.norm(lw.attn_norm, Buf::kX, Buf::kH);
+      attention_sublayer(c, lw, l, b, Buf::kH, Buf::kAttn, observer);
+      b.add(Buf::kX, Buf::kAttn);
+      b.norm(lw.mlp_norm, Buf::kX, Buf::kH);
+      mlp_sublayer(c, lw, b, Buf::kH, Buf::kMlp);
+      b.add(Buf::kX, Buf::kMlp);
+    }
+  }
+  if (!w.final_norm.weight.empty()) b.norm(w.final_norm, Buf::kX, Buf::kX);
+  std::vector<float> hidden;
+  if (!w.project_out.weight.empty()) {
+    b.linear(w.project_out, Buf::kX, Buf::kOut, 0, c.word_embed_dim);
+    hidden = b.download(Buf::kOut);
+  } else {
+    hidden = b.download(Buf::kX);
+  }
+  b.finish(observer);
+  return hidden;
+}
+
+}  // namespace bentov
