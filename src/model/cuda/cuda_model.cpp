@@ -1,20 +1,22 @@
-// The generic decoder on one NVIDIA GPU: the same sublayers, in the same order and with the same
-// arithmetic, as the CPU decoder (decoder_workspace.cpp, which names the transformers code each
-// follows), over cuBLAS products and the kernels of backend/cuda/kernels.h. Weights are uploaded
-// once (fp16/bf16 as stored, widened on the GPU); a forward pass uploads the token rows and
-// rotary tables, downloads the last hidden state, and, for metrics, each layer's row statistics
-// (backend/row_stats.h) once at the end: probabilities leave the GPU only for an observer that
-// asks for them (bentov attention, captures), one row block at a time.
+// The CUDA backend of the decoder (decoder.h) on one NVIDIA GPU: every operation with the
+// arithmetic of the CPU backend's (decoder_workspace.cpp), over cuBLAS products and the kernels
+// of backend/cuda/kernels.h. Weights are uploaded once (fp16/bf16 as stored, widened on the
+// GPU); a forward pass uploads the token rows and rotary tables, downloads the last hidden state,
+// and, for metrics, every layer's row statistics (backend/row_stats.h) in one transfer at the
+// end: probabilities leave the GPU only for an observer that asks for them (bentov attention,
+// captures), one row block at a time.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "backend/cuda/context.h"
 #include "backend/cuda/kernels.h"
 #include "bentov/error.h"
 #include "bentov/io/safetensors.h"
+#include "model/decoder.h"
 #include "model/device_model.h"
 #include "model/embedding.h"
 
@@ -26,7 +28,7 @@ using cuda::Buffer;
 
 std::size_t sz(long long v) { return static_cast<std::size_t>(v); }
 
-constexpr int kCausalBlock = 128;  // query rows per attention block, as the CPU decoder
+constexpr int kCausalBlock = 128;  // query rows per attention block, as the CPU backend
 
 cuda::Act act_of(Activation a) {
   switch (a) {
@@ -68,19 +70,18 @@ class CudaModel final : public DeviceModel {
   CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w, int device, const std::string& name);
   std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const override;
 
- private:
-  struct Pass;  // one forward pass's buffers
+  const ModelConfig& config() const { return c_; }
+  const cuda::Context& context() const { return ctx_; }
+  const DeviceLinear& on_device(const Linear& l) const { return *linears_.at(&l); }
+  const DeviceNorm& on_device(const LayerNormWeights& n) const { return *norms_.at(&n); }
+  const Buffer<float>& positions() const { return positions_; }
+  void check_fits(std::size_t bytes, const std::string& what, const std::string& hint) const;
+  const std::string& name() const { return name_; }
 
+ private:
   Buffer<float> upload_tensor(const FloatTensor& t) const;
   DeviceLinear upload_linear(const Linear& l) const;
   DeviceNorm upload_norm(const LayerNormWeights& n) const;
-  void check_fits(std::size_t bytes, const std::string& what, const std::string& hint) const;
-
-  void linear(const DeviceLinear& l, const float* x, float* y, int ldy, int n) const;
-  void norm(const DeviceNorm& w, const float* x, float* y, int n) const;
-  void attention(Pass& p, int layer, const DeviceLayer& lw, const float* input, float* output,
-                 AttentionObserver* observer) const;
-  void mlp(Pass& p, const DeviceLayer& lw, const float* input, float* output) const;
 
   ModelConfig c_;
   std::shared_ptr<const ModelWeights> weights_;
@@ -91,18 +92,52 @@ class CudaModel final : public DeviceModel {
   DeviceLinear project_in_, project_out_;
   DeviceNorm final_norm_;
   Buffer<float> positions_;  // (max_positions + offset, d) learned position table, or empty
+  // The device copy of each host weight the decoder names (run_decoder passes ModelWeights' own).
+  std::unordered_map<const Linear*, const DeviceLinear*> linears_;
+  std::unordered_map<const LayerNormWeights*, const DeviceNorm*> norms_;
   mutable std::mutex mutex_;  // one forward pass at a time on this model's stream
 };
 
-struct CudaModel::Pass {
-  int n = 0;
-  int q_width = 0, kv_width = 0, qkv_ld = 0;
-  Buffer<float> x, h, qkv, ctx, attn, ff, up, mlp;  // as the CPU decoder's buffers (decoder_workspace.h)
-  Buffer<float> scores;   // (H, kCausalBlock, n) one row block of every head
-  Buffer<float> cos, sin;  // (n, rotary_dims / 2)
-  Buffer<unsigned char> head_stats;   // (L, H, n) HeadRowStats, when the observer takes statistics
-  Buffer<unsigned char> layer_stats;  // (L, n) LayerRowStats
-  bool statistics = false;
+// One forward pass on the GPU, with its buffers (those of the CPU backend, decoder_workspace.h).
+class CudaPass final : public DecoderBackend {
+ public:
+  CudaPass(const CudaModel& m, int n, bool statistics);
+
+  void set_words(const std::vector<float>& rows) override;
+  void copy(Buf from, Buf to) override;
+  void add_positions(Buf x) override;
+  void linear(const Linear& l, Buf in, Buf out, int col, int ldy) override;
+  void norm(const LayerNormWeights& w, Buf in, Buf out) override;
+  void add(Buf x, Buf y) override;
+  void add_parallel_residual(Buf x, Buf attn, Buf mlp) override;
+  void rotary() override;
+  void attention(int layer, AttentionObserver* observer) override;
+  void activation(bool gated) override;
+  std::vector<float> download(Buf b) override;
+  void finish(AttentionObserver* observer) override;
+
+ private:
+  float* buffer(Buf b);
+  std::size_t width(Buf b) const;  // row length of b
+  std::size_t bytes_needed() const;
+
+  const CudaModel& m_;
+  const ModelConfig& c_;
+  const cuda::Context& ctx_;
+  int n_;
+  int q_width_, kv_width_, qkv_ld_;  // H * dh, KV * dh, and qkv's row stride
+  bool statistics_;                  // the observer takes row statistics (delivered by finish)
+  Buffer<float> words_;   // (n, e)
+  Buffer<float> x_, h_;   // (n, d)
+  Buffer<float> qkv_;     // (n, qkv_ld_)
+  Buffer<float> ctx_buf_; // (n, H*dh)
+  Buffer<float> attn_, mlp_;  // (n, d)
+  Buffer<float> ff_, up_;     // (n, intermediate); up_ only for a gated MLP
+  Buffer<float> out_;         // (n, e) after project_out, else empty
+  Buffer<float> scores_;      // (H, kCausalBlock, n) one row block of every head
+  Buffer<float> cos_, sin_;   // (n, rotary_dims / 2)
+  Buffer<unsigned char> head_stats_;   // (L, H, n) HeadRowStats, with statistics_
+  Buffer<unsigned char> layer_stats_;  // (L, n) LayerRowStats
 };
 
 CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> weights, int device,
@@ -130,6 +165,19 @@ CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w
   final_norm_ = upload_norm(w.final_norm);
   positions_ = upload_tensor(w.position_embedding);
   ctx_.synchronize();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const LayerWeights& l = w.layers[i];
+    DeviceLayer& d = layers_[i];
+    for (auto [host, dev] : {std::pair{&l.qkv, &d.qkv}, {&l.q, &d.q}, {&l.k, &d.k}, {&l.v, &d.v},
+                             {&l.attn_out, &d.attn_out}, {&l.fc1, &d.fc1}, {&l.fc2, &d.fc2}, {&l.up, &d.up}}) {
+      linears_[host] = dev;
+    }
+    norms_[&l.attn_norm] = &d.attn_norm;
+    norms_[&l.mlp_norm] = &d.mlp_norm;
+  }
+  linears_[&w.project_in] = &project_in_;
+  linears_[&w.project_out] = &project_out_;
+  norms_[&w.final_norm] = &final_norm_;
 }
 
 void CudaModel::check_fits(std::size_t bytes, const std::string& what, const std::string& hint) const {
@@ -184,199 +232,206 @@ DeviceNorm CudaModel::upload_norm(const LayerNormWeights& n) const {
   return d;
 }
 
-// y (n, out) with row stride ldy = x (n, in) W^T + b, or x W + b for Conv1D (the CPU's
-// DecoderWorkspace::linear: the bias written first, the product accumulated onto it).
-void CudaModel::linear(const DeviceLinear& l, const float* x, float* y, int ldy, int n) const {
-  float beta = 0.0f;
-  if (!l.bias.empty()) {
-    cuda::fill_rows(y, ldy, n, l.out, l.bias.data(), ctx_.stream());
-    beta = 1.0f;
-  }
-  if (l.in_by_out) {
-    cuda::gemm(ctx_, false, false, n, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.out, beta, y, ldy);
-  } else {
-    cuda::gemm(ctx_, false, true, n, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.in, beta, y, ldy);
-  }
-}
-
-void CudaModel::norm(const DeviceNorm& w, const float* x, float* y, int n) const {
-  if (c_.norm_kind == NormKind::kRmsNorm) {
-    cuda::rms_norm(x, y, n, c_.hidden_size, w.weight.data(), c_.norm_eps, ctx_.stream());
-  } else {
-    cuda::layer_norm(x, y, n, c_.hidden_size, w.weight.data(), w.bias.empty() ? nullptr : w.bias.data(), c_.norm_eps,
-                     ctx_.stream());
-  }
-}
-
-void CudaModel::attention(Pass& p, int layer, const DeviceLayer& lw, const float* input, float* output,
-                          AttentionObserver* observer) const {
-  const int n = p.n, dh = c_.head_dim, H = c_.n_heads, KV = c_.kv_heads(), ld = p.qkv_ld;
-  float* qkv = p.qkv.data();
-  if (!lw.qkv.empty()) {
-    linear(lw.qkv, input, qkv, ld, n);
-  } else {  // separate q/k/v into the Q | K | V blocks
-    linear(lw.q, input, qkv, ld, n);
-    linear(lw.k, input, qkv + p.q_width, ld, n);
-    linear(lw.v, input, qkv + p.q_width + p.kv_width, ld, n);
-  }
-  // Column of query head h, key head g and value head g (DecoderWorkspace::head_q/k/v).
-  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
-  const int q_stride = fused ? 3 * dh : dh, k_base = fused ? dh : p.q_width, k_stride = fused ? 3 * dh : dh;
-  const int v_base = fused ? 2 * dh : p.q_width + p.kv_width, v_stride = fused ? 3 * dh : dh;
-  if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) {
-    cuda::rotary(qkv, n, ld, H, 0, q_stride, fused ? H : KV, k_base, k_stride, c_.rotary_dims, p.cos.data(),
-                 p.sin.data(), ctx_.stream());
-  }
-  float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(layer + 1);
-  const int group = H / KV;
-  const std::size_t head_stride = sz(kCausalBlock) * sz(n);
-  auto* head_stats = reinterpret_cast<HeadRowStats*>(p.head_stats.data()) + sz(layer) * sz(H) * sz(n);
-  auto* layer_stats = reinterpret_cast<LayerRowStats*>(p.layer_stats.data()) + sz(layer) * sz(n);
-  std::vector<float> host_block;  // (H, r1 - r0, n) for an observer that takes probabilities
-  for (int r0 = 0; r0 < n; r0 += kCausalBlock) {
-    const int r1 = std::min(n, r0 + kCausalBlock), rows = r1 - r0;
-    for (int h = 0; h < H; ++h) {  // scores = scale * Q_h[r0:r1] K_g[0:r1]^T
-      const int g = fused ? h : h / group;
-      cuda::gemm(ctx_, false, true, rows, r1, dh, scale, qkv + sz(r0) * ld + h * q_stride, ld,
-                 qkv + k_base + g * k_stride, ld, 0.0f, p.scores.data() + sz(h) * head_stride, n);
-    }
-    cuda::causal_softmax(p.scores.data(), H, head_stride, r0, r1, n, c_.window(layer), ctx_.stream());
-    if (p.statistics) {
-      cuda::row_statistics(p.scores.data(), H, head_stride, r0, r1, n, head_stats, layer_stats, ctx_.stream());
-    } else if (observer) {
-      host_block.resize(sz(rows) * sz(n));
-      for (int h = 0; h < H; ++h) {
-        cuda::download(ctx_, host_block.data(), p.scores.data() + sz(h) * head_stride, host_block.size() * sizeof(float));
-        observer->on_attention_rows(layer, h, r0, r1, host_block.data(), n);
-      }
-    }
-    for (int h = 0; h < H; ++h) {  // ctx[r0:r1, h] = P_h V_g[0:r1]
-      const int g = fused ? h : h / group;
-      cuda::gemm(ctx_, false, false, rows, dh, r1, 1.0f, p.scores.data() + sz(h) * head_stride, n,
-                 qkv + v_base + g * v_stride, ld, 0.0f, p.ctx.data() + sz(r0) * sz(p.q_width) + h * dh, p.q_width);
-    }
-  }
-  if (observer && !p.statistics) observer->on_layer_end(layer);
-  linear(lw.attn_out, p.ctx.data(), output, c_.hidden_size, n);
-}
-
-void CudaModel::mlp(Pass& p, const DeviceLayer& lw, const float* input, float* output) const {
-  const int ff = c_.intermediate_size;
-  linear(lw.fc1, input, p.ff.data(), ff, p.n);
-  const float* up = nullptr;
-  if (c_.gated_mlp) {
-    linear(lw.up, input, p.up.data(), ff, p.n);
-    up = p.up.data();
-  }
-  cuda::activation(p.ff.data(), up, sz(p.n) * sz(ff), act_of(c_.activation), ctx_.stream());
-  linear(lw.fc2, p.ff.data(), output, c_.hidden_size, p.n);
-}
-
-std::vector<float> CudaModel::forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  ctx_.activate();
-  const int n = static_cast<int>(ids.size()), d = c_.hidden_size, H = c_.n_heads, L = c_.n_layers;
-  Pass p;
-  p.n = n;
-  p.q_width = H * c_.head_dim;
-  p.kv_width = c_.kv_heads() * c_.head_dim;
-  p.qkv_ld = p.q_width + 2 * p.kv_width;
-  p.statistics = observer && !observer->wants_probabilities();
-  const std::size_t nn = sz(n);
-  const std::size_t stats_bytes =
-      p.statistics ? sz(L) * nn * (sz(H) * sizeof(HeadRowStats) + sizeof(LayerRowStats)) : 0;
-  const std::size_t floats = nn * (4 * sz(d) + sz(p.qkv_ld) + sz(p.q_width) + sz(c_.word_embed_dim) +
-                                   (c_.gated_mlp ? 2 : 1) * sz(c_.intermediate_size)) +
-                             sz(H) * sz(std::min(n, kCausalBlock)) * nn;
-  check_fits(floats * sizeof(float) + stats_bytes, std::to_string(n) + " tokens through " + name_,
-             "use a shorter text (--max-tokens for corpora), or --device cpu");
-  p.x = Buffer<float>(nn * sz(d));
-  p.h = Buffer<float>(nn * sz(d));
-  p.qkv = Buffer<float>(nn * sz(p.qkv_ld));
-  p.ctx = Buffer<float>(nn * sz(p.q_width));
-  p.attn = Buffer<float>(nn * sz(d));
-  p.mlp = Buffer<float>(nn * sz(d));
-  p.ff = Buffer<float>(nn * sz(c_.intermediate_size));
-  if (c_.gated_mlp) p.up = Buffer<float>(p.ff.size());
-  p.scores = Buffer<float>(sz(H) * sz(kCausalBlock) * nn);
-  if (p.statistics) {
-    p.head_stats = Buffer<unsigned char>(sz(L) * sz(H) * nn * sizeof(HeadRowStats));
-    p.layer_stats = Buffer<unsigned char>(sz(L) * nn * sizeof(LayerRowStats));
+CudaPass::CudaPass(const CudaModel& m, int n, bool statistics)
+    : m_(m),
+      c_(m.config()),
+      ctx_(m.context()),
+      n_(n),
+      q_width_(c_.n_heads * c_.head_dim),
+      kv_width_(c_.kv_heads() * c_.head_dim),
+      qkv_ld_(q_width_ + 2 * kv_width_),
+      statistics_(statistics) {
+  m_.check_fits(bytes_needed(), std::to_string(n) + " tokens through " + m_.name(),
+                "use a shorter text (--max-tokens for corpora), or --device cpu");
+  const std::size_t nn = sz(n), d = sz(c_.hidden_size), H = sz(c_.n_heads), L = sz(c_.n_layers);
+  words_ = Buffer<float>(nn * sz(c_.word_embed_dim));
+  x_ = Buffer<float>(nn * d);
+  h_ = Buffer<float>(nn * d);
+  qkv_ = Buffer<float>(nn * sz(qkv_ld_));
+  ctx_buf_ = Buffer<float>(nn * sz(q_width_));
+  attn_ = Buffer<float>(nn * d);
+  mlp_ = Buffer<float>(nn * d);
+  ff_ = Buffer<float>(nn * sz(c_.intermediate_size));
+  if (c_.gated_mlp) up_ = Buffer<float>(ff_.size());
+  out_ = Buffer<float>(nn * sz(c_.word_embed_dim));
+  scores_ = Buffer<float>(H * sz(kCausalBlock) * nn);
+  if (statistics_) {
+    head_stats_ = Buffer<unsigned char>(L * H * nn * sizeof(HeadRowStats));
+    layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats));
   }
   if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) {
     const std::size_t half = sz(c_.rotary_dims / 2);
     std::vector<float> cos(nn * half), sin(nn * half);
     rotary_tables(c_, n, cos.data(), sin.data());
-    p.cos = Buffer<float>(cos.size());
-    p.sin = Buffer<float>(sin.size());
-    cuda::upload(ctx_, p.cos.data(), cos.data(), cos.size() * sizeof(float));
-    cuda::upload(ctx_, p.sin.data(), sin.data(), sin.size() * sizeof(float));
+    cos_ = Buffer<float>(cos.size());
+    sin_ = Buffer<float>(sin.size());
+    cuda::upload(ctx_, cos_.data(), cos.data(), cos.size() * sizeof(float));
+    cuda::upload(ctx_, sin_.data(), sin.data(), sin.size() * sizeof(float));
   }
-  if (observer) observer->on_sequence(L, H, n);
+}
 
-  // Embedding (DecoderWorkspace::embed): the ids' rows, OPT-350m's project_in, learned positions.
-  const std::vector<float> words = token_rows(c_, w_, ids);  // (n, e)
-  if (!project_in_.empty()) {
-    Buffer<float> e(words.size());
-    cuda::upload(ctx_, e.data(), words.data(), words.size() * sizeof(float));
-    linear(project_in_, e.data(), p.x.data(), d, n);
-    ctx_.synchronize();
+std::size_t CudaPass::bytes_needed() const {
+  const std::size_t nn = sz(n_), H = sz(c_.n_heads), L = sz(c_.n_layers);
+  const std::size_t floats = nn * (5 * sz(c_.hidden_size) + sz(qkv_ld_) + sz(q_width_) + 2 * sz(c_.word_embed_dim) +
+                                   (c_.gated_mlp ? 2 : 1) * sz(c_.intermediate_size)) +
+                             H * sz(kCausalBlock) * nn;
+  const std::size_t stats = statistics_ ? L * nn * (H * sizeof(HeadRowStats) + sizeof(LayerRowStats)) : 0;
+  return floats * sizeof(float) + stats;
+}
+
+float* CudaPass::buffer(Buf b) {
+  switch (b) {
+    case Buf::kWords: return words_.data();
+    case Buf::kX: return x_.data();
+    case Buf::kH: return h_.data();
+    case Buf::kQkv: return qkv_.data();
+    case Buf::kCtx: return ctx_buf_.data();
+    case Buf::kAttn: return attn_.data();
+    case Buf::kFf: return ff_.data();
+    case Buf::kUp: return up_.data();
+    case Buf::kMlp: return mlp_.data();
+    case Buf::kOut: return out_.data();
+  }
+  return nullptr;
+}
+
+std::size_t CudaPass::width(Buf b) const {
+  switch (b) {
+    case Buf::kWords: case Buf::kOut: return sz(c_.word_embed_dim);
+    case Buf::kQkv: return sz(qkv_ld_);
+    case Buf::kCtx: return sz(q_width_);
+    case Buf::kFf: case Buf::kUp: return sz(c_.intermediate_size);
+    default: return sz(c_.hidden_size);
+  }
+}
+
+void CudaPass::set_words(const std::vector<float>& rows) {
+  cuda::upload(ctx_, words_.data(), rows.data(), rows.size() * sizeof(float));
+}
+
+void CudaPass::copy(Buf from, Buf to) {
+  cuda::check(cudaMemcpyAsync(buffer(to), buffer(from), sz(n_) * width(from) * sizeof(float),
+                              cudaMemcpyDeviceToDevice, ctx_.stream()),
+              "cudaMemcpy (device)");
+}
+
+void CudaPass::add_positions(Buf x) {
+  const std::size_t d = sz(c_.hidden_size);
+  cuda::add(buffer(x), m_.positions().data() + sz(c_.position_offset) * d, sz(n_) * d, ctx_.stream());
+}
+
+// out[:, col ..] (row stride ldy) = in W^T + b, or in W + b for Conv1D (the CPU's
+// DecoderWorkspace::linear: the bias written first, the product accumulated onto it).
+void CudaPass::linear(const Linear& host, Buf in, Buf out, int col, int ldy) {
+  const DeviceLinear& l = m_.on_device(host);
+  const float* x = buffer(in);
+  float* y = buffer(out) + col;
+  float beta = 0.0f;
+  if (!l.bias.empty()) {
+    cuda::fill_rows(y, ldy, n_, l.out, l.bias.data(), ctx_.stream());
+    beta = 1.0f;
+  }
+  if (l.in_by_out) {
+    cuda::gemm(ctx_, false, false, n_, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.out, beta, y, ldy);
   } else {
-    cuda::upload(ctx_, p.x.data(), words.data(), words.size() * sizeof(float));
+    cuda::gemm(ctx_, false, true, n_, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.in, beta, y, ldy);
   }
-  if (c_.positions == PositionKind::kLearned) {
-    cuda::add(p.x.data(), positions_.data() + sz(c_.position_offset) * sz(d), nn * sz(d), ctx_.stream());
-  }
+}
 
-  const std::size_t nd = nn * sz(d);
-  float *x = p.x.data(), *h = p.h.data(), *attn = p.attn.data(), *mlp_out = p.mlp.data();
-  for (int l = 0; l < L; ++l) {  // DecoderWorkspace::run
-    const DeviceLayer& lw = layers_[sz(l)];
-    if (c_.norm_placement == NormPlacement::kPost) {
-      attention(p, l, lw, x, attn, observer);
-      cuda::add(x, attn, nd, ctx_.stream());
-      norm(lw.attn_norm, x, x, n);
-      mlp(p, lw, x, mlp_out);
-      cuda::add(x, mlp_out, nd, ctx_.stream());
-      norm(lw.mlp_norm, x, x, n);
-    } else if (c_.parallel_residual) {
-      norm(lw.attn_norm, x, h, n);
-      attention(p, l, lw, h, attn, observer);
-      norm(lw.mlp_norm, x, h, n);
-      mlp(p, lw, h, mlp_out);
-      cuda::add_parallel_residual(x, attn, mlp_out, nd, ctx_.stream());
-    } else {
-      norm(lw.attn_norm, x, h, n);
-      attention(p, l, lw, h, attn, observer);
-      cuda::add(x, attn, nd, ctx_.stream());
-      norm(lw.mlp_norm, x, h, n);
-      mlp(p, lw, h, mlp_out);
-      cuda::add(x, mlp_out, nd, ctx_.stream());
+void CudaPass::norm(const LayerNormWeights& host, Buf in, Buf out) {
+  const DeviceNorm& w = m_.on_device(host);
+  if (c_.norm_kind == NormKind::kRmsNorm) {
+    cuda::rms_norm(buffer(in), buffer(out), n_, c_.hidden_size, w.weight.data(), c_.norm_eps, ctx_.stream());
+  } else {
+    cuda::layer_norm(buffer(in), buffer(out), n_, c_.hidden_size, w.weight.data(),
+                     w.bias.empty() ? nullptr : w.bias.data(), c_.norm_eps, ctx_.stream());
+  }
+}
+
+void CudaPass::add(Buf x, Buf y) { cuda::add(buffer(x), buffer(y), sz(n_) * width(x), ctx_.stream()); }
+
+void CudaPass::add_parallel_residual(Buf x, Buf attn, Buf mlp) {
+  cuda::add_parallel_residual(buffer(x), buffer(attn), buffer(mlp), sz(n_) * width(x), ctx_.stream());
+}
+
+// Query head h at column h * q_stride; key (and value) head g at k_base + g * k_stride
+// (DecoderWorkspace::head_q / head_k / head_v).
+void CudaPass::rotary() {
+  const int dh = c_.head_dim, H = c_.n_heads;
+  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
+  cuda::rotary(qkv_.data(), n_, qkv_ld_, H, 0, fused ? 3 * dh : dh, fused ? H : c_.kv_heads(),
+               fused ? dh : q_width_, fused ? 3 * dh : dh, c_.rotary_dims, cos_.data(), sin_.data(), ctx_.stream());
+}
+
+void CudaPass::attention(int layer, AttentionObserver* observer) {
+  const int n = n_, dh = c_.head_dim, H = c_.n_heads, ld = qkv_ld_;
+  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
+  const int q_stride = fused ? 3 * dh : dh, k_base = fused ? dh : q_width_, k_stride = fused ? 3 * dh : dh;
+  const int v_base = fused ? 2 * dh : q_width_ + kv_width_, v_stride = k_stride;
+  const int group = H / c_.kv_heads();  // query head h reads key/value head h / group (repeat_kv)
+  float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(layer + 1);
+  const float* qkv = qkv_.data();
+  float* scores = scores_.data();
+  const std::size_t head_stride = sz(kCausalBlock) * sz(n);
+  auto* head_stats = reinterpret_cast<HeadRowStats*>(head_stats_.data()) + sz(layer) * sz(H) * sz(n);
+  auto* layer_stats = reinterpret_cast<LayerRowStats*>(layer_stats_.data()) + sz(layer) * sz(n);
+  std::vector<float> host_block;  // (r1 - r0, n) one head's rows, for an observer that takes them
+  for (int r0 = 0; r0 < n; r0 += kCausalBlock) {
+    const int r1 = std::min(n, r0 + kCausalBlock), rows = r1 - r0;
+    for (int h = 0; h < H; ++h) {  // scores = scale * Q_h[r0:r1] K_g[0:r1]^T
+      const int g = fused ? h : h / group;
+      cuda::gemm(ctx_, false, true, rows, r1, dh, scale, qkv + sz(r0) * sz(ld) + h * q_stride, ld,
+                 qkv + k_base + g * k_stride, ld, 0.0f, scores + sz(h) * head_stride, n);
+    }
+    cuda::causal_softmax(scores, H, head_stride, r0, r1, n, c_.window(layer), ctx_.stream());
+    if (statistics_) {
+      cuda::row_statistics(scores, H, head_stride, r0, r1, n, head_stats, layer_stats, ctx_.stream());
+    } else if (observer) {
+      host_block.resize(sz(rows) * sz(n));
+      for (int h = 0; h < H; ++h) {
+        cuda::download(ctx_, host_block.data(), scores + sz(h) * head_stride, host_block.size() * sizeof(float));
+        observer->on_attention_rows(layer, h, r0, r1, host_block.data(), n);
+      }
+    }
+    for (int h = 0; h < H; ++h) {  // ctx[r0:r1, h] = P_h V_g[0:r1]
+      const int g = fused ? h : h / group;
+      cuda::gemm(ctx_, false, false, rows, dh, r1, 1.0f, scores + sz(h) * head_stride, n, qkv + v_base + g * v_stride,
+                 ld, 0.0f, ctx_buf_.data() + sz(r0) * sz(q_width_) + h * dh, q_width_);
     }
   }
-  if (!final_norm_.empty()) norm(final_norm_, x, x, n);
-  std::vector<float> hidden;
-  if (!project_out_.empty()) {
-    Buffer<float> out(nn * sz(c_.word_embed_dim));
-    linear(project_out_, x, out.data(), c_.word_embed_dim, n);
-    hidden.resize(out.size());
-    cuda::download(ctx_, hidden.data(), out.data(), hidden.size() * sizeof(float));
-  } else {
-    hidden.resize(nd);
-    cuda::download(ctx_, hidden.data(), x, nd * sizeof(float));
+  if (observer && !statistics_) observer->on_layer_end(layer);
+}
+
+void CudaPass::activation(bool gated) {
+  cuda::activation(ff_.data(), gated ? up_.data() : nullptr, ff_.size(), act_of(c_.activation), ctx_.stream());
+}
+
+std::vector<float> CudaPass::download(Buf b) {
+  std::vector<float> out(sz(n_) * width(b));
+  cuda::download(ctx_, out.data(), buffer(b), out.size() * sizeof(float));
+  return out;
+}
+
+// Every layer's row statistics in one transfer, after the whole pass.
+void CudaPass::finish(AttentionObserver* observer) {
+  if (!statistics_ || !observer) return;
+  const std::size_t nn = sz(n_), H = sz(c_.n_heads);
+  std::vector<HeadRowStats> heads(sz(c_.n_layers) * H * nn);
+  std::vector<LayerRowStats> rows(sz(c_.n_layers) * nn);
+  cuda::download(ctx_, heads.data(), head_stats_.data(), head_stats_.size());
+  cuda::download(ctx_, rows.data(), layer_stats_.data(), layer_stats_.size());
+  for (int l = 0; l < c_.n_layers; ++l) {
+    observer->on_row_statistics(l, c_.n_heads, n_, heads.data() + sz(l) * H * nn, rows.data() + sz(l) * nn);
+    observer->on_layer_end(l);
   }
-  if (p.statistics) {  // every layer's statistics in one transfer, after the whole pass
-    std::vector<HeadRowStats> heads(sz(L) * sz(H) * nn);
-    std::vector<LayerRowStats> rows(sz(L) * nn);
-    cuda::download(ctx_, heads.data(), p.head_stats.data(), p.head_stats.size());
-    cuda::download(ctx_, rows.data(), p.layer_stats.data(), p.layer_stats.size());
-    for (int l = 0; l < L; ++l) {
-      observer->on_row_statistics(l, H, n, heads.data() + sz(l) * sz(H) * nn, rows.data() + sz(l) * nn);
-      observer->on_layer_end(l);
-    }
-  }
-  return hidden;
+}
+
+std::vector<float> CudaModel::forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ctx_.activate();
+  CudaPass pass(*this, static_cast<int>(ids.size()), observer && !observer->wants_probabilities());
+  return run_decoder(c_, w_, pass, ids, observer);
 }
 
 }  // namespace
