@@ -102,11 +102,21 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
   say(options, resolved.name + ": " + std::to_string(cfg.n_layers) + " layers x " +
                    std::to_string(cfg.n_heads) + " heads, " + std::to_string(ids.size()) + " tokens");
 
+  std::string widening;
+  if (!options.device.is_cuda()) {
+    widening = model.weight_widening(static_cast<int>(ids.size()));
+    if (widening == "on use") {
+      say(options, resolved.name + ": weights widened on use in every pass (their float32 copies do not fit in memory)");
+    } else if (widening == "once") {
+      say(options, resolved.name + ": weights widened to float32 once for a long or a second pass (they fit in memory)");
+    }
+  }
   metrics::SignatureObserver observer(model.value_frob_sq());
   model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
 
   ModelReport r = report_header(resolved, cfg);
   r.token_ids = ids;
+  r.weight_widening = widening;
   r.layers = observer.take_layers();
   compute_l_star(r);
   compute_estimators(r);

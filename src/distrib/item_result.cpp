@@ -84,6 +84,7 @@ std::string encode_result(std::size_t item, const ItemResult& r) {
                 {"n_layers", m.n_layers},
                 {"n_heads", m.n_heads},
                 {"token_ids", m.token_ids},
+                {"weight_widening", m.weight_widening},
                 {"layers", layers_to_json(m.layers)}};
   json frob = json::array();
   for (double v : r.value_frob_sq) frob.push_back(num(v));
@@ -116,6 +117,7 @@ ItemResult decode_result(std::string_view bytes, const std::string& where, std::
     r.model.n_layers = m.at("n_layers").get<int>();
     r.model.n_heads = m.at("n_heads").get<int>();
     r.model.token_ids = m.at("token_ids").get<std::vector<std::int32_t>>();
+    r.model.weight_widening = m.value("weight_widening", std::string());
     r.model.layers = layers_from_json(m.at("layers"));
     for (const auto& v : j.at("value_frob_sq")) r.value_frob_sq.push_back(get_num(v));
     for (const auto& t : j.at("texts")) {

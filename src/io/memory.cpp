@@ -1,9 +1,11 @@
 #include "bentov/io/memory.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "bentov/error.h"
 
@@ -35,10 +37,31 @@ std::optional<std::uint64_t> parse_size(const std::string& s) {
 
 }  // namespace
 
-std::optional<std::uint64_t> available_memory_bytes() {
-  if (const char* env = std::getenv("BENTOV_MEMORY_LIMIT"); env && *env) {
-    if (auto v = parse_size(env)) return v;
+namespace {
+
+std::optional<std::uint64_t> read_number(const char* path) {
+  std::ifstream in(path);
+  std::string v;
+  if (!(in >> v) || v == "max") return std::nullopt;
+  return parse_size(v);
+}
+
+// What the cgroup still lets this process use: memory.max - memory.current (cgroup v2), or
+// memory.limit_in_bytes - memory.usage_in_bytes (v1); nullopt without a limit.
+std::optional<std::uint64_t> cgroup_room() {
+  auto limit = read_number("/sys/fs/cgroup/memory.max");
+  auto used = read_number("/sys/fs/cgroup/memory.current");
+  if (!limit) {
+    limit = read_number("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    used = read_number("/sys/fs/cgroup/memory/memory.usage_in_bytes");
+    if (limit && *limit >= (1ull << 60)) return std::nullopt;  // v1's "no limit"
   }
+  if (!limit) return std::nullopt;
+  const std::uint64_t u = used.value_or(0);
+  return *limit > u ? *limit - u : 0;
+}
+
+std::optional<std::uint64_t> meminfo_available() {
   std::ifstream in("/proc/meminfo");
   if (!in) return std::nullopt;
   std::string key, unit;
@@ -53,6 +76,18 @@ std::optional<std::uint64_t> available_memory_bytes() {
   }
   if (!found) return std::nullopt;
   return avail;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> available_memory_bytes() {
+  if (const char* env = std::getenv("BENTOV_MEMORY_LIMIT"); env && *env) {
+    if (auto v = parse_size(env)) return v;
+  }
+  const auto meminfo = meminfo_available();
+  const auto cgroup = cgroup_room();
+  if (meminfo && cgroup) return std::min(*meminfo, *cgroup);
+  return meminfo ? meminfo : cgroup;
 }
 
 std::string format_bytes(std::uint64_t b) {

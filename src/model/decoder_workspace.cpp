@@ -18,13 +18,38 @@ namespace bentov {
 namespace {
 std::size_t sz(long long v) { return static_cast<std::size_t>(v); }
 
-bool widens_on_use(const ModelWeights& w) {
-  bool any = false;
-  for_each_linear(w, [&](const Linear& l) { any = any || l.weight.raw != nullptr; });
-  return any;
+}  // namespace
+
+// Float counts of every buffer for n tokens: the constructor allocates by these, and
+// bytes_for (the memory plan, Model::forward) sums them.
+DecoderWorkspace::Sizes DecoderWorkspace::sizes(const ModelConfig& c, const ModelWeights& w, int n, int threads) {
+  const std::size_t nn = sz(n), d = sz(c.hidden_size), ff = sz(c.intermediate_size);
+  const std::size_t q_width = sz(c.n_heads) * sz(c.head_dim), kv_width = sz(c.kv_heads()) * sz(c.head_dim);
+  Sizes z;
+  z.workers = sz(std::max(1, std::min(threads, c.n_heads)));
+  z.words = nn * sz(c.word_embed_dim);
+  z.per_token_d = nn * d;  // x, h, attn, mlp
+  z.qkv = nn * (q_width + 2 * kv_width);
+  z.scores = sz(std::min(n, kCausalBlock)) * nn;
+  z.ctx = nn * q_width;
+  z.ff = nn * ff;
+  z.up = c.gated_mlp ? z.ff : 0;
+  z.out = w.project_out.weight.empty() ? 0 : nn * sz(c.word_embed_dim);
+  z.rotary = c.positions == PositionKind::kRotary ? nn * sz(c.rotary_dims / 2) : 0;
+  std::size_t widest_raw = 0;  // the longest row of a matrix widened on use
+  for_each_linear(w, [&](const Linear& l) {
+    if (l.weight.raw) widest_raw = std::max(widest_raw, sz(l.in));
+  });
+  z.widen = widest_raw * sz(ops::kMaxColBlock);
+  return z;
 }
 
-}  // namespace
+std::uint64_t DecoderWorkspace::bytes_for(const ModelConfig& c, const ModelWeights& w, int n, int threads) {
+  const Sizes z = sizes(c, w, n, threads);
+  const std::size_t floats = z.words + 4 * z.per_token_d + z.qkv + z.workers * (z.scores + z.widen) + z.ctx + z.ff +
+                             z.up + z.out + 2 * z.rotary;
+  return static_cast<std::uint64_t>(floats) * sizeof(float);
+}
 
 DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n,
                                    int threads)
@@ -35,22 +60,22 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
       q_width_(config.n_heads * config.head_dim),
       kv_width_(config.kv_heads() * config.head_dim),
       qkv_ld_(q_width_ + 2 * kv_width_) {
-  const long long d = c_.hidden_size, nn = n;
-  x_.resize(sz(nn * d));
-  h_.resize(sz(nn * d));
-  qkv_.resize(sz(nn * qkv_ld_));
-  scores_.assign(sz(threads_), std::vector<float>(sz(std::min(n, kCausalBlock) * nn)));
-  ctx_.resize(sz(nn * q_width_));
-  attn_.resize(sz(nn * d));
-  ff_.resize(sz(nn * c_.intermediate_size));
-  if (c_.gated_mlp) up_.resize(ff_.size());
-  mlp_.resize(sz(nn * d));
-  if (!w_.project_out.weight.empty()) out_.resize(sz(nn * c_.word_embed_dim));
-  if (widens_on_use(w_)) widen_.resize(sz(threads_));
-  if (c_.positions == PositionKind::kRotary) {
-    const int half = c_.rotary_dims / 2;
-    cos_.resize(sz(nn * half));
-    sin_.resize(sz(nn * half));
+  const Sizes z = sizes(c_, w_, n, threads);
+  words_.resize(z.words);
+  x_.resize(z.per_token_d);
+  h_.resize(z.per_token_d);
+  qkv_.resize(z.qkv);
+  scores_.assign(z.workers, std::vector<float>(z.scores));
+  ctx_.resize(z.ctx);
+  attn_.resize(z.per_token_d);
+  ff_.resize(z.ff);
+  up_.resize(z.up);
+  mlp_.resize(z.per_token_d);
+  out_.resize(z.out);
+  if (z.widen) widen_.assign(z.workers, {});  // each grows to at most z.widen in the first product
+  if (z.rotary) {
+    cos_.resize(z.rotary);
+    sin_.resize(z.rotary);
     rotary_tables(c_, n, cos_.data(), sin_.data());
   }
 }
@@ -165,7 +190,7 @@ std::size_t DecoderWorkspace::width(Buf b) const {
   }
 }
 
-void DecoderWorkspace::set_words(const std::vector<float>& rows) { words_ = rows; }
+void DecoderWorkspace::set_words(const std::vector<float>& rows) { std::copy(rows.begin(), rows.end(), words_.begin()); }
 
 void DecoderWorkspace::copy(Buf from, Buf to) {
   std::memcpy(buffer(to), buffer(from), sz(n_) * width(from) * sizeof(float));

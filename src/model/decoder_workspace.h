@@ -22,6 +22,8 @@ class DecoderWorkspace final : public DecoderBackend {
 
   // threads: workers for projections, heads, norms and activations.
   DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
+  // The bytes a workspace for n tokens allocates (from the sizes the constructor allocates by).
+  static std::uint64_t bytes_for(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
 
   void set_words(const std::vector<float>& rows) override;
   void copy(Buf from, Buf to) override;
@@ -36,6 +38,15 @@ class DecoderWorkspace final : public DecoderBackend {
   std::vector<float> download(Buf b) override;
 
  private:
+  struct Sizes {              // float counts
+    std::size_t workers = 1;  // threads_
+    std::size_t words = 0, per_token_d = 0, qkv = 0, ctx = 0, ff = 0, up = 0, out = 0;
+    std::size_t scores = 0;   // per worker
+    std::size_t widen = 0;    // per worker, when some matrix is widened on use
+    std::size_t rotary = 0;   // each of cos and sin
+  };
+  static Sizes sizes(const ModelConfig& c, const ModelWeights& w, int n, int threads);
+
   float* buffer(Buf b);
   std::size_t width(Buf b) const;  // row length of b
   const float* head_q(int h) const;  // (n, dh) views with row stride qkv_ld_

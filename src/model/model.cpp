@@ -61,24 +61,44 @@ void Model::check_input(std::span<const std::int32_t> ids) const {
   }
 }
 
-// Refuses a sequence whose forward pass would not fit, before allocating: the decoder's
-// buffers (decoder_workspace.h: per token, plus one (kCausalBlock, n) score block and one
-// widening tile per worker)
-// and the metrics' row block, a (kCausalBlock, n) double sum and its float copy
-// (metrics/signature_observer.cpp). Everything is linear in n.
-void Model::check_forward_memory(int n, int threads) const {
-  const auto& c = config_;
+// The memory plan of a CPU pass over n tokens, before anything is allocated or widened. The
+// pass needs the weights it reads from the map, the decoder's buffers (sized by the function the
+// workspace allocates by) and the metrics' row block, a (kCausalBlock, n) double sum and its
+// float copy (metrics/signature_observer.cpp); widening once adds the float32 copies of the
+// matrices still fp16/bf16 in the map. Throws InputError when even widening on use cannot fit.
+Model::MemoryPlan Model::memory_plan(int n, int threads) const {
+  MemoryPlan plan;
+  std::uint64_t mapped = 0, widened = 0;  // bytes read from the map; float32 copies widening once makes
+  for_each_linear(*weights_, [&](const Linear& l) {
+    if (l.weight.raw) {
+      mapped += l.weight.raw->nbytes;
+      widened += static_cast<std::uint64_t>(l.weight.raw->numel()) * sizeof(float);
+    } else if (l.weight.data && !l.weight.owned) {
+      mapped += static_cast<std::uint64_t>(l.in) * static_cast<std::uint64_t>(l.out) * sizeof(float);
+    }
+  });
   const std::uint64_t nn = static_cast<std::uint64_t>(n);
-  const std::uint64_t qkv = static_cast<std::uint64_t>(c.n_heads + 2 * c.kv_heads()) * c.head_dim;
-  const std::uint64_t per_token = 5ull * c.hidden_size + qkv + static_cast<std::uint64_t>(c.n_heads) * c.head_dim +
-                                  (c.gated_mlp ? 2ull : 1ull) * c.intermediate_size;
-  const std::uint64_t workers = static_cast<std::uint64_t>(std::max(1, std::min(threads, c.n_heads)));
   const std::uint64_t block = std::min<std::uint64_t>(nn, DecoderWorkspace::kCausalBlock);
-  // A weight widened on use: one column tile (at most 256 columns, ops/tiles.h) per worker.
-  const std::uint64_t widen_tile = 256ull * static_cast<std::uint64_t>(std::max(c.hidden_size, c.intermediate_size));
-  const std::uint64_t need = 4 * nn * per_token + 4 * workers * (block * nn + widen_tile) + (8 + 4) * block * nn;
-  io::check_memory(need, std::to_string(n) + " tokens through " + folder_.filename().string(),
-                   "use a shorter text (--max-tokens for corpora), or set BENTOV_MEMORY_LIMIT if the estimate is wrong");
+  const std::uint64_t workspace = DecoderWorkspace::bytes_for(config_, *weights_, n, threads) + (8 + 4) * block * nn;
+  const std::uint64_t margin = (256ull << 20) + (mapped + workspace) / 20;  // 256 MiB + 5%
+  plan.on_use_bytes = mapped + workspace + margin;
+  plan.once_bytes = plan.on_use_bytes + widened;
+  plan.any_raw = widened > 0;
+  const auto available = io::available_memory_bytes();
+  plan.once_fits = !available || plan.once_bytes <= *available;
+  io::check_memory(plan.on_use_bytes,
+                   std::to_string(n) + " tokens through " + folder_.filename().string() + " (" +
+                       io::format_bytes(mapped) + " of weights, " + io::format_bytes(workspace) + " of buffers)",
+                   "use a smaller model or a shorter text (--max-tokens for corpora), free memory, or set "
+                   "BENTOV_MEMORY_LIMIT if the limit is wrong");
+  return plan;
+}
+
+std::string Model::weight_widening(int n) const {
+  std::shared_lock lock(widening_->mutex);
+  const MemoryPlan plan = memory_plan(n, ops::default_threads());
+  if (!plan.any_raw) return widening_->widened ? "once" : "not needed";
+  return plan.once_fits ? "once" : "on use";
 }
 
 // The model's weights on GPU `index`, uploaded by the first pass that asks for them.
@@ -97,15 +117,16 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   check_input(ids);
   if (options.device.is_cuda()) return on_cuda(options.device.index).forward(ids, observer);
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
-  check_forward_memory(static_cast<int>(ids.size()), threads);
   {
     // Widening on use pays when the products are memory-bound (short texts, one pass); long
     // texts and second passes multiply full widened panels (scripts/bench.py on the device
     // machine, `analyze` pythia-410m at 2048 tokens: 15.2 s on use, 14.7 s widened once).
     constexpr std::size_t kWidenOnceFromTokens = 256;
     std::unique_lock lock(widening_->mutex);
+    const MemoryPlan plan = memory_plan(static_cast<int>(ids.size()), threads);  // refuses what cannot fit
     ++widening_->forwards;
-    if (!widening_->widened && (widening_->forwards >= 2 || ids.size() >= kWidenOnceFromTokens)) {
+    // Only when the float32 copies fit beside everything else: otherwise every pass widens on use.
+    if (!widening_->widened && plan.once_fits && (widening_->forwards >= 2 || ids.size() >= kWidenOnceFromTokens)) {
       widen_raw_matrices(*weights_);
       widening_->widened = true;
     }

@@ -9,7 +9,6 @@ constexpr int kRowBlock = 512;
 constexpr int kColAlign = 16;
 constexpr int kTargetColTiles = 16;
 constexpr int kMinColBlock = 64;
-constexpr int kMaxColBlock = 256;
 
 int round_up(int v, int to) { return (v + to - 1) / to * to; }
 }  // namespace

@@ -164,6 +164,7 @@ Json build(const AnalysisReport& r) {
     Json ids = Json::array();
     for (int32_t id : m.token_ids) ids.push_back(id);
     jm["token_ids"] = std::move(ids);
+    if (!m.weight_widening.empty()) jm["weight_widening"] = m.weight_widening;
     jm["L_star_theoretical"] = m.l_star_theoretical;
     jm["L_star_empirical"] = m.l_star_empirical;
     jm["deviation"] = m.deviation;

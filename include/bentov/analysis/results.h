@@ -74,6 +74,7 @@ struct ModelReport {
   int n_layers = 0;
   int n_heads = 0;
   std::vector<int32_t> token_ids;   // (n) the ids the model saw
+  std::string weight_widening;      // CPU runs of one text: "once", "on use" or "not needed" (Model::weight_widening); else empty
   int l_star_theoretical = 0;       // n_layers // 2
   int l_star_empirical = 0;         // argmax |np.gradient(locality)|
   int deviation = 0;                // |empirical - theoretical|

@@ -1,5 +1,5 @@
 // Refusing work that would not fit in memory, up front and with the figure, instead of being
-// killed by the kernel halfway (issue 7).
+// killed by the kernel halfway.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,8 @@
 namespace bentov::io {
 
 // Bytes this process may still use: $BENTOV_MEMORY_LIMIT when set (bytes, or with a K/M/G/T
-// suffix: "8G"), else MemAvailable + SwapFree from /proc/meminfo; nullopt when unknown.
+// suffix: "8G"), else the smaller of MemAvailable + SwapFree (/proc/meminfo) and the room
+// left under the cgroup's memory limit (v2 or v1); nullopt when unknown.
 std::optional<std::uint64_t> available_memory_bytes();
 
 // "1.5 GiB", "312 MiB", "4 KiB", "17 bytes".

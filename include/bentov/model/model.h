@@ -9,6 +9,7 @@
 #include <memory>
 #include <shared_mutex>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "bentov/backend/device.h"
@@ -54,8 +55,23 @@ class Model {
 
   int output_dim() const;
 
+  // How this model's matrices become float32 for a CPU pass over n tokens: "once" (the float32
+  // copies fit in the memory this process may use, so a long or a second pass widens them once
+  // for all), "on use" (they do not: every pass widens tile by tile inside the products), or
+  // "not needed" (stored as float32). Throws InputError like forward when n tokens cannot fit.
+  std::string weight_widening(int n) const;
+
+  // What a CPU pass over n tokens with `threads` workers needs (weight_widening's figures).
+  // Throws InputError, naming the figures, when even widening on use cannot fit.
+  struct MemoryPlan {
+    std::uint64_t on_use_bytes = 0;  // mapped weights + buffers + margin
+    std::uint64_t once_bytes = 0;    // the same plus the float32 copies of fp16/bf16 matrices
+    bool any_raw = false;            // some matrix is still fp16/bf16 in the map
+    bool once_fits = true;           // once_bytes within the memory available (or unknown)
+  };
+  MemoryPlan memory_plan(int n, int threads) const;
+
  private:
-  void check_forward_memory(int n, int threads) const;
   const DeviceModel& on_cuda(int index) const;
 
   std::filesystem::path folder_;

@@ -38,5 +38,6 @@ struct ProductTiles {
 // 16 workers busy on pythia-scale projections, and wide enough that re-packing the input for
 // each tile costs under 5% of sgemm's rate (measured single-threaded on an EPYC, n = 128..2048).
 ProductTiles product_tiles(int rows, int cols);
+inline constexpr int kMaxColBlock = 256;  // the widest column tile product_tiles makes
 
 }  // namespace bentov::ops
