@@ -437,6 +437,7 @@ struct SafetensorsWriter::Impl {
   std::ofstream out;
   std::uint64_t expected = 0;  // payload bytes the header promises
   std::uint64_t written = 0;
+  std::uint64_t data_start = 0;  // 8 + header length
   bool committed = false;
 };
 
@@ -484,6 +485,7 @@ SafetensorsWriter::SafetensorsWriter(fs::path path, std::vector<TensorSpec> spec
   for (int i = 0; i < 8; ++i) le[i] = static_cast<char>((len >> (8 * i)) & 0xff);
   impl_->out.write(le, 8);
   impl_->out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  impl_->data_start = 8 + len;
 }
 
 SafetensorsWriter::~SafetensorsWriter() {
@@ -504,6 +506,14 @@ void SafetensorsWriter::write(std::span<const std::byte> bytes) {
   impl_->written += bytes.size();
 }
 
+void SafetensorsWriter::write_zeros(std::uint64_t count) {
+  if (impl_->written + count > impl_->expected) {
+    throw UsageError("safetensors writer: more payload than the header declares");
+  }
+  impl_->out.seekp(static_cast<std::streamoff>(count), std::ios::cur);  // a hole, read back as zeros
+  impl_->written += count;
+}
+
 void SafetensorsWriter::commit() {
   if (impl_->written != impl_->expected) {
     throw UsageError("safetensors writer: " + std::to_string(impl_->written) + " of " +
@@ -512,6 +522,11 @@ void SafetensorsWriter::commit() {
   impl_->out.flush();
   if (!impl_->out) throw IoError("write to '" + impl_->path.string() + "' failed", "is the disk full?");
   impl_->out.close();
+  std::error_code size_ec;  // a trailing hole (write_zeros last) still needs the file's length
+  if (fs::file_size(impl_->tmp, size_ec) < impl_->data_start + impl_->expected && !size_ec) {
+    fs::resize_file(impl_->tmp, impl_->data_start + impl_->expected, size_ec);
+  }
+  if (size_ec) throw IoError("write to '" + impl_->path.string() + "' failed: " + size_ec.message(), "is the disk full?");
   std::error_code ec;
   fs::rename(impl_->tmp, impl_->path, ec);
   if (ec) {

@@ -1,6 +1,6 @@
 // bentov_make_model: writes a random-weight checkpoint with the real shapes of a known model
 // (config.json + model.safetensors, through bentov's own safetensors writer), for benchmarks.
-//   bentov_make_model pythia-160m OUT_DIR [--seed 1]
+//   bentov_make_model pythia-160m OUT_DIR [SEED] [--zeros]
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +31,9 @@ const std::map<std::string, Preset> kPresets = {
     {"pythia-160m", {"gpt_neox", 12, 768, 12, 50304, 2048, 3072, DType::kF16}},
     {"pythia-410m", {"gpt_neox", 24, 1024, 16, 50304, 2048, 4096, DType::kF16}},
     {"opt-125m", {"opt", 12, 768, 12, 50272, 2048, 3072, DType::kF16}},
+    // Large shapes for the memory benchmarks, written with --zeros as sparse files.
+    {"pythia-6.9b", {"gpt_neox", 32, 4096, 32, 50432, 2048, 16384, DType::kF16}},
+    {"pythia-12b", {"gpt_neox", 36, 5120, 40, 50688, 2048, 20480, DType::kF16}},
 };
 
 std::uint16_t float_to_half(float f) {
@@ -48,13 +51,18 @@ std::uint16_t float_to_half(float f) {
 
 struct Writer {
   std::vector<bentov::io::TensorSpec> specs;
-  std::vector<std::vector<std::byte>> data;
+  std::vector<std::vector<std::byte>> data;  // (tensors) payloads; empty with zeros
   std::mt19937 rng;
   DType dtype;
+  bool zeros = false;  // every weight zero, written as a hole (sparse file)
 
   void add(const std::string& name, std::vector<std::int64_t> shape, float mean, float std) {
     std::int64_t n = 1;
     for (auto d : shape) n *= d;
+    if (zeros) {
+      specs.push_back({name, dtype, std::move(shape)});
+      return;
+    }
     std::normal_distribution<float> dist(mean, std);
     std::vector<std::byte> bytes(static_cast<std::size_t>(n) * bentov::io::dtype_size(dtype));
     for (std::int64_t i = 0; i < n; ++i) {
@@ -141,18 +149,30 @@ json build(const Preset& p, Writer& w) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool zeros = argc > 3 && std::string(argv[argc - 1]) == "--zeros";
+  if (zeros) --argc;
   if (argc < 3 || !kPresets.count(argv[1])) {
-    std::fprintf(stderr, "usage: bentov_make_model {gpt2|pythia-160m|pythia-410m|opt-125m} OUT_DIR [SEED]\n");
+    std::fprintf(stderr,
+                 "usage: bentov_make_model {gpt2|pythia-160m|pythia-410m|opt-125m|pythia-6.9b|pythia-12b} OUT_DIR "
+                 "[SEED] [--zeros]\n  --zeros: every weight zero, as a sparse file (the real shapes and sizes, no disk)\n");
     return 2;
   }
   const Preset& p = kPresets.at(argv[1]);
   const fs::path out = argv[2];
   Writer w;
+  w.zeros = zeros;
   w.rng.seed(argc > 3 ? static_cast<unsigned>(std::stoul(argv[3])) : 1u);
   w.dtype = p.dtype;
   const json cfg = build(p, w);
   fs::create_directories(out);
   bentov::io::SafetensorsWriter writer(out / "model.safetensors", w.specs, {{"format", "pt"}});
+  if (w.zeros) {
+    for (const auto& spec : w.specs) {
+      std::uint64_t n = bentov::io::dtype_size(spec.dtype);
+      for (auto d : spec.shape) n *= static_cast<std::uint64_t>(d);
+      writer.write_zeros(n);
+    }
+  }
   for (const auto& bytes : w.data) writer.write(bytes);
   writer.commit();
   bentov::io::write_file_atomic(out / "config.json", std::string_view(cfg.dump(2)));

@@ -122,6 +122,8 @@ class SafetensorsWriter {
 
   // Appends payload bytes; tensors are filled in spec order, possibly across several calls.
   void write(std::span<const std::byte> bytes);
+  // Appends `count` zero bytes as a hole in the file (sparse: no disk, no writing).
+  void write_zeros(std::uint64_t count);
   // Checks that every byte was written, flushes and renames into place.
   void commit();
 
