@@ -7,11 +7,15 @@ Usage:
                                                               # check, tokenizer_vectors_seedN.json)
   gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --bench    # HF `tokenizers` throughput (one core)
 
-SHARED_DATA_DIR holds tokenizers/{gpt2,pythia,opt} and corpus/*.txt (../shared/data).
+SHARED_DATA_DIR holds tokenizers/{gpt2,pythia,opt,llama2,llama3,qwen3} and corpus/*.txt (../shared/data).
 The reference is `transformers.AutoTokenizer.from_pretrained(dir)(text)["input_ids"]`, never
 bentov's own code (the habit of llama.cpp's tests/test-tokenizer-0). The JSON holds every input
 string and, per tokenizer, the expected ids; whole corpus files are recorded as a count and an
 FNV-1a 64 hash of the comma-joined ids (too large to store), which the C++ test recomputes.
+For the hand-written strings the JSON also holds, per tokenizer, the text of the whole id list
+through the tokenizer's decoder ("decoded", `backend_tokenizer.decode(ids)`) and each token
+through it alone ("labels", `backend_tokenizer.decoder.decode([token])`): what
+`bentov tokenize --tokens` prints.
 """
 import json
 import os
@@ -19,7 +23,7 @@ import random
 import sys
 import time
 
-TOKENIZERS = ["gpt2", "pythia", "opt"]
+TOKENIZERS = ["gpt2", "pythia", "opt", "llama2", "llama3", "qwen3"]
 
 
 def fnv1a64(data: bytes) -> str:
@@ -171,6 +175,32 @@ HAND = [
     "\u2211 \u222b \u2264 \u2192 \u00b0 \u2122 \u00a9",
 ]
 
+# Strings where the Llama 2 (SentencePiece-style), Llama 3 (tiktoken-style) and Qwen pipelines
+# part from GPT-2's or from one another: Metaspace prepending, digit groups of up to three,
+# case-insensitive contractions, byte fallback, and their special tokens inside the text.
+LLAMA_HAND = [
+    "\t", " \t ", "  \n  ", "\n\n", "a\n\nb", "a \n b", "\r\n\r\n", " \r\n", "x\r\n y",
+    "Hello", " Hello", "  Hello", "Hello ", "Hello  ", " Hello ", "\tHello", "\nHello", "Hello\n",
+    "1", "12", "123", "1234", "12345", "123456", "1234567", "12345678901234567890", " 1234 ",
+    "a1234b", "1,234,567.89", "\u0661\u0662\u0663\u0664", "\uff11\uff12\uff13\uff14", "x\u00b2\u00b3\u00b9",
+    "I'm I'M i'M It's IT'S it'S we'LL WE'll they'Re THEY'RE you'Ve YOU'VE she'D SHE'D don'T DON'T",
+    "'S", "'s", "'ll'LL", "\u2019s \u2019S", "x'\u017f", "'\u212a", "O'Neil's", " 's", "'s'",
+    "\u4f60\u597d\u4e16\u754c", "\u6211\u662f\u4e00\u4e2a\u6d4b\u8bd5\u3002", "\u3053\u3093\u306b\u3061\u306f", "\ud55c\uad6d\uc5b4 \ud14c\uc2a4\ud2b8",
+    "\U0001f600", " \U0001f600", "\U0001f600 \U0001f601", "\U0001f44d\U0001f3fd", "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\U0001d538\U0001d539", "\u01c5", "\U00010348", "\u0f00\u0f01", "\U0001f9ec\U0001fab8", "\u2603\u2604", "\U000e0067",
+    "\u1400\u1680\u2ffb", "\ua9c1\ua9c2", "\U00016a40",
+    "<s>", "</s>", "<unk>", "<s> ", " <s>", "<s>Hello", "Hello<s>", "a <s> b", "a<s>b", "<s><s>", "<s> </s>",
+    "Hello</s> world", "Hello </s>world", "</s>\n", "\n<s>", "<s>\n\n</s>",
+    "<|begin_of_text|>", "<|begin_of_text|>Hello", " <|begin_of_text|> ", "<|end_of_text|><|begin_of_text|>",
+    "<|eot_id|>", "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", "<|reserved_special_token_5|>",
+    "<|im_start|>", "<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n", "<|im_end|>",
+    "<|endoftext|>", "a<|endoftext|>b", " <|endoftext|> ", "<think>\n\n</think>\n\n", "<tool_call>x</tool_call>",
+    "<|vision_start|><|image_pad|><|vision_end|>", "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>",
+    "\u2581", "\u2581\u2581", " \u2581 ", "\u2581Hello", "a\u2581b",
+    "<0x0A>", "<0xFF>", "Hello<0x41>",
+    "x" * 300, "\u4e00" * 120, " " * 100, "1" * 50, "\n" * 30,
+]
+
 # Code points whose whitespace/letter/number class is where regex engines disagree.
 ODD = [
     "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
@@ -282,7 +312,7 @@ def corpus_slices(rng: random.Random, corpus_dir: str):
 
 def build_inputs(corpus_dir: str):
     rng = random.Random(20240607)
-    inputs = list(HAND)
+    inputs = list(HAND) + LLAMA_HAND
     for c in ODD:
         inputs.extend(ctx.format(c=c) for ctx in CONTEXTS)
     for k in range(1, 32):
@@ -335,12 +365,21 @@ def generate(data_dir: str, out_dir: str, seed=None):
     toks = load_tokenizers(os.path.join(data_dir, "tokenizers"))
     corpus_dir = os.path.join(data_dir, "corpus")
     inputs = build_inputs(corpus_dir) if seed is None else wild_strings(random.Random(seed), 6000)
+    hand = set(HAND) | set(LLAMA_HAND)
     cases = []
     for s in inputs:
         case = {"text": s, "ids": {}}
+        if s in hand and seed is None:
+            case["decoded"], case["labels"] = {}, {}
         for name, tok in toks.items():
             try:
-                case["ids"][name] = tok(s)["input_ids"]
+                ids = tok(s)["input_ids"]
+                case["ids"][name] = ids
+                if "labels" in case:
+                    backend = tok.backend_tokenizer
+                    case["decoded"][name] = backend.decode(ids, skip_special_tokens=False)
+                    case["labels"][name] = [backend.decoder.decode([t]) if backend.decoder else t
+                                            for t in tok.convert_ids_to_tokens(ids)]
             except Exception as e:
                 print(f"[{name}] failed on {s!r}: {e!r}", file=sys.stderr)
         cases.append(case)
@@ -394,9 +433,8 @@ def bench(data_dir: str, out_dir: str):
               f"RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS')}, {len(raw)} bytes"]
     for name in TOKENIZERS:
         path = os.path.join(data_dir, "tokenizers", name)
-        tj = os.path.join(path, "tokenizer.json")
-        tk = (tokenizers.Tokenizer.from_file(tj) if os.path.exists(tj)
-              else AutoTokenizer.from_pretrained(path).backend_tokenizer)
+        # The pipeline AutoTokenizer runs (for Llama 2 not the file's own normalizer).
+        tk = AutoTokenizer.from_pretrained(path).backend_tokenizer
         for mode in ("whole", "batch_lines"):
             best, ntok = 1e9, 0
             for _ in range(3):

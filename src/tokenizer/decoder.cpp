@@ -46,8 +46,10 @@ std::string string_field(const json& j, const char* key, const std::string& wher
 std::size_t count_field(const json& j, const char* key, const std::string& where) {
   const json* v = field(j, key);
   if (v == nullptr) return 0;
-  if (!v->is_number_unsigned() || v->get<std::uint64_t>() > 1000000) bad(where, key, "a small count");
-  return v->get<std::size_t>();
+  if (!v->is_number_integer() || v->get<std::int64_t>() < 0 || v->get<std::int64_t>() > 1000000) {
+    bad(where, key, "a small count");
+  }
+  return static_cast<std::size_t>(v->get<std::int64_t>());
 }
 
 void add_steps(const json& d, const std::string& where, int depth, std::vector<std::shared_ptr<const Decoder::Step>>& steps) {
