@@ -6,6 +6,10 @@ Usage:
   gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --seed N   # only N-seeded random strings (extra
                                                               # check, tokenizer_vectors_seedN.json)
   gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --bench    # HF `tokenizers` throughput (one core)
+  gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --components
+      # OUT_DIR/component_vectors.json: each normalizer, pre-tokenizer, decoder and BPE option
+      # alone, on toy configurations, through `tokenizers` itself (normalize_str,
+      # pre_tokenize_str, decode, Tokenizer.encode)
 
 SHARED_DATA_DIR holds tokenizers/{gpt2,pythia,opt,llama2,llama3,qwen3} and corpus/*.txt (../shared/data).
 The reference is `transformers.AutoTokenizer.from_pretrained(dir)(text)["input_ids"]`, never
@@ -453,6 +457,102 @@ def bench(data_dir: str, out_dir: str):
         f.write(text_out + "\n")
 
 
+COMPONENT_TEXTS = [
+    "", " ", "  ", "Hello world", " Hello  world ", "\tTab\nnew line\r\n", "a  b   c", "x\u3000y\u00a0z",
+    "I'm DON'T we'LL", "abc123def4567", "3.14 and 1,000,000", "\u0661\u0662 \u00bd\u2163", "Hi! What?? ok...",
+    "(a)[b]{c}", "caf\u00e9 cafe\u0301 \ufb01 \u212b", "\u0130STANBUL \u03a3\u0391\u03a3 \u1e9e", "\u4f60\u597d\uff0c\u4e16\u754c\uff01",
+    "\U0001f600 \U0001f44d\U0001f3fd", "a\u2581b \u2581c", "__x__y__", "--a--", "a-b_c d",
+]
+
+
+def component_vectors(out_dir: str):
+    """Each pipeline component alone, on COMPONENT_TEXTS, through the tokenizers library."""
+    import tokenizers
+    from tokenizers import Regex, Tokenizer
+    from tokenizers import decoders as D, models as M, normalizers as N, pre_tokenizers as P
+
+    def state(obj):
+        return json.loads(obj.__getstate__())
+
+    normalizers = [N.NFC(), N.NFD(), N.NFKC(), N.NFKD(), N.Lowercase(), N.Strip(), N.Strip(left=False),
+                   N.Strip(right=False), N.Prepend("\u2581"), N.Replace(" ", "\u2581"), N.Replace("__", "_"),
+                   N.Replace(Regex(r"\s+"), " "), N.Replace(Regex(r"[0-9]"), "#"),
+                   N.Sequence([N.Prepend("\u2581"), N.Replace(" ", "\u2581")]),
+                   N.Sequence([N.NFKC(), N.Lowercase(), N.Strip()])]
+    pres = [P.Whitespace(), P.WhitespaceSplit(), P.Punctuation(), P.Punctuation("removed"),
+            P.Punctuation("merged_with_previous"), P.Punctuation("merged_with_next"), P.Punctuation("contiguous"),
+            P.Digits(individual_digits=True), P.Digits(individual_digits=False),
+            P.Metaspace(), P.Metaspace(prepend_scheme="first"), P.Metaspace(prepend_scheme="never"),
+            P.Metaspace(prepend_scheme="always", split=False), P.ByteLevel(add_prefix_space=True),
+            P.ByteLevel(add_prefix_space=False, use_regex=False)]
+    for behavior in ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous"):
+        for invert in (False, True):
+            pres.append(P.Split(" ", behavior, invert=invert))
+            pres.append(P.Split(Regex(r"\p{N}+|[!?.]"), behavior, invert=invert))
+    pres.append(P.Split(Regex(r"\s*"), "isolated"))
+    pres.append(P.Split(Regex(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"), "isolated"))
+    pres.append(P.Sequence([P.WhitespaceSplit(), P.Digits(individual_digits=True), P.Punctuation()]))
+
+    def pieces(pre, text):
+        out = [p for p, _ in pre.pre_tokenize_str(text)]
+        if isinstance(pre, P.ByteLevel):  # back from the byte alphabet to the raw bytes
+            table = {c: b for b, c in enumerate(_byte_alphabet())}
+            out = [bytes(table[c] for c in p).decode("utf-8", "replace") for p in out]
+        return out
+
+    token_lists = [["\u2581Hello", "\u2581world"], ["<0xE4>", "<0xBD>", "<0xA0>", "a"], ["<0xE4>", "b", "<0xFF>"],
+                   ["\u0120Hello", "\u0120w", "orld", "\u010a"], ["  a ", " b  "], ["\u2581", "\u2581\u2581x"],
+                   ["<s>", "\u2581Hi"], []]
+    decs = [D.ByteLevel(), D.Metaspace(), D.Metaspace(prepend_scheme="never"), D.ByteFallback(), D.Fuse(),
+            D.Strip(" ", 1, 0), D.Strip(" ", 2, 2), D.Replace("\u2581", " "),
+            D.Sequence([D.Replace("\u2581", " "), D.ByteFallback(), D.Fuse(), D.Strip(" ", 1, 0)])]
+
+    vocab = {"<unk>": 0, "a": 1, "b": 2, "c": 3, "ab": 4, "abc": 5, "##b": 6, "##c": 7, "a##b": 8,
+             "c</w>": 9, "b</w>": 10, "abc</w>": 11, "ab</w>": 12, "bc": 13, "bc</w>": 14, "##bc": 15}
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = len(vocab)
+    models = [
+        ("byte_fallback", M.BPE(vocab, [("a", "b"), ("ab", "c")], byte_fallback=True, unk_token="<unk>")),
+        ("unk", M.BPE(vocab, [("a", "b"), ("ab", "c")], unk_token="<unk>")),
+        ("fuse_unk", M.BPE(vocab, [("a", "b"), ("ab", "c")], unk_token="<unk>", fuse_unk=True)),
+        ("no_unk", M.BPE(vocab, [("a", "b"), ("ab", "c")])),
+        ("prefix", M.BPE(vocab, [("a", "##b"), ("##b", "##c")], continuing_subword_prefix="##", unk_token="<unk>")),
+        ("suffix", M.BPE(vocab, [("b", "c</w>"), ("a", "bc</w>"), ("a", "b")], end_of_word_suffix="</w>",
+                         unk_token="<unk>")),
+        ("ignore_merges", M.BPE({**vocab, "abcab": len(vocab)}, [("a", "b"), ("ab", "c")], ignore_merges=True)),
+    ]
+    model_texts = ["abc", "ab c", "abcab", "xyz", "axbyc", "a\u00e9b", "cab", "bca", "\u4f60a", "abcabc"]
+    doc = {"generator": "scripts/gen_tokenizer_vectors.py --components", "tokenizers": tokenizers.__version__,
+           "normalizers": [{"spec": state(n), "cases": [[t, n.normalize_str(t)] for t in COMPONENT_TEXTS]}
+                           for n in normalizers],
+           "pre_tokenizers": [{"spec": state(p), "cases": [[t, pieces(p, t)] for t in COMPONENT_TEXTS]}
+                              for p in pres],
+           "decoders": [{"spec": state(d), "cases": [[ts, d.decode(ts)] for ts in token_lists]} for d in decs],
+           "models": []}
+    for name, model in models:
+        tok = Tokenizer(model)
+        tok.pre_tokenizer = P.WhitespaceSplit()
+        spec = json.loads(tok.to_str())
+        doc["models"].append({"name": name, "tokenizer": spec,
+                              "cases": [[t, tok.encode(t).ids] for t in model_texts]})
+    path = os.path.join(out_dir, "component_vectors.json")
+    with open(path, "w", encoding="ascii") as f:
+        json.dump(doc, f, ensure_ascii=True, separators=(",", ":"))
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
+def _byte_alphabet():
+    """GPT-2's bytes_to_unicode(): the character standing for each byte 0..255."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for _, c in sorted(zip(bs, cs))]
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -460,6 +560,8 @@ if __name__ == "__main__":
         os.environ.setdefault("RAYON_NUM_THREADS", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         bench(sys.argv[1], sys.argv[2])
+    elif "--components" in sys.argv[3:]:
+        component_vectors(sys.argv[2])
     elif "--seed" in sys.argv[3:]:
         generate(sys.argv[1], sys.argv[2], int(sys.argv[sys.argv.index("--seed") + 1]))
     else:

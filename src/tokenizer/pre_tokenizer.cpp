@@ -120,6 +120,25 @@ void char_matches(CharClass k, std::string_view text, std::vector<Match>& out) {
   if (last < text.size()) out.push_back({last, text.size(), false});
 }
 
+// The tiling of `text` by \w+|[^\w\s]+ (Rust regex classes): runs of word chars and runs of
+// other non-space chars are kept, runs of white space are marked to be removed.
+void word_runs(std::string_view text, std::vector<Match>& out) {
+  out.clear();
+  int run_class = -1;  // 0 word, 1 other, 2 space
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t b = i;
+    const char32_t c = utf8::next(text, i);
+    const int k = unicode::is_word_char(c) ? 0 : unicode::is_white_space(c) ? 2 : 1;
+    if (k == run_class) {
+      out.back().end = i;
+    } else {
+      out.push_back({b, i, k == 2});  // Invert(re) + Removed: the spaces go
+      run_class = k;
+    }
+  }
+}
+
 // normalizer.rs NormalizedString::split: matches -> kept pieces by behavior (empty dropped).
 void apply_behavior(Behavior behavior, std::string_view text, bool at_start, std::vector<Match>& m,
                     std::vector<PreTokenScratch::Piece>& out) {
@@ -235,11 +254,10 @@ void add_steps(const json& p, const std::string& where, int depth,
     s->char_class = CharClass::kWhiteSpace;
     s->behavior = Behavior::kRemoved;
   } else if (type == "Whitespace") {
-    // pre_tokenizers/whitespace.rs: keep the matches of \w+|[^\w\s]+, drop the rest.
+    // pre_tokenizers/whitespace.rs: keep the matches of \w+|[^\w\s]+, drop the rest; that
+    // regex is the Rust regex crate's, whose \w (Alphabetic, marks, Nd, Pc, Join_Control) is
+    // not Oniguruma's, so the runs are found by character class instead.
     s->kind = Kind::kWhitespace;
-    s->regex = std::make_unique<Regex>("\\w+|[^\\w\\s]+", where);
-    s->behavior = Behavior::kRemoved;
-    s->invert = true;
   } else {
     throw UnsupportedError(where + ": pre-tokenizer '" + type + "' is not supported",
                            "bentov implements the pre-tokenizers Sequence, Split, ByteLevel, Metaspace, "
@@ -318,8 +336,11 @@ void PreTokenizer::split(std::string_view text, bool at_start, PreTokenScratch& 
     for (const auto& piece : sc.pieces) {
       if (piece.text.empty()) continue;
       switch (s.kind) {
-        case Kind::kSplit:
         case Kind::kWhitespace:
+          word_runs(piece.text, matches);
+          apply_behavior(Behavior::kRemoved, piece.text, piece.at_start, matches, sc.next);
+          break;
+        case Kind::kSplit:
           if (s.regex == nullptr) {
             matches.assign(1, Match{0, piece.text.size(), false});
           } else {

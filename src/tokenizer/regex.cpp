@@ -13,8 +13,8 @@ namespace {
 constexpr const char* kWhiteSpace =
     "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
     "\\x{205F}\\x{3000}";
-// Oniguruma's Unicode \w (Letter, Mark, Decimal_Number, Connector_Punctuation).
-constexpr const char* kWord = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
+// Oniguruma's Unicode \w (Letter, Mark, Number, Connector_Punctuation).
+constexpr const char* kWord = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
 
 [[noreturn]] void refuse(const std::string& where, const std::string& what) {
   throw UnsupportedError(where + ": regex construct " + what + " is not supported",

@@ -3,7 +3,7 @@
 // (tokenizers/src/utils/onig.rs). bentov runs them with PCRE2 (UTF + UCP + JIT) after
 // translating the few classes whose Unicode meaning differs between the two engines:
 //   \s  Oniguruma: the White_Space property          PCRE2 UCP: Z + \t\n\v\f\r (no U+0085)
-//   \w  Oniguruma: Letter | Mark | Nd | Pc           PCRE2 UCP: Letter | Number | '_'
+//   \w  Oniguruma: Letter | Mark | Number | Pc       PCRE2 UCP: Letter | Number | '_'
 // \S and \W become negated classes; inside a bracket they cannot be expressed and the pattern
 // is refused. \p{L}, \p{N}, (?i:...), look-arounds and possessive quantifiers mean the same in
 // both engines. Matches are enumerated as the onig crate's find_iter does: leftmost-first,
