@@ -190,7 +190,12 @@ void BpeModel::merge_all(std::vector<Symbol>& sym, std::vector<std::int32_t>& ou
     heap.push_back({it->second.rank, pos, it->second.new_id});
     std::push_heap(heap.begin(), heap.end(), later);
   };
-  for (std::int32_t i = 0; i + 1 < static_cast<std::int32_t>(sym.size()); ++i) push_pair(i);
+  // The initial pairs are heapified at once (O(n)); later ones are pushed one by one.
+  for (std::int32_t i = 0; i + 1 < static_cast<std::int32_t>(sym.size()); ++i) {
+    const auto it = merges_.find(pair_key(sym[static_cast<std::size_t>(i)].id, sym[static_cast<std::size_t>(i) + 1].id));
+    if (it != merges_.end()) heap.push_back({it->second.rank, i, it->second.new_id});
+  }
+  std::make_heap(heap.begin(), heap.end(), later);
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), later);
