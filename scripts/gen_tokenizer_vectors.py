@@ -338,6 +338,50 @@ def build_inputs(corpus_dir: str):
 # ---------------------------------------------------------------------------------------------
 
 
+# The same tokenizer.json under other transformers classes and settings, as other model folders
+# of these families have them: Mistral-style LlamaTokenizer with legacy false, a config.json of
+# model_type "mistral" (AutoTokenizer then runs tokenizer.json as it is, Prepend + Replace
+# normalizer included), GemmaTokenizer's pipeline, and the generic class for Qwen and Llama 3.
+# The C++ test builds each folder the same way: a link to BASE's tokenizer.json beside the
+# tokenizer_config.json and config.json written here.
+VARIANTS = {
+    "llama2-legacy-false": ("llama2", {"tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": True,
+                                       "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}, None),
+    "llama2-no-prefix-space": ("llama2", {"tokenizer_class": "LlamaTokenizerFast", "add_prefix_space": False,
+                                          "legacy": True}, None),
+    "llama2-mistral-config": ("llama2", {"tokenizer_class": "LlamaTokenizer", "legacy": True},
+                              {"model_type": "mistral"}),
+    "llama2-generic": ("llama2", {"tokenizer_class": "PreTrainedTokenizerFast"}, None),
+    "llama2-gemma": ("llama2", {"tokenizer_class": "GemmaTokenizer", "bos_token": "<s>", "eos_token": "</s>",
+                                "unk_token": "<unk>", "pad_token": None, "mask_token": None}, None),
+    "qwen3-generic": ("qwen3", {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|im_end|>"}, None),
+    "qwen3-qwen2-config": ("qwen3", {"tokenizer_class": "PreTrainedTokenizerFast"}, {"model_type": "qwen2"}),
+    "llama3-eos": ("llama3", {"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": True,
+                              "add_eos_token": True, "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"},
+                   None),
+}
+
+
+def variant_vectors(tok_root: str, texts):
+    import tempfile
+    from transformers import AutoTokenizer
+
+    out = {}
+    for name, (base, tok_config, config) in VARIANTS.items():
+        with tempfile.TemporaryDirectory() as d:
+            os.symlink(os.path.abspath(os.path.join(tok_root, base, "tokenizer.json")), os.path.join(d, "tokenizer.json"))
+            with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+                json.dump(tok_config, f)
+            if config is not None:
+                with open(os.path.join(d, "config.json"), "w") as f:
+                    json.dump(config, f)
+            tok = AutoTokenizer.from_pretrained(d)
+            out[name] = {"base": base, "tokenizer_config": tok_config, "config": config,
+                         "class": type(tok).__name__, "len": len(tok),
+                         "cases": [[t, tok(t)["input_ids"]] for t in texts]}
+    return out
+
+
 def load_tokenizers(tok_root: str):
     from transformers import AutoTokenizer
 
@@ -400,6 +444,8 @@ def generate(data_dir: str, out_dir: str, seed=None):
             entry[name] = {"n": len(ids), "fnv1a64": ids_hash(ids), "head": ids[:32]}
         corpus.append(entry)
 
+    variants = {} if seed is not None else variant_vectors(
+        os.path.join(data_dir, "tokenizers"), list(HAND) + LLAMA_HAND + inputs[len(HAND) + len(LLAMA_HAND):][:800])
     meta = {}
     for name, tok in toks.items():
         meta[name] = {"class": type(tok).__name__, "len": len(tok),
@@ -413,6 +459,7 @@ def generate(data_dir: str, out_dir: str, seed=None):
         "meta": meta,
         "cases": cases,
         "corpus": corpus,
+        "variants": variants,
     }
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "tokenizer_vectors.json" if seed is None

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "bentov/tokenizer/normalize.h"
 #include "bentov/tokenizer/tokenizer.h"
 
@@ -172,5 +174,40 @@ TEST_P(TokenizerConformance, DecodingAndLabelsMatchHuggingFace) {
 INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerConformance,
                          ::testing::Values("gpt2", "pythia", "opt", "llama2", "llama3", "qwen3"),
                          [](const auto& info) { return info.param; });
+
+// The shared tokenizer.json files under other transformers classes and settings (the
+// generator's VARIANTS): a link to the file beside the tokenizer_config.json / config.json of
+// the vectors, compared id for id with AutoTokenizer on the same folder.
+TEST(TokenizerVariants, EveryStringMatchesHuggingFace) {
+  if (!fs::exists(kShared / "tokenizers")) GTEST_SKIP() << "../shared/data is absent";
+  const fs::path root = fs::temp_directory_path() / ("bentov_variants_" + std::to_string(::getpid()));
+  std::size_t variants = 0;
+  for (const auto& [name, v] : vectors()["variants"].items()) {
+    const fs::path dir = root / name;
+    fs::create_directories(dir);
+    fs::create_symlink(fs::absolute(kShared / "tokenizers" / v["base"].get<std::string>() / "tokenizer.json"),
+                       dir / "tokenizer.json");
+    std::ofstream(dir / "tokenizer_config.json") << v["tokenizer_config"].dump();
+    if (!v["config"].is_null()) std::ofstream(dir / "config.json") << v["config"].dump();
+    const bentov::Tokenizer tok = bentov::Tokenizer::load(dir);
+    EXPECT_EQ(tok.vocab_size(), v["len"].get<std::size_t>()) << name;
+    std::size_t failed = 0;
+    std::string first;
+    for (const auto& c : v["cases"]) {
+      const auto expected = c[1].get<std::vector<int32_t>>();
+      const auto got = tok.encode(c[0].get<std::string>());
+      if (got != expected && failed++ == 0) {
+        first = "text " + show_text(c[0].get<std::string>()) + "\n  expected " + show_ids(expected) +
+                "\n  got      " + show_ids(got);
+      }
+    }
+    EXPECT_EQ(failed, 0u) << name << " (" << v["class"].get<std::string>() << "): " << failed << " of "
+                          << v["cases"].size() << " differ; first:\n  " << first;
+    ++variants;
+  }
+  std::error_code ec;
+  fs::remove_all(root, ec);
+  EXPECT_GE(variants, 8u);
+}
 
 }  // namespace
