@@ -103,7 +103,16 @@ void Regex::find_all(std::string_view text, std::vector<Span>& out) const {
     const int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, text.size(), pos, 0, md, nullptr)
                               : pcre2_match(impl_->code, subject, text.size(), pos,
                                             PCRE2_NO_UTF_CHECK, md, nullptr);
-    if (rc < 0) break;
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {
+      // Match or depth limit on a pathological pattern: never a silently different split.
+      pcre2_match_data_free(md);
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(rc, msg, sizeof msg);
+      throw UnsupportedError(std::string("tokenizer regex '") + translated_ + "' failed on this text: " +
+                                 reinterpret_cast<const char*>(msg),
+                             "the tokenizer's pattern backtracks too much for PCRE2's limits");
+    }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     const std::size_t s = ov[0], e = ov[1];
     if (s == e && last_match_end == e) {

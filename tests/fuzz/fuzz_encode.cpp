@@ -29,10 +29,12 @@ std::vector<Loaded> load_all() {
   std::vector<Loaded> out;
   const char* env = std::getenv("BENTOV_TOKENIZERS_DIR");
   const fs::path root = env && *env ? fs::path(env) : fs::path(BENTOV_SHARED_DATA_DIR) / "tokenizers";
-  for (const char* name : {"gpt2", "pythia", "opt"}) {
+  // Byte-level tokenizers without a normalizer give back their text exactly.
+  for (const char* name : {"gpt2", "pythia", "opt", "llama2", "llama3", "qwen3"}) {
     std::error_code ec;
     if (fs::is_directory(root / name, ec)) {
-      out.push_back({bentov::Tokenizer::load(root / name), std::strcmp(name, "gpt2") == 0});
+      const bool exact = std::strcmp(name, "gpt2") == 0 || std::strcmp(name, "llama3") == 0;
+      out.push_back({bentov::Tokenizer::load(root / name), exact});
     }
   }
   if (out.empty()) {
