@@ -53,7 +53,10 @@ std::size_t count_field(const json& j, const char* key, const std::string& where
 }
 
 void add_steps(const json& d, const std::string& where, int depth, std::vector<std::shared_ptr<const Decoder::Step>>& steps) {
-  if (depth > kMaxNesting) bad(where, "decoders", "nested at most 32 deep");
+  if (depth > kMaxNesting) {
+    throw FormatError(where + ": 'decoder' is nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)",
+                      "the tokenizer file is malformed; download it again");
+  }
   if (!d.is_object()) bad(where, "type", "an object with a 'type'");
   const std::string type = string_field(d, "type", where);
   if (type == "Sequence") {

@@ -107,7 +107,10 @@ void lowercase(std::string_view text, std::string& out) {
 
 void add_steps(const json& n, const std::string& where, int depth,
                std::vector<std::shared_ptr<const Normalizer::Step>>& steps) {
-  if (depth > kMaxNesting) bad(where, "normalizers", "nested at most 32 deep");
+  if (depth > kMaxNesting) {
+    throw FormatError(where + ": 'normalizer' is nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)",
+                      "the tokenizer file is malformed; download it again");
+  }
   if (!n.is_object()) bad(where, "type", "an object with a 'type'");
   const std::string type = string_field(n, "type", where);
   if (type == "Sequence") {

@@ -187,7 +187,10 @@ void apply_behavior(Behavior behavior, std::string_view text, bool at_start, std
 
 void add_steps(const json& p, const std::string& where, int depth,
                std::vector<std::shared_ptr<const PreTokenizer::Step>>& steps) {
-  if (depth > kMaxNesting) bad(where, "pretokenizers", "nested at most 32 deep");
+  if (depth > kMaxNesting) {
+    throw FormatError(where + ": 'pre_tokenizer' is nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)",
+                      "the tokenizer file is malformed; download it again");
+  }
   if (!p.is_object()) bad(where, "type", "an object with a 'type'");
   const std::string type = string_field(p, "type", where);
   if (type == "Sequence") {
