@@ -39,6 +39,16 @@ void check_depth(int depth, const fs::path& file, const char* what) {
   }
 }
 
+// True when `j` nests objects/arrays deeper than `limit` (the walk stops there).
+bool nested_deeper_than(const json& j, int limit) {
+  if (!j.is_structured()) return false;
+  if (limit <= 0) return true;
+  for (const auto& child : j) {
+    if (nested_deeper_than(child, limit - 1)) return true;
+  }
+  return false;
+}
+
 json parse_json(const fs::path& path) {
   const std::string text = read_file(path);
   try {
@@ -384,6 +394,12 @@ TokenizerSpec read_tokenizer_json(const fs::path& dir) {
   spec.tokenizer_class = auto_tokenizer_class(cfg, dir);
   const std::optional<ClassPipeline> cls = class_pipeline(spec.tokenizer_class, cfg, cfg_file.string());
 
+  // Components a class replaces are still checked for sane nesting: the file is hostile input.
+  for (const char* key : {"normalizer", "pre_tokenizer", "decoder", "post_processor"}) {
+    if (const json* c = member(doc, key); c != nullptr && nested_deeper_than(*c, 4 * kMaxNesting)) {
+      check_depth(kMaxNesting + 1, file, key);
+    }
+  }
   json model_fields = *model;
   if (cls) {
     for (const auto& [k, v] : cls->model_options.items()) model_fields[k] = v;
