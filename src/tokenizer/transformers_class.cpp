@@ -81,11 +81,13 @@ const json kByteLevelDecoder = {{"type", "ByteLevel"}};
 // fuse_unk and byte_fallback but no unk token.
 //
 // Where this differs from tokenizers.Tokenizer.from_file: Llama 2's tokenizer.json normalizes
-// with Prepend("▁") + Replace(" ", "▁") and has no pre-tokenizer. Prepend acts on each piece
-// between added tokens, but so does Metaspace, so the two agree on most text; they part where
-// a piece already starts with a space (" Hello": the file gives "▁▁Hello", the class
-// "▁Hello", because Metaspace does not prepend before an existing "▁") and where the text
-// is empty or blank. AutoTokenizer is the contract, so the class's pipeline is used.
+// with Prepend("▁") + Replace(" ", "▁") and has no pre-tokenizer. Both act on each piece
+// between added tokens and agree on most text, but Prepend adds its "▁" before a leading
+// space too while Metaspace does not prepend before an existing one, so they part on every
+// piece that starts with a space: a text with leading spaces (" Hello": the file gives
+// "▁▁Hello", the class "▁Hello"), a blank text (" ": ids 259 vs 28705 in the shared files), and
+// the text after a special token written inside it ("a <s> b", "Hello</s> world"). The empty
+// text gives [<s>] either way. AutoTokenizer is the contract, so the class's pipeline is used.
 ClassPipeline llama(const json& config) {
   const bool add_prefix_space = config_bool(config, "add_prefix_space", true);
   const bool legacy = config_bool(config, "legacy", false);
