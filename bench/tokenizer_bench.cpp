@@ -76,8 +76,14 @@ void BM_EncodeCold(benchmark::State& state, const char* name) {
 BENCHMARK_CAPTURE(BM_EncodeWarm, gpt2, "gpt2")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EncodeWarm, pythia, "pythia")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EncodeWarm, opt, "opt")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_EncodeWarm, llama2, "llama2")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_EncodeWarm, llama3, "llama3")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_EncodeWarm, qwen3, "qwen3")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EncodeCold, gpt2, "gpt2")->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_EncodeCold, pythia, "pythia")->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_EncodeCold, opt, "opt")->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_EncodeCold, llama2, "llama2")->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_EncodeCold, llama3, "llama3")->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_EncodeCold, qwen3, "qwen3")->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace

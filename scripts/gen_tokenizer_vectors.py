@@ -6,12 +6,20 @@ Usage:
   gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --seed N   # only N-seeded random strings (extra
                                                               # check, tokenizer_vectors_seedN.json)
   gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --bench    # HF `tokenizers` throughput (one core)
+  gen_tokenizer_vectors.py SHARED_DATA_DIR OUT_DIR --components
+      # OUT_DIR/component_vectors.json: each normalizer, pre-tokenizer, decoder and BPE option
+      # alone, on toy configurations, through `tokenizers` itself (normalize_str,
+      # pre_tokenize_str, decode, Tokenizer.encode)
 
-SHARED_DATA_DIR holds tokenizers/{gpt2,pythia,opt} and corpus/*.txt (../shared/data).
+SHARED_DATA_DIR holds tokenizers/{gpt2,pythia,opt,llama2,llama3,qwen3} and corpus/*.txt (../shared/data).
 The reference is `transformers.AutoTokenizer.from_pretrained(dir)(text)["input_ids"]`, never
 bentov's own code (the habit of llama.cpp's tests/test-tokenizer-0). The JSON holds every input
 string and, per tokenizer, the expected ids; whole corpus files are recorded as a count and an
 FNV-1a 64 hash of the comma-joined ids (too large to store), which the C++ test recomputes.
+For the hand-written strings the JSON also holds, per tokenizer, the text of the whole id list
+through the tokenizer's decoder ("decoded", `backend_tokenizer.decode(ids)`) and each token
+through it alone ("labels", `backend_tokenizer.decoder.decode([token])`): what
+`bentov tokenize --tokens` prints.
 """
 import json
 import os
@@ -19,7 +27,7 @@ import random
 import sys
 import time
 
-TOKENIZERS = ["gpt2", "pythia", "opt"]
+TOKENIZERS = ["gpt2", "pythia", "opt", "llama2", "llama3", "qwen3"]
 
 
 def fnv1a64(data: bytes) -> str:
@@ -171,6 +179,32 @@ HAND = [
     "\u2211 \u222b \u2264 \u2192 \u00b0 \u2122 \u00a9",
 ]
 
+# Strings where the Llama 2 (SentencePiece-style), Llama 3 (tiktoken-style) and Qwen pipelines
+# part from GPT-2's or from one another: Metaspace prepending, digit groups of up to three,
+# case-insensitive contractions, byte fallback, and their special tokens inside the text.
+LLAMA_HAND = [
+    "\t", " \t ", "  \n  ", "\n\n", "a\n\nb", "a \n b", "\r\n\r\n", " \r\n", "x\r\n y",
+    "Hello", " Hello", "  Hello", "Hello ", "Hello  ", " Hello ", "\tHello", "\nHello", "Hello\n",
+    "1", "12", "123", "1234", "12345", "123456", "1234567", "12345678901234567890", " 1234 ",
+    "a1234b", "1,234,567.89", "\u0661\u0662\u0663\u0664", "\uff11\uff12\uff13\uff14", "x\u00b2\u00b3\u00b9",
+    "I'm I'M i'M It's IT'S it'S we'LL WE'll they'Re THEY'RE you'Ve YOU'VE she'D SHE'D don'T DON'T",
+    "'S", "'s", "'ll'LL", "\u2019s \u2019S", "x'\u017f", "'\u212a", "O'Neil's", " 's", "'s'",
+    "\u4f60\u597d\u4e16\u754c", "\u6211\u662f\u4e00\u4e2a\u6d4b\u8bd5\u3002", "\u3053\u3093\u306b\u3061\u306f", "\ud55c\uad6d\uc5b4 \ud14c\uc2a4\ud2b8",
+    "\U0001f600", " \U0001f600", "\U0001f600 \U0001f601", "\U0001f44d\U0001f3fd", "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\U0001d538\U0001d539", "\u01c5", "\U00010348", "\u0f00\u0f01", "\U0001f9ec\U0001fab8", "\u2603\u2604", "\U000e0067",
+    "\u1400\u1680\u2ffb", "\ua9c1\ua9c2", "\U00016a40",
+    "<s>", "</s>", "<unk>", "<s> ", " <s>", "<s>Hello", "Hello<s>", "a <s> b", "a<s>b", "<s><s>", "<s> </s>",
+    "Hello</s> world", "Hello </s>world", "</s>\n", "\n<s>", "<s>\n\n</s>",
+    "<|begin_of_text|>", "<|begin_of_text|>Hello", " <|begin_of_text|> ", "<|end_of_text|><|begin_of_text|>",
+    "<|eot_id|>", "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", "<|reserved_special_token_5|>",
+    "<|im_start|>", "<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n", "<|im_end|>",
+    "<|endoftext|>", "a<|endoftext|>b", " <|endoftext|> ", "<think>\n\n</think>\n\n", "<tool_call>x</tool_call>",
+    "<|vision_start|><|image_pad|><|vision_end|>", "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>",
+    "\u2581", "\u2581\u2581", " \u2581 ", "\u2581Hello", "a\u2581b",
+    "<0x0A>", "<0xFF>", "Hello<0x41>",
+    "x" * 300, "\u4e00" * 120, " " * 100, "1" * 50, "\n" * 30,
+]
+
 # Code points whose whitespace/letter/number class is where regex engines disagree.
 ODD = [
     "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
@@ -282,7 +316,7 @@ def corpus_slices(rng: random.Random, corpus_dir: str):
 
 def build_inputs(corpus_dir: str):
     rng = random.Random(20240607)
-    inputs = list(HAND)
+    inputs = list(HAND) + LLAMA_HAND
     for c in ODD:
         inputs.extend(ctx.format(c=c) for ctx in CONTEXTS)
     for k in range(1, 32):
@@ -302,6 +336,50 @@ def build_inputs(corpus_dir: str):
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+# The same tokenizer.json under other transformers classes and settings, as other model folders
+# of these families have them: Mistral-style LlamaTokenizer with legacy false, a config.json of
+# model_type "mistral" (AutoTokenizer then runs tokenizer.json as it is, Prepend + Replace
+# normalizer included), GemmaTokenizer's pipeline, and the generic class for Qwen and Llama 3.
+# The C++ test builds each folder the same way: a link to BASE's tokenizer.json beside the
+# tokenizer_config.json and config.json written here.
+VARIANTS = {
+    "llama2-legacy-false": ("llama2", {"tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": True,
+                                       "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}, None),
+    "llama2-no-prefix-space": ("llama2", {"tokenizer_class": "LlamaTokenizerFast", "add_prefix_space": False,
+                                          "legacy": True}, None),
+    "llama2-mistral-config": ("llama2", {"tokenizer_class": "LlamaTokenizer", "legacy": True},
+                              {"model_type": "mistral"}),
+    "llama2-generic": ("llama2", {"tokenizer_class": "PreTrainedTokenizerFast"}, None),
+    "llama2-gemma": ("llama2", {"tokenizer_class": "GemmaTokenizer", "bos_token": "<s>", "eos_token": "</s>",
+                                "unk_token": "<unk>", "pad_token": None, "mask_token": None}, None),
+    "qwen3-generic": ("qwen3", {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|im_end|>"}, None),
+    "qwen3-qwen2-config": ("qwen3", {"tokenizer_class": "PreTrainedTokenizerFast"}, {"model_type": "qwen2"}),
+    "llama3-eos": ("llama3", {"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": True,
+                              "add_eos_token": True, "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"},
+                   None),
+}
+
+
+def variant_vectors(tok_root: str, texts):
+    import tempfile
+    from transformers import AutoTokenizer
+
+    out = {}
+    for name, (base, tok_config, config) in VARIANTS.items():
+        with tempfile.TemporaryDirectory() as d:
+            os.symlink(os.path.abspath(os.path.join(tok_root, base, "tokenizer.json")), os.path.join(d, "tokenizer.json"))
+            with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+                json.dump(tok_config, f)
+            if config is not None:
+                with open(os.path.join(d, "config.json"), "w") as f:
+                    json.dump(config, f)
+            tok = AutoTokenizer.from_pretrained(d)
+            out[name] = {"base": base, "tokenizer_config": tok_config, "config": config,
+                         "class": type(tok).__name__, "len": len(tok),
+                         "cases": [[t, tok(t)["input_ids"]] for t in texts]}
+    return out
 
 
 def load_tokenizers(tok_root: str):
@@ -335,12 +413,21 @@ def generate(data_dir: str, out_dir: str, seed=None):
     toks = load_tokenizers(os.path.join(data_dir, "tokenizers"))
     corpus_dir = os.path.join(data_dir, "corpus")
     inputs = build_inputs(corpus_dir) if seed is None else wild_strings(random.Random(seed), 6000)
+    hand = set(HAND) | set(LLAMA_HAND)
     cases = []
     for s in inputs:
         case = {"text": s, "ids": {}}
+        if s in hand and seed is None:
+            case["decoded"], case["labels"] = {}, {}
         for name, tok in toks.items():
             try:
-                case["ids"][name] = tok(s)["input_ids"]
+                ids = tok(s)["input_ids"]
+                case["ids"][name] = ids
+                if "labels" in case:
+                    backend = tok.backend_tokenizer
+                    case["decoded"][name] = backend.decode(ids, skip_special_tokens=False)
+                    case["labels"][name] = [backend.decoder.decode([t]) if backend.decoder else t
+                                            for t in tok.convert_ids_to_tokens(ids)]
             except Exception as e:
                 print(f"[{name}] failed on {s!r}: {e!r}", file=sys.stderr)
         cases.append(case)
@@ -357,6 +444,8 @@ def generate(data_dir: str, out_dir: str, seed=None):
             entry[name] = {"n": len(ids), "fnv1a64": ids_hash(ids), "head": ids[:32]}
         corpus.append(entry)
 
+    variants = {} if seed is not None else variant_vectors(
+        os.path.join(data_dir, "tokenizers"), list(HAND) + LLAMA_HAND + inputs[len(HAND) + len(LLAMA_HAND):][:800])
     meta = {}
     for name, tok in toks.items():
         meta[name] = {"class": type(tok).__name__, "len": len(tok),
@@ -370,6 +459,7 @@ def generate(data_dir: str, out_dir: str, seed=None):
         "meta": meta,
         "cases": cases,
         "corpus": corpus,
+        "variants": variants,
     }
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "tokenizer_vectors.json" if seed is None
@@ -394,9 +484,8 @@ def bench(data_dir: str, out_dir: str):
               f"RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS')}, {len(raw)} bytes"]
     for name in TOKENIZERS:
         path = os.path.join(data_dir, "tokenizers", name)
-        tj = os.path.join(path, "tokenizer.json")
-        tk = (tokenizers.Tokenizer.from_file(tj) if os.path.exists(tj)
-              else AutoTokenizer.from_pretrained(path).backend_tokenizer)
+        # The pipeline AutoTokenizer runs (for Llama 2 not the file's own normalizer).
+        tk = AutoTokenizer.from_pretrained(path).backend_tokenizer
         for mode in ("whole", "batch_lines"):
             best, ntok = 1e9, 0
             for _ in range(3):
@@ -415,6 +504,102 @@ def bench(data_dir: str, out_dir: str):
         f.write(text_out + "\n")
 
 
+COMPONENT_TEXTS = [
+    "", " ", "  ", "Hello world", " Hello  world ", "\tTab\nnew line\r\n", "a  b   c", "x\u3000y\u00a0z",
+    "I'm DON'T we'LL", "abc123def4567", "3.14 and 1,000,000", "\u0661\u0662 \u00bd\u2163", "Hi! What?? ok...",
+    "(a)[b]{c}", "caf\u00e9 cafe\u0301 \ufb01 \u212b", "\u0130STANBUL \u03a3\u0391\u03a3 \u1e9e", "\u4f60\u597d\uff0c\u4e16\u754c\uff01",
+    "\U0001f600 \U0001f44d\U0001f3fd", "a\u2581b \u2581c", "__x__y__", "--a--", "a-b_c d",
+]
+
+
+def component_vectors(out_dir: str):
+    """Each pipeline component alone, on COMPONENT_TEXTS, through the tokenizers library."""
+    import tokenizers
+    from tokenizers import Regex, Tokenizer
+    from tokenizers import decoders as D, models as M, normalizers as N, pre_tokenizers as P
+
+    def state(obj):
+        return json.loads(obj.__getstate__())
+
+    normalizers = [N.NFC(), N.NFD(), N.NFKC(), N.NFKD(), N.Lowercase(), N.Strip(), N.Strip(left=False),
+                   N.Strip(right=False), N.Prepend("\u2581"), N.Replace(" ", "\u2581"), N.Replace("__", "_"),
+                   N.Replace(Regex(r"\s+"), " "), N.Replace(Regex(r"[0-9]"), "#"),
+                   N.Sequence([N.Prepend("\u2581"), N.Replace(" ", "\u2581")]),
+                   N.Sequence([N.NFKC(), N.Lowercase(), N.Strip()])]
+    pres = [P.Whitespace(), P.WhitespaceSplit(), P.Punctuation(), P.Punctuation("removed"),
+            P.Punctuation("merged_with_previous"), P.Punctuation("merged_with_next"), P.Punctuation("contiguous"),
+            P.Digits(individual_digits=True), P.Digits(individual_digits=False),
+            P.Metaspace(), P.Metaspace(prepend_scheme="first"), P.Metaspace(prepend_scheme="never"),
+            P.Metaspace(prepend_scheme="always", split=False), P.ByteLevel(add_prefix_space=True),
+            P.ByteLevel(add_prefix_space=False, use_regex=False)]
+    for behavior in ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous"):
+        for invert in (False, True):
+            pres.append(P.Split(" ", behavior, invert=invert))
+            pres.append(P.Split(Regex(r"\p{N}+|[!?.]"), behavior, invert=invert))
+    pres.append(P.Split(Regex(r"\s*"), "isolated"))
+    pres.append(P.Split(Regex(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"), "isolated"))
+    pres.append(P.Sequence([P.WhitespaceSplit(), P.Digits(individual_digits=True), P.Punctuation()]))
+
+    def pieces(pre, text):
+        out = [p for p, _ in pre.pre_tokenize_str(text)]
+        if isinstance(pre, P.ByteLevel):  # back from the byte alphabet to the raw bytes
+            table = {c: b for b, c in enumerate(_byte_alphabet())}
+            out = [bytes(table[c] for c in p).decode("utf-8", "replace") for p in out]
+        return out
+
+    token_lists = [["\u2581Hello", "\u2581world"], ["<0xE4>", "<0xBD>", "<0xA0>", "a"], ["<0xE4>", "b", "<0xFF>"],
+                   ["\u0120Hello", "\u0120w", "orld", "\u010a"], ["  a ", " b  "], ["\u2581", "\u2581\u2581x"],
+                   ["<s>", "\u2581Hi"], []]
+    decs = [D.ByteLevel(), D.Metaspace(), D.Metaspace(prepend_scheme="never"), D.ByteFallback(), D.Fuse(),
+            D.Strip(" ", 1, 0), D.Strip(" ", 2, 2), D.Replace("\u2581", " "),
+            D.Sequence([D.Replace("\u2581", " "), D.ByteFallback(), D.Fuse(), D.Strip(" ", 1, 0)])]
+
+    vocab = {"<unk>": 0, "a": 1, "b": 2, "c": 3, "ab": 4, "abc": 5, "##b": 6, "##c": 7, "a##b": 8,
+             "c</w>": 9, "b</w>": 10, "abc</w>": 11, "ab</w>": 12, "bc": 13, "bc</w>": 14, "##bc": 15}
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = len(vocab)
+    models = [
+        ("byte_fallback", M.BPE(vocab, [("a", "b"), ("ab", "c")], byte_fallback=True, unk_token="<unk>")),
+        ("unk", M.BPE(vocab, [("a", "b"), ("ab", "c")], unk_token="<unk>")),
+        ("fuse_unk", M.BPE(vocab, [("a", "b"), ("ab", "c")], unk_token="<unk>", fuse_unk=True)),
+        ("no_unk", M.BPE(vocab, [("a", "b"), ("ab", "c")])),
+        ("prefix", M.BPE(vocab, [("a", "##b"), ("##b", "##c")], continuing_subword_prefix="##", unk_token="<unk>")),
+        ("suffix", M.BPE(vocab, [("b", "c</w>"), ("a", "bc</w>"), ("a", "b")], end_of_word_suffix="</w>",
+                         unk_token="<unk>")),
+        ("ignore_merges", M.BPE({**vocab, "abcab": len(vocab)}, [("a", "b"), ("ab", "c")], ignore_merges=True)),
+    ]
+    model_texts = ["abc", "ab c", "abcab", "xyz", "axbyc", "a\u00e9b", "cab", "bca", "\u4f60a", "abcabc"]
+    doc = {"generator": "scripts/gen_tokenizer_vectors.py --components", "tokenizers": tokenizers.__version__,
+           "normalizers": [{"spec": state(n), "cases": [[t, n.normalize_str(t)] for t in COMPONENT_TEXTS]}
+                           for n in normalizers],
+           "pre_tokenizers": [{"spec": state(p), "cases": [[t, pieces(p, t)] for t in COMPONENT_TEXTS]}
+                              for p in pres],
+           "decoders": [{"spec": state(d), "cases": [[ts, d.decode(ts)] for ts in token_lists]} for d in decs],
+           "models": []}
+    for name, model in models:
+        tok = Tokenizer(model)
+        tok.pre_tokenizer = P.WhitespaceSplit()
+        spec = json.loads(tok.to_str())
+        doc["models"].append({"name": name, "tokenizer": spec,
+                              "cases": [[t, tok.encode(t).ids] for t in model_texts]})
+    path = os.path.join(out_dir, "component_vectors.json")
+    with open(path, "w", encoding="ascii") as f:
+        json.dump(doc, f, ensure_ascii=True, separators=(",", ":"))
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
+def _byte_alphabet():
+    """GPT-2's bytes_to_unicode(): the character standing for each byte 0..255."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for _, c in sorted(zip(bs, cs))]
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -422,6 +607,8 @@ if __name__ == "__main__":
         os.environ.setdefault("RAYON_NUM_THREADS", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         bench(sys.argv[1], sys.argv[2])
+    elif "--components" in sys.argv[3:]:
+        component_vectors(sys.argv[2])
     elif "--seed" in sys.argv[3:]:
         generate(sys.argv[1], sys.argv[2], int(sys.argv[sys.argv.index("--seed") + 1]))
     else:

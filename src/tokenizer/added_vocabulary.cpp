@@ -1,35 +1,15 @@
 #include "bentov/tokenizer/added_vocabulary.h"
 
-#include <utf8proc.h>
-
 #include <algorithm>
 
+#include "bentov/tokenizer/unicode_class.h"
 #include "bentov/tokenizer/utf8.h"
 
 namespace bentov {
 namespace {
 
-// Rust regex's Unicode \s (White_Space), which added_vocabulary.rs uses for lstrip/rstrip.
-bool is_white_space(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
-}
-
-// Rust regex's Unicode \w: Alphabetic, marks, decimal numbers, connector punctuation,
-// Join_Control (approximated through general categories).
-bool is_word_char(char32_t c) {
-  if (c == 0x200C || c == 0x200D) return true;
-  switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_PC:
-      return true;
-    default:
-      return false;
-  }
-}
+using unicode::is_white_space;
+using unicode::is_word_char;
 
 // Code point that ends `s` (valid UTF-8, non-empty).
 char32_t last_char(std::string_view s) {
@@ -79,14 +59,14 @@ std::pair<std::size_t, std::int32_t> AddedVocabulary::Trie::longest_at(std::stri
   return best;
 }
 
-AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, Normalization normalization)
+AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer& normalizer)
     : tokens_(std::move(tokens)) {
   for (std::size_t k = 0; k < tokens_.size(); ++k) {
     const AddedToken& t = tokens_[k];
     if (t.content.empty()) continue;
     if (t.normalized) {
       std::string pattern;
-      normalize(normalization, t.content, pattern);
+      normalizer.apply(t.content, pattern);
       if (!pattern.empty()) normalized_.insert(pattern, static_cast<std::int32_t>(k));
     } else {
       raw_.insert(t.content, static_cast<std::int32_t>(k));

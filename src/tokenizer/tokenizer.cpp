@@ -6,8 +6,9 @@
 #include "bentov/tokenizer/added_vocabulary.h"
 #include "bentov/tokenizer/bpe.h"
 #include "bentov/tokenizer/byte_level.h"
-#include "bentov/tokenizer/normalize.h"
-#include "bentov/tokenizer/pretokenize.h"
+#include "bentov/tokenizer/decoder.h"
+#include "bentov/tokenizer/normalizer.h"
+#include "bentov/tokenizer/pre_tokenizer.h"
 #include "bentov/tokenizer/tokenizer_files.h"
 #include "bentov/tokenizer/utf8.h"
 
@@ -15,33 +16,29 @@ namespace bentov {
 
 struct Tokenizer::Impl {
   std::string source;
-  Normalization normalization = Normalization::kNone;
-  bool add_prefix_space = false;
-  bool use_regex = true;
+  std::string tokenizer_class;
+  Normalizer normalizer;
+  PreTokenizer pre_tokenizer;
+  Decoder decoder;
   std::unique_ptr<BpeModel> bpe;
   AddedVocabulary added;
-  GptPreTokenizer pretokenizer;
   std::vector<std::int32_t> prefix_ids;
   std::vector<std::int32_t> suffix_ids;
   std::size_t vocab_size = 0;
 
-  // Appends the ids of `text`, a piece with no added token left in it (already normalized).
-  void encode_piece(std::string_view text, std::vector<std::int32_t>& ids,
-                    std::vector<std::string_view>& words, std::string& scratch) const {
+  // Appends the ids of `text`, a normalized piece with no added token left in it.
+  void encode_piece(std::string_view text, bool at_start, std::vector<std::int32_t>& ids,
+                    PreTokenScratch& scratch) const {
     if (text.empty()) return;
-    // ByteLevel pre-tokenizer (pre_tokenizers/byte_level.rs): prefix space per split.
-    if (add_prefix_space && text.front() != ' ') {
-      scratch.assign(1, ' ');
-      scratch.append(text);
-      text = scratch;
-    }
-    if (!use_regex) {
-      bpe->encode_word(text, ids);
-      return;
-    }
-    words.clear();
-    pretokenizer.split(text, words);
-    for (const std::string_view w : words) bpe->encode_word(w, ids);
+    pre_tokenizer.split(text, at_start, scratch);
+    for (const std::string_view w : scratch.words) bpe->encode_word(w, ids);
+  }
+
+  // The token string of `id` as tokenizers' decode sees it: an added token's content, else
+  // the model's token; nullptr for an unknown id.
+  const std::string* token_string(std::int32_t id) const {
+    if (const AddedToken* a = added.find(id)) return &a->content;
+    return bpe->token(id);
   }
 };
 
@@ -54,18 +51,19 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
   TokenizerSpec spec = read_tokenizer_files(dir);
   auto impl = std::make_shared<Impl>();
   impl->source = spec.source;
-  impl->normalization = spec.normalization;
-  impl->add_prefix_space = spec.add_prefix_space;
-  impl->use_regex = spec.use_regex;
+  impl->tokenizer_class = spec.tokenizer_class;
+  impl->normalizer = Normalizer::from_json(&spec.normalizer, spec.where);
+  impl->pre_tokenizer = PreTokenizer::from_json(&spec.pre_tokenizer, spec.where);
+  impl->decoder = Decoder::from_json(&spec.decoder, spec.where);
   impl->prefix_ids = spec.prefix_ids;
   impl->suffix_ids = spec.suffix_ids;
   std::unordered_set<std::int32_t> ids;
   for (const auto& [tok, id] : spec.vocab) ids.insert(id);
   for (const auto& a : spec.added) ids.insert(a.id);
   impl->vocab_size = ids.size();
-  const std::string where = (dir / (spec.source == "tokenizer.json" ? "tokenizer.json" : "merges.txt")).string();
-  impl->bpe = std::make_unique<BpeModel>(std::move(spec.vocab), spec.merges, spec.ignore_merges, where);
-  impl->added = AddedVocabulary(std::move(spec.added), spec.normalization);
+  spec.bpe.byte_level_input = impl->pre_tokenizer.byte_level();
+  impl->bpe = std::make_unique<BpeModel>(std::move(spec.vocab), spec.merges, spec.bpe, spec.where);
+  impl->added = AddedVocabulary(std::move(spec.added), impl->normalizer);
   return Tokenizer(std::move(impl));
 }
 
@@ -78,8 +76,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
   std::vector<int32_t> ids(m.prefix_ids.begin(), m.prefix_ids.end());
   ids.reserve(text.size() / 3 + 8);
   std::vector<AddedVocabulary::Piece> raw, norm;
-  std::vector<std::string_view> words;
-  std::string normalized, scratch;
+  PreTokenScratch scratch;
+  std::string normalized;
   // 1. Added tokens matched on the raw text (added_vocabulary.rs extract_and_normalize).
   m.added.split_raw(text, raw);
   for (const auto& piece : raw) {
@@ -87,15 +85,17 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
       ids.push_back(piece.id);
       continue;
     }
+    const bool raw_at_start = piece.text.data() == text.data();
     // 2. Normalize the remaining piece, then match the normalized added tokens in it.
-    normalize(m.normalization, piece.text, normalized);
+    m.normalizer.apply(piece.text, normalized);
     norm.clear();
     m.added.split_normalized(normalized, norm);
     for (const auto& p : norm) {
       if (p.id >= 0) {
         ids.push_back(p.id);
       } else {
-        m.encode_piece(p.text, ids, words, scratch);  // 3. pre-tokenize, 4. BPE
+        const bool at_start = raw_at_start && p.text.data() == normalized.data();
+        m.encode_piece(p.text, at_start, ids, scratch);  // 3. pre-tokenize, 4. BPE
       }
     }
   }
@@ -106,37 +106,46 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
 
 std::string Tokenizer::token_bytes(int32_t id) const {
   const Impl& m = *impl_;
-  // tokenizers' decode looks added tokens up first, then the model; the ByteLevel decoder maps
-  // each token's characters back to bytes, keeping a token's own UTF-8 when one of them is not
-  // in the byte alphabet (decoders/byte_level.rs decode_chain).
-  const std::string* tok = nullptr;
-  if (const AddedToken* a = m.added.find(id)) {
-    tok = &a->content;
-  } else {
-    tok = m.bpe->token(id);
-  }
+  const std::string* tok = m.token_string(id);
   if (tok == nullptr) {
     throw InputError("token id " + std::to_string(id) + " is not in the vocabulary",
                      "ids must lie in [0, " + std::to_string(vocab_size()) + ")");
   }
-  if (auto bytes = byte_level::decode(*tok)) return *bytes;
+  // decoders/byte_level.rs keeps a token's own UTF-8 when a char is outside the alphabet.
+  if (m.decoder.byte_level()) {
+    if (auto bytes = byte_level::decode(*tok)) return *bytes;
+  }
   return *tok;
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {
-  std::string bytes;
-  for (const int32_t id : ids) bytes += token_bytes(id);
-  return utf8::repair_lossy(bytes);
+  const Impl& m = *impl_;
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (const int32_t id : ids) {
+    const std::string* tok = m.token_string(id);
+    if (tok == nullptr) {
+      throw InputError("token id " + std::to_string(id) + " is not in the vocabulary",
+                       "ids must lie in [0, " + std::to_string(vocab_size()) + ")");
+    }
+    tokens.push_back(*tok);
+  }
+  return utf8::repair_lossy(m.decoder.decode(std::move(tokens)));
 }
 
-std::string Tokenizer::token_text(int32_t id) const { return utf8::repair_lossy(token_bytes(id)); }
+std::string Tokenizer::token_text(int32_t id) const { return decode(std::span<const int32_t>(&id, 1)); }
 
 std::size_t Tokenizer::vocab_size() const { return impl_->vocab_size; }
 
 std::string Tokenizer::kind() const {
-  std::string k = impl_->source + " (byte-level BPE";
-  const std::string_view norm = normalization_name(impl_->normalization);
-  if (!norm.empty()) k += ", " + std::string(norm);
+  const Impl& m = *impl_;
+  const bool byte_level = m.pre_tokenizer.byte_level();
+  std::string k = m.source + " (" + (byte_level ? "byte-level BPE" : "BPE");
+  if (const std::string n = m.normalizer.describe(); !n.empty()) k += ", " + n;
+  if (!byte_level) {
+    if (const std::string p = m.pre_tokenizer.describe(); !p.empty()) k += ", " + p;
+    if (m.bpe->options().byte_fallback) k += ", byte fallback";
+  }
   return k + ")";
 }
 

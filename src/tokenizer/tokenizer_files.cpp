@@ -1,5 +1,6 @@
 #include "bentov/tokenizer/tokenizer_files.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 
 #include "bentov/error.h"
 #include "bentov/io/json_file.h"
+#include "bentov/tokenizer/transformers_class.h"
 #include "bentov/tokenizer/utf8.h"
 
 namespace bentov {
@@ -35,6 +37,16 @@ void check_depth(int depth, const fs::path& file, const char* what) {
                           std::to_string(kMaxNesting) + " levels)",
                       "the tokenizer file is malformed; download it again");
   }
+}
+
+// True when `j` nests objects/arrays deeper than `limit` (the walk stops there).
+bool nested_deeper_than(const json& j, int limit) {
+  if (!j.is_structured()) return false;
+  if (limit <= 0) return true;
+  for (const auto& child : j) {
+    if (nested_deeper_than(child, limit - 1)) return true;
+  }
+  return false;
 }
 
 json parse_json(const fs::path& path) {
@@ -90,9 +102,9 @@ void check_utf8(const std::string& s, const fs::path& file, const std::string& w
   if (utf8::find_invalid(s)) bad_field(file, what, "valid UTF-8");
 }
 
-std::unordered_map<std::string, std::int32_t> read_vocab(const json& v, const fs::path& file) {
+Vocab read_vocab(const json& v, const fs::path& file) {
   if (!v.is_object()) bad_field(file, "vocab", "an object of token -> id");
-  std::unordered_map<std::string, std::int32_t> vocab;
+  Vocab vocab;
   vocab.reserve(v.size());
   for (const auto& [tok, id] : v.items()) vocab.emplace(tok, to_id(id, file, "vocab[" + tok + "]"));
   return vocab;
@@ -144,52 +156,6 @@ std::vector<std::pair<std::string, std::string>> read_merges_txt(const fs::path&
     merges.push_back(split_merge(line, file, merges.size() + 1));
   }
   return merges;
-}
-
-// Normalizer: null, {"type": "NFC"}, or a Sequence of at most one such.
-Normalization read_normalizer(const json* n, const fs::path& file, int depth = 0) {
-  if (n == nullptr) return Normalization::kNone;
-  check_depth(depth, file, "normalizer");
-  const std::string type = get_string(*n, "type", file);
-  if (type == "Sequence") {
-    const json* list = member(*n, "normalizers");
-    if (list == nullptr || !list->is_array()) bad_field(file, "normalizer.normalizers", "an array");
-    Normalization result = Normalization::kNone;
-    for (const auto& sub : *list) {
-      const Normalization one = read_normalizer(&sub, file, depth + 1);
-      if (one != Normalization::kNone && result != Normalization::kNone && one != result) {
-        throw UnsupportedError(file.string() + ": a sequence of several normalizers is not supported",
-                               "bentov handles one Unicode normal form");
-      }
-      if (one != Normalization::kNone) result = one;
-    }
-    return result;
-  }
-  return parse_normalization(type);
-}
-
-void read_pre_tokenizer(const json* p, const fs::path& file, TokenizerSpec& spec, int depth = 0) {
-  check_depth(depth, file, "pre_tokenizer");
-  if (p == nullptr) {
-    throw UnsupportedError(file.string() + ": a tokenizer without a pre-tokenizer is not supported",
-                           "bentov handles byte-level BPE (GPT-2 style) tokenizers");
-  }
-  const std::string type = get_string(*p, "type", file);
-  if (type == "Sequence") {
-    const json* list = member(*p, "pretokenizers");
-    if (list == nullptr || !list->is_array() || list->size() != 1) {
-      throw UnsupportedError(file.string() + ": this pre-tokenizer sequence is not supported",
-                             "bentov handles one ByteLevel pre-tokenizer");
-    }
-    read_pre_tokenizer(&(*list)[0], file, spec, depth + 1);
-    return;
-  }
-  if (type != "ByteLevel") {
-    throw UnsupportedError(file.string() + ": pre-tokenizer '" + type + "' is not supported",
-                           "bentov handles byte-level BPE (GPT-2 style) tokenizers");
-  }
-  spec.add_prefix_space = get_bool(*p, "add_prefix_space", true, file);
-  spec.use_regex = get_bool(*p, "use_regex", true, file);
 }
 
 // Resolves a special token named in a post-processor to its ids.
@@ -273,89 +239,133 @@ std::int32_t next_free_id(const TokenizerSpec& spec) {
   return next;
 }
 
-// Adds `content` as a special added token unless it is one already (what transformers does
-// with the bos/eos/unk/pad tokens of tokenizer_config.json); returns its id.
-std::int32_t ensure_special(TokenizerSpec& spec, const std::string& content) {
-  for (const auto& a : spec.added) {
-    if (a.content == content) return a.id;
+// The special tokens tokenizer_config.json names (a key present with null removes the class
+// default), the class defaults filling the others.
+std::vector<std::string> config_specials(const json& cfg, const json& defaults, const fs::path& file) {
+  std::vector<std::string> out;
+  for (const char* key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"}) {
+    std::optional<std::string> tok;
+    if (cfg.contains(key)) {
+      tok = config_token(cfg, key, file);
+    } else if (defaults.contains(key) && defaults[key].is_string()) {
+      tok = defaults[key].get<std::string>();
+    }
+    if (tok && !tok->empty()) out.push_back(*tok);
   }
-  AddedToken a;
-  a.content = content;
-  a.special = true;
-  a.normalized = false;
-  const auto it = spec.vocab.find(content);
-  a.id = it != spec.vocab.end() ? it->second : next_free_id(spec);
-  spec.added.push_back(a);
-  return a.id;
+  for (const char* key : {"additional_special_tokens", "extra_special_tokens"}) {
+    const json* extra = member(cfg, key);
+    if (extra == nullptr || extra->is_object()) continue;  // a {name: token} map adds named tokens only
+    if (!extra->is_array()) bad_field(file, key, "an array");
+    for (const auto& e : *extra) {
+      if (e.is_string()) out.push_back(e.get<std::string>());
+      else if (e.is_object()) out.push_back(get_string(e, "content", file));
+    }
+  }
+  return out;
 }
 
-void apply_config(const fs::path& dir, TokenizerSpec& spec, bool from_json) {
+// tokenizer_config.json's added_tokens_decoder ({"50256": {"content": ...}}).
+std::vector<AddedToken> config_added_tokens(const json& cfg, const fs::path& file) {
+  std::vector<AddedToken> out;
+  const json* dec = member(cfg, "added_tokens_decoder");
+  if (dec == nullptr) return out;
+  if (!dec->is_object()) bad_field(file, "added_tokens_decoder", "an object");
+  for (const auto& [key, t] : dec->items()) {
+    // Keys are decimal ids: "50256". std::stoi would take "-7", " 12" or "12abc".
+    std::int64_t id = 0;
+    const bool digits = !key.empty() && key.size() <= 9 && key.find_first_not_of("0123456789") == std::string::npos;
+    if (digits) id = std::stoll(key);
+    if (!digits || id > kMaxTokenId) bad_field(file, "added_tokens_decoder", "keyed by integer ids in [0, 2^24)");
+    out.push_back(read_added_token(t, file, static_cast<std::int32_t>(id)));
+  }
+  std::sort(out.begin(), out.end(), [](const AddedToken& a, const AddedToken& b) { return a.id < b.id; });
+  return out;
+}
+
+void add_unless_present(TokenizerSpec& spec, const AddedToken& t) {
+  for (const auto& a : spec.added) {
+    if (a.content == t.content) return;
+  }
+  spec.added.push_back(t);
+}
+
+json read_config(const fs::path& dir) {
   const fs::path file = dir / "tokenizer_config.json";
   json cfg = json::object();
   if (fs::exists(file)) cfg = parse_json(file);
   if (!cfg.is_object()) bad_field(file, "(top level)", "an object");
+  return cfg;
+}
 
-  if (!from_json) {
-    // transformers rebuilds the added vocabulary from added_tokens_decoder when present...
-    if (const json* dec = member(cfg, "added_tokens_decoder")) {
-      if (!dec->is_object()) bad_field(file, "added_tokens_decoder", "an object");
-      for (const auto& [key, t] : dec->items()) {
-        // Keys are decimal ids: "50256". std::stoi would take "-7", " 12" or "12abc".
-        std::int64_t id = 0;
-        const bool digits = !key.empty() && key.size() <= 9 &&
-                            key.find_first_not_of("0123456789") == std::string::npos;
-        if (digits) id = std::stoll(key);
-        if (!digits || id > kMaxTokenId) bad_field(file, "added_tokens_decoder", "keyed by integer ids in [0, 2^24)");
-        spec.added.push_back(read_added_token(t, file, static_cast<std::int32_t>(id)));
-      }
-    }
-    // ...and adds the named special tokens. GPT2Tokenizer defaults bos/eos/unk to <|endoftext|>.
-    for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"}) {
-      std::optional<std::string> tok = config_token(cfg, key, file);
-      if (!tok && key[0] != 'p' && !cfg.contains(key) && spec.vocab.count("<|endoftext|>")) {
-        tok = "<|endoftext|>";
-      }
-      if (tok && !tok->empty()) ensure_special(spec, *tok);
-    }
-    if (const json* extra = member(cfg, "additional_special_tokens")) {
-      if (!extra->is_array()) bad_field(file, "additional_special_tokens", "an array");
-      for (const auto& e : *extra) {
-        if (e.is_string()) ensure_special(spec, e.get<std::string>());
-        else if (e.is_object()) ensure_special(spec, get_string(e, "content", file));
-      }
-    }
-    spec.add_prefix_space = get_bool(cfg, "add_prefix_space", false, file);
-  } else if (get_bool(cfg, "add_prefix_space", false, file)) {
-    spec.add_prefix_space = true;
+// The ids of `key` ("bos_token") for the bos/eos template of update_post_processor().
+std::int32_t resolve_special(const TokenizerSpec& spec, const json& cfg, const json& defaults, const char* key,
+                             const fs::path& file) {
+  std::optional<std::string> tok = cfg.contains(key) ? config_token(cfg, key, file)
+                                   : defaults.contains(key) && defaults[key].is_string()
+                                       ? std::optional<std::string>(defaults[key].get<std::string>())
+                                       : std::nullopt;
+  if (!tok) {
+    throw FormatError(file.string() + ": add_" + std::string(key) + " is set but " + key + " is not",
+                      "name the token in tokenizer_config.json");
   }
+  for (const auto& a : spec.added) {
+    if (a.content == *tok) return a.id;
+  }
+  const auto it = spec.vocab.find(*tok);
+  if (it == spec.vocab.end()) {
+    throw FormatError(file.string() + ": " + key + " '" + *tok + "' is not in the vocabulary",
+                      "the tokenizer files do not belong together");
+  }
+  return it->second;
+}
 
-  auto resolve = [&](const char* key) -> std::int32_t {
-    const auto tok = config_token(cfg, key, file);
-    if (!tok) {
-      throw FormatError(file.string() + ": add_" + std::string(key) + " is set but " + key + " is not",
-                        "name the token in tokenizer_config.json");
-    }
-    const std::int32_t added = [&] {
-      for (const auto& a : spec.added) if (a.content == *tok) return a.id;
-      return -1;
-    }();
-    if (added >= 0) return added;
-    const auto it = spec.vocab.find(*tok);
-    if (it == spec.vocab.end()) {
-      throw FormatError(file.string() + ": " + key + " '" + *tok + "' is not in the vocabulary",
-                        "the tokenizer files do not belong together");
-    }
-    return it->second;
-  };
-  // OPT: add_bos_token makes every text start with </s> (id 2).
-  if (get_bool(cfg, "add_bos_token", false, file)) {
-    const std::int32_t bos = resolve("bos_token");
-    if (spec.prefix_ids.empty() || spec.prefix_ids.front() != bos) spec.prefix_ids.insert(spec.prefix_ids.begin(), bos);
+// update_post_processor() of tokenization_utils_tokenizers.py: "<bos> $A <eos>" by the flags.
+void template_from_flags(TokenizerSpec& spec, const json& cfg, const json& defaults, const fs::path& file) {
+  spec.prefix_ids.clear();
+  spec.suffix_ids.clear();
+  if (get_bool(cfg, "add_bos_token", false, file)) spec.prefix_ids.push_back(resolve_special(spec, cfg, defaults, "bos_token", file));
+  if (get_bool(cfg, "add_eos_token", false, file)) spec.suffix_ids.push_back(resolve_special(spec, cfg, defaults, "eos_token", file));
+}
+
+// Ids for special tokens that are neither added tokens nor in the vocabulary: after the
+// largest id (tokenizers' AddedVocabulary::add_tokens).
+void add_specials(TokenizerSpec& spec, const std::vector<std::string>& specials) {
+  for (const std::string& content : specials) {
+    bool present = false;
+    for (const auto& a : spec.added) present = present || a.content == content;
+    if (present) continue;
+    AddedToken a;
+    a.content = content;
+    a.special = true;
+    a.normalized = false;
+    const auto it = spec.vocab.find(content);
+    a.id = it != spec.vocab.end() ? it->second : next_free_id(spec);
+    spec.added.push_back(a);
   }
-  if (get_bool(cfg, "add_eos_token", false, file)) {
-    const std::int32_t eos = resolve("eos_token");
-    if (spec.suffix_ids.empty() || spec.suffix_ids.back() != eos) spec.suffix_ids.push_back(eos);
+}
+
+BpeOptions read_bpe_options(const json& model, const fs::path& file) {
+  BpeOptions o;
+  o.byte_fallback = get_bool(model, "byte_fallback", false, file);
+  o.fuse_unk = get_bool(model, "fuse_unk", false, file);
+  o.ignore_merges = get_bool(model, "ignore_merges", false, file);
+  if (const json* unk = member(model, "unk_token")) {
+    if (!unk->is_string()) bad_field(file, "model.unk_token", "a string or null");
+    o.unk_token = unk->get<std::string>();
   }
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    if (const json* v = member(model, key)) {
+      if (!v->is_string()) bad_field(file, std::string("model.") + key, "a string or null");
+      (key[0] == 'c' ? o.continuing_subword_prefix : o.end_of_word_suffix) = v->get<std::string>();
+    }
+  }
+  if (const json* dropout = member(model, "dropout")) {
+    if (!dropout->is_number() || dropout->get<double>() != 0.0) {
+      throw UnsupportedError(file.string() + ": BPE with dropout is not supported",
+                             "dropout makes tokenization random; bentov reproduces deterministic BPE");
+    }
+  }
+  return o;
 }
 
 TokenizerSpec read_tokenizer_json(const fs::path& dir) {
@@ -364,23 +374,13 @@ TokenizerSpec read_tokenizer_json(const fs::path& dir) {
   if (!doc.is_object()) bad_field(file, "(top level)", "an object");
   TokenizerSpec spec;
   spec.source = "tokenizer.json";
+  spec.where = file.string();
   const json* model = member(doc, "model");
   if (model == nullptr) bad_field(file, "model", "an object");
   const std::string type = member(*model, "type") ? get_string(*model, "type", file) : "BPE";
   if (type != "BPE") {
     throw UnsupportedError(file.string() + ": model type '" + type + "' is not supported",
-                           "bentov handles byte-level BPE tokenizers (GPT-2, GPT-NeoX, OPT)");
-  }
-  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    const json* v = member(*model, key);
-    if (v != nullptr && (!v->is_string() || !v->get<std::string>().empty())) {
-      throw UnsupportedError(file.string() + ": BPE with a " + key + " is not supported",
-                             "bentov handles byte-level BPE tokenizers (GPT-2, GPT-NeoX, OPT)");
-    }
-  }
-  if (get_bool(*model, "byte_fallback", false, file)) {
-    throw UnsupportedError(file.string() + ": BPE with byte_fallback is not supported",
-                           "bentov handles byte-level BPE tokenizers (GPT-2, GPT-NeoX, OPT)");
+                           "bentov implements the BPE model of tokenizer.json");
   }
   const json* vocab = member(*model, "vocab");
   if (vocab == nullptr) bad_field(file, "model.vocab", "an object of token -> id");
@@ -388,19 +388,56 @@ TokenizerSpec read_tokenizer_json(const fs::path& dir) {
   const json* merges = member(*model, "merges");
   if (merges == nullptr) bad_field(file, "model.merges", "an array");
   spec.merges = read_json_merges(*merges, file);
-  spec.ignore_merges = get_bool(*model, "ignore_merges", false, file);
-  spec.normalization = read_normalizer(member(doc, "normalizer"), file);
-  read_pre_tokenizer(member(doc, "pre_tokenizer"), file, spec);
+
+  const json cfg = read_config(dir);
+  const fs::path cfg_file = dir / "tokenizer_config.json";
+  spec.tokenizer_class = auto_tokenizer_class(cfg, dir);
+  const std::optional<ClassPipeline> cls = class_pipeline(spec.tokenizer_class, cfg, cfg_file.string());
+
+  // Components a class replaces are still checked for sane nesting: the file is hostile input.
+  for (const char* key : {"normalizer", "pre_tokenizer", "decoder", "post_processor"}) {
+    if (const json* c = member(doc, key); c != nullptr && nested_deeper_than(*c, 4 * kMaxNesting)) {
+      check_depth(kMaxNesting + 1, file, key);
+    }
+  }
+  json model_fields = *model;
+  if (cls) {
+    for (const auto& [k, v] : cls->model_options.items()) model_fields[k] = v;
+  }
+  spec.bpe = read_bpe_options(model_fields, file);
+  auto component = [&](const char* key) { const json* c = member(doc, key); return c ? *c : json(); };
+  spec.normalizer = cls ? cls->normalizer : component("normalizer");
+  spec.pre_tokenizer = cls ? cls->pre_tokenizer : component("pre_tokenizer");
+  spec.decoder = cls ? cls->decoder : component("decoder");
   read_post_processor(member(doc, "post_processor"), file, spec);
+
+  // Added tokens: the file's; a model-specific class takes tokenizer_config.json's
+  // added_tokens_decoder instead when there is one (tokenization_utils_base.py
+  // _from_pretrained), the generic class adds those it lacks.
+  std::vector<AddedToken> from_file;
   if (const json* added = member(doc, "added_tokens")) {
     if (!added->is_array()) bad_field(file, "added_tokens", "an array");
     for (const auto& t : *added) {
       const json* id = member(t, "id");
       if (id == nullptr) bad_field(file, "added_tokens[].id", "an integer id");
-      spec.added.push_back(read_added_token(t, file, to_id(*id, file, "added_tokens[].id")));
+      from_file.push_back(read_added_token(t, file, to_id(*id, file, "added_tokens[].id")));
     }
   }
-  apply_config(dir, spec, /*from_json=*/true);
+  const std::vector<AddedToken> from_config = config_added_tokens(cfg, cfg_file);
+  if (cls && !from_config.empty()) {
+    spec.added = from_config;
+  } else {
+    spec.added = from_file;
+    for (const auto& t : from_config) add_unless_present(spec, t);
+  }
+  const json defaults = cls ? cls->special_defaults : json::object();
+  add_specials(spec, config_specials(cfg, defaults, cfg_file));
+  // With a tokenizer.json, add_bos_token / add_eos_token are dropped and its post-processor
+  // stands, unless the class rebuilds it from the (then false) flags.
+  if (cls && cls->rebuilds_post_processor) {
+    spec.prefix_ids.clear();
+    spec.suffix_ids.clear();
+  }
   return spec;
 }
 
@@ -419,7 +456,22 @@ TokenizerSpec read_vocab_merges(const fs::path& dir) {
   spec.source = "vocab.json+merges.txt";
   spec.vocab = read_vocab(parse_json(vocab_file), vocab_file);
   spec.merges = read_merges_txt(merges_file);
-  apply_config(dir, spec, /*from_json=*/false);
+  spec.where = merges_file.string();
+  // Without tokenizer.json the class builds everything from vocab.json + merges.txt (GPT-2's
+  // byte-level pipeline for the BPE classes), and add_bos_token / add_eos_token shape the
+  // post-processor (OPT: every text starts with </s>).
+  const json cfg = read_config(dir);
+  const fs::path cfg_file = dir / "tokenizer_config.json";
+  spec.tokenizer_class = auto_tokenizer_class(cfg, dir);
+  std::optional<ClassPipeline> cls = class_pipeline(spec.tokenizer_class, cfg, cfg_file.string());
+  if (!cls || cls->pre_tokenizer.value("type", "") != "ByteLevel") cls = class_pipeline("GPT2Tokenizer", cfg, cfg_file.string());
+  spec.bpe = read_bpe_options(cls->model_options, merges_file);
+  spec.normalizer = cls->normalizer;
+  spec.pre_tokenizer = cls->pre_tokenizer;
+  spec.decoder = cls->decoder;
+  spec.added = config_added_tokens(cfg, cfg_file);
+  add_specials(spec, config_specials(cfg, cls->special_defaults, cfg_file));
+  template_from_flags(spec, cfg, cls->special_defaults, cfg_file);
   return spec;
 }
 

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "bentov/tokenizer/normalize.h"
 #include "bentov/tokenizer/tokenizer.h"
 
@@ -125,8 +127,11 @@ TEST_P(TokenizerConformance, VocabSizeMatchesHuggingFaceLen) {
   EXPECT_EQ(tok.vocab_size(), vectors()["meta"][GetParam()]["len"].get<std::size_t>());
 }
 
+// The byte-level decoders give back the exact text; Llama 2's Strip decoder drops the first
+// space, so its decoding is checked against Hugging Face's instead (below).
 TEST_P(TokenizerConformance, DecodeRoundTripsEveryString) {
   const bentov::Tokenizer tok = bentov::Tokenizer::load(dir_);
+  if (tok.kind().find("byte-level") == std::string::npos) GTEST_SKIP() << tok.kind() << " does not round-trip";
   const std::size_t skip = tok.encode("").size();  // OPT's leading </s>
   // Pythia normalizes to NFC, so its round trip gives the NFC form (pieces between special
   // tokens are normalized apart; the texts with "<|" are left out of that comparison).
@@ -145,8 +150,64 @@ TEST_P(TokenizerConformance, DecodeRoundTripsEveryString) {
   }
 }
 
+// The hand-written strings carry Hugging Face's decoding of the ids and the label of every
+// token (backend_tokenizer.decoder.decode([token])), what `bentov tokenize --tokens` prints.
+TEST_P(TokenizerConformance, DecodingAndLabelsMatchHuggingFace) {
+  const bentov::Tokenizer tok = bentov::Tokenizer::load(dir_);
+  const std::string name = GetParam();
+  std::size_t checked = 0;
+  for (const auto& c : vectors()["cases"]) {
+    if (!c.contains("labels") || !c["labels"].contains(name)) continue;
+    const auto ids = c["ids"][name].get<std::vector<int32_t>>();
+    EXPECT_EQ(tok.decode(ids), c["decoded"][name].get<std::string>()) << show_text(c["text"].get<std::string>());
+    const auto labels = c["labels"][name].get<std::vector<std::string>>();
+    ASSERT_EQ(labels.size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_EQ(tok.token_text(ids[i]), labels[i])
+          << "token " << ids[i] << " of " << show_text(c["text"].get<std::string>());
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 200u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerConformance,
-                         ::testing::Values("gpt2", "pythia", "opt"),
+                         ::testing::Values("gpt2", "pythia", "opt", "llama2", "llama3", "qwen3"),
                          [](const auto& info) { return info.param; });
+
+// The shared tokenizer.json files under other transformers classes and settings (the
+// generator's VARIANTS): a link to the file beside the tokenizer_config.json / config.json of
+// the vectors, compared id for id with AutoTokenizer on the same folder.
+TEST(TokenizerVariants, EveryStringMatchesHuggingFace) {
+  if (!fs::exists(kShared / "tokenizers")) GTEST_SKIP() << "../shared/data is absent";
+  const fs::path root = fs::temp_directory_path() / ("bentov_variants_" + std::to_string(::getpid()));
+  std::size_t variants = 0;
+  for (const auto& [name, v] : vectors()["variants"].items()) {
+    const fs::path dir = root / name;
+    fs::create_directories(dir);
+    fs::create_symlink(fs::absolute(kShared / "tokenizers" / v["base"].get<std::string>() / "tokenizer.json"),
+                       dir / "tokenizer.json");
+    std::ofstream(dir / "tokenizer_config.json") << v["tokenizer_config"].dump();
+    if (!v["config"].is_null()) std::ofstream(dir / "config.json") << v["config"].dump();
+    const bentov::Tokenizer tok = bentov::Tokenizer::load(dir);
+    EXPECT_EQ(tok.vocab_size(), v["len"].get<std::size_t>()) << name;
+    std::size_t failed = 0;
+    std::string first;
+    for (const auto& c : v["cases"]) {
+      const auto expected = c[1].get<std::vector<int32_t>>();
+      const auto got = tok.encode(c[0].get<std::string>());
+      if (got != expected && failed++ == 0) {
+        first = "text " + show_text(c[0].get<std::string>()) + "\n  expected " + show_ids(expected) +
+                "\n  got      " + show_ids(got);
+      }
+    }
+    EXPECT_EQ(failed, 0u) << name << " (" << v["class"].get<std::string>() << "): " << failed << " of "
+                          << v["cases"].size() << " differ; first:\n  " << first;
+    ++variants;
+  }
+  std::error_code ec;
+  fs::remove_all(root, ec);
+  EXPECT_GE(variants, 8u);
+}
 
 }  // namespace

@@ -73,7 +73,10 @@ TEST(TokenizerLoad, VocabMergesWithAddBosToken) {
   EXPECT_EQ(tok.encode("hi</s>hi"), (Ids{2, 5, 2, 5}));  // special tokens inside the text
   EXPECT_EQ(tok.decode(Ids{5, 7, 8}), "hi hi!");
   EXPECT_EQ(tok.token_text(7), " hi");
-  EXPECT_EQ(tok.vocab_size(), 9u);
+  // GPT2Tokenizer's default unk_token "<|endoftext|>" (the config names none) is added after
+  // the vocabulary, as transformers does: 9 entries + 1.
+  EXPECT_EQ(tok.vocab_size(), 10u);
+  EXPECT_EQ(tok.encode("<|endoftext|>"), (Ids{2, 9}));
   EXPECT_EQ(tok.kind(), "vocab.json+merges.txt (byte-level BPE)");
 }
 

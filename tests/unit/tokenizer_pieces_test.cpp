@@ -89,7 +89,7 @@ TEST(TokenizerPreTokenize, WhitespaceIsTheWhiteSpaceProperty) {
 TEST(TokenizerAddedVocabulary, MatchesLeftmostLongest) {
   std::vector<AddedToken> toks = {{"  ", 10, false, true}, {"   ", 11, false, true},
                                   {"<|e|>", 12, true, false}};
-  const AddedVocabulary av(toks, bentov::Normalization::kNone);
+  const AddedVocabulary av(toks, bentov::Normalizer{});
   std::vector<AddedVocabulary::Piece> raw;
   av.split_raw("a<|e|>b<|e", raw);
   ASSERT_EQ(raw.size(), 3u);
@@ -106,7 +106,7 @@ TEST(TokenizerAddedVocabulary, MatchesLeftmostLongest) {
 TEST(TokenizerAddedVocabulary, HonoursStripAndSingleWord) {
   AddedToken mask{"<mask>", 5, true, false, /*lstrip=*/true, /*rstrip=*/true, false};
   AddedToken word{"ony", 6, false, false, false, false, /*single_word=*/true};
-  const AddedVocabulary av({mask, word}, bentov::Normalization::kNone);
+  const AddedVocabulary av({mask, word}, bentov::Normalizer{});
   std::vector<AddedVocabulary::Piece> out;
   av.split_raw("Hi  <mask> there ony Anthony", out);
   ASSERT_EQ(out.size(), 5u);
@@ -118,7 +118,7 @@ TEST(TokenizerAddedVocabulary, HonoursStripAndSingleWord) {
 }
 
 // A toy byte-level vocabulary: single letters plus merged tokens.
-std::unordered_map<std::string, std::int32_t> toy_vocab() {
+bentov::Vocab toy_vocab() {
   return {{"a", 0}, {"b", 1}, {"c", 2}, {"ab", 3}, {"bc", 4}, {"abc", 5}, {"aa", 6}};
 }
 
@@ -142,7 +142,7 @@ TEST(TokenizerBpe, AppliesMergesByRank) {
 
 TEST(TokenizerBpe, RejectsMergesOfUnknownTokens) {
   try {
-    const BpeModel m(toy_vocab(), {{"a", "b"}, {"x", "c"}}, false, "merges.txt");
+    const BpeModel m(toy_vocab(), {{"a", "b"}, {"x", "c"}}, {}, "merges.txt");
     FAIL() << "expected a FormatError";
   } catch (const bentov::Error& e) {
     EXPECT_EQ(e.kind(), bentov::ErrorKind::kFormat);

@@ -137,7 +137,9 @@ int run_analyze(const AnalyzeFlags& f, distrib::Session& session);    // analyze
 int run_sweep(const SweepFlags& f, distrib::Session& session);        // sweep_compare_commands.cpp
 int run_compare(const CompareFlags& f);                               // sweep_compare_commands.cpp
 int run_attention(const AttentionFlags& f);                           // model_commands.cpp
-int run_tokenize(const std::string& dir_or_id, const TextFlags& input);
+// Prints the ids as a JSON array; with `tokens`, each token as the tokenizer's decoder shows
+// it instead (a JSON array of strings).
+int run_tokenize(const std::string& dir_or_id, const TextFlags& input, bool tokens = false);
 int run_info(const std::string& spec, bool as_json);
 int run_download(const std::string& spec, bool offline, bool quiet);
 

@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
   tokenize->add_option("MODEL_OR_TOKENIZER_DIR", tok_model, "folder with tokenizer files, or a Hugging Face id")
       ->required();
   tok_input.add_to(*tokenize);
+  bool tok_tokens = false;
+  tokenize->add_flag("--tokens", tok_tokens, "print each token as the tokenizer's decoder shows it, not the ids");
   tokenize->add_flag("--offline", offline, kOfflineHelp);
 
   std::string info_model;
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
     if (*analyze || *sweep) session.emplace();
     if (*analyze) return run_analyze(af, *session);
     if (*attention) return run_attention(tf);
-    if (*tokenize) return run_tokenize(tok_model, tok_input);
+    if (*tokenize) return run_tokenize(tok_model, tok_input, tok_tokens);
     if (*info) return run_info(info_model, info_json);
     if (*sweep) return run_sweep(sf, *session);
     if (*compare) return run_compare(cf);

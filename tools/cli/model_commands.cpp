@@ -32,7 +32,7 @@ int run_attention(const AttentionFlags& f) {
   return kExitOk;
 }
 
-int run_tokenize(const std::string& dir_or_id, const TextFlags& input) {
+int run_tokenize(const std::string& dir_or_id, const TextFlags& input, bool tokens) {
   if (input.ids) {
     throw bentov::UsageError("tokenize takes --text or --text-file, not --ids",
                              "bentov tokenize MODEL --text \"Hello world\"");
@@ -40,8 +40,16 @@ int run_tokenize(const std::string& dir_or_id, const TextFlags& input) {
   const auto source = text_source(input, /*default_sentence=*/false);
   fs::path folder = dir_or_id;
   if (!fs::is_directory(folder)) folder = bentov::io::resolve_model(dir_or_id).folder;
-  const auto ids = bentov::Tokenizer::load(folder).encode(*source.text);
-  std::cout << nlohmann::json(ids).dump() << '\n';
+  const auto tok = bentov::Tokenizer::load(folder);
+  const auto ids = tok.encode(*source.text);
+  if (!tokens) {
+    std::cout << nlohmann::json(ids).dump() << '\n';
+    return kExitOk;
+  }
+  // Labels: each token alone through the decoder (tokenizers' decoder.decode([token])).
+  nlohmann::json labels = nlohmann::json::array();
+  for (const auto id : ids) labels.push_back(tok.token_text(id));
+  std::cout << labels.dump() << '\n';
   return kExitOk;
 }
 

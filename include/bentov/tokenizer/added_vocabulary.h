@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bentov/tokenizer/normalize.h"
+#include "bentov/tokenizer/normalizer.h"
 
 namespace bentov {
 
@@ -29,8 +29,8 @@ struct AddedToken {
 class AddedVocabulary {
  public:
   AddedVocabulary() = default;
-  // `normalization` is applied to the contents of normalized tokens to build their patterns.
-  AddedVocabulary(std::vector<AddedToken> tokens, Normalization normalization);
+  // `normalizer` is applied to the contents of normalized tokens to build their patterns.
+  AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer& normalizer);
 
   // A stretch of text: an added token (id >= 0) or text still to be tokenized (id == -1).
   struct Piece {

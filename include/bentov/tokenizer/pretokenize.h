@@ -1,9 +1,8 @@
 // The GPT-2 pre-tokenizer: splits text into the pieces BPE runs on, with the regex of
 // openai/gpt-2 encoder.py that tokenizers' pre_tokenizers/byte_level.rs also uses:
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// Hugging Face runs it with Oniguruma, whose Unicode \s is the White_Space property; bentov runs
-// it with PCRE2 (UTF + UCP + JIT) and spells \s out as that property, because PCRE2's own \s
-// differs on U+0085 and a few others.
+// The ByteLevel step of pre_tokenizer.h uses the same pattern; this class is that split alone,
+// for tests. Run through regex.h (PCRE2 with Oniguruma's \s, the White_Space property).
 #pragma once
 
 #include <memory>
