@@ -104,7 +104,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
 
   std::string widening;
   if (!options.device.is_cuda()) {
-    widening = model.weight_widening(static_cast<int>(ids.size()));
+    widening = model.weight_widening(static_cast<int>(ids.size()), options.threads);
     if (widening == "on use") {
       say(options, resolved.name + ": weights widened on use in every pass (their float32 copies do not fit in memory)");
     } else if (widening == "once") {

@@ -94,9 +94,9 @@ Model::MemoryPlan Model::memory_plan(int n, int threads) const {
   return plan;
 }
 
-std::string Model::weight_widening(int n) const {
+std::string Model::weight_widening(int n, int threads) const {
   std::shared_lock lock(widening_->mutex);
-  const MemoryPlan plan = memory_plan(n, ops::default_threads());
+  const MemoryPlan plan = memory_plan(n, threads > 0 ? threads : ops::default_threads());
   if (!plan.any_raw) return widening_->widened ? "once" : "not needed";
   return plan.once_fits ? "once" : "on use";
 }

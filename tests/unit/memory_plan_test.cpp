@@ -76,14 +76,14 @@ TEST(MemoryPlan, WidenOnceOnUseOrRefuse) {
   {
     const ScopedLimit roomy(plan.once_bytes + (1ull << 20));
     const auto m = bentov::Model::load(kPythia);
-    EXPECT_EQ(m.weight_widening(300), "once");
+    EXPECT_EQ(m.weight_widening(300, 2), "once");
     once = two_passes(m);
-    EXPECT_EQ(m.weight_widening(300), "once");  // and now widened
+    EXPECT_EQ(m.weight_widening(300, 2), "once");  // and now widened
   }
   {
     const ScopedLimit tight((plan.on_use_bytes + plan.once_bytes) / 2);
     const auto m = bentov::Model::load(kPythia);
-    EXPECT_EQ(m.weight_widening(300), "on use");
+    EXPECT_EQ(m.weight_widening(300, 2), "on use");
     on_use = two_passes(m);
     EXPECT_TRUE(m.memory_plan(300, 2).any_raw) << "the matrices were widened although they do not fit";
   }

@@ -55,11 +55,11 @@ class Model {
 
   int output_dim() const;
 
-  // How this model's matrices become float32 for a CPU pass over n tokens: "once" (the float32
+  // How this model's matrices become float32 for a CPU pass over n tokens with `threads` workers: "once" (the float32
   // copies fit in the memory this process may use, so a long or a second pass widens them once
   // for all), "on use" (they do not: every pass widens tile by tile inside the products), or
   // "not needed" (stored as float32). Throws InputError like forward when n tokens cannot fit.
-  std::string weight_widening(int n) const;
+  std::string weight_widening(int n, int threads = 0) const;  // threads as ForwardOptions
 
   // What a CPU pass over n tokens with `threads` workers needs (weight_widening's figures).
   // Throws InputError, naming the figures, when even widening on use cannot fit.
