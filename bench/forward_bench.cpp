@@ -1,4 +1,4 @@
-// Forward-pass and sgemm rates measured in the same process (issue 6): the forward's FLOP rate
+// Forward-pass and sgemm rates measured in the same process: the forward's FLOP rate
 // is only meaningful next to what OpenBLAS reaches on the same cores.
 //   BENTOV_BENCH_MODEL=/path/to/checkpoint BENTOV_BENCH_TOKENS=512 bentov_bench --benchmark_filter=Forward
 // FLOPs are those of the dense formulation transformers runs (every projection 2*n*in*out,

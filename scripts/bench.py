@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bentov's performance figures (issue 6), printed as a table and written as JSON.
+"""bentov's performance figures, printed as a table and written as JSON.
 
 Creates random-weight checkpoints with the real shapes of gpt2, pythia-160m, pythia-410m and
 opt-125m (bentov_make_model: bentov's own safetensors writer, fp16 where the hub's are), adds the

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The notebook's stack (transformers, eager attention, output_attentions=True) on the same
-random-weight checkpoints as scripts/bench.py, for the side-by-side of issue 6.
+random-weight checkpoints as scripts/bench.py, for the side-by-side comparison.
 
 Run where torch and transformers are installed, after scripts/bench.py created the models:
     scripts/bench_transformers.py --models /tmp/bentov-bench-models --cpus 0,1 --json hf.json

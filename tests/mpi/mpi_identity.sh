@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mpirun -n 4 of bentov against one process of the same binary: the outputs must be the same
-# bytes (issue 11). Registered with CTest when BENTOV_WITH_MPI=ON (CMakeLists.txt).
+# bytes. Registered with CTest when BENTOV_WITH_MPI=ON (CMakeLists.txt).
 #   mpi_identity.sh sweep|corpus|resume BENTOV SOURCE_DIR [MPIEXEC]
 # The forward pass gives the same bits for any --threads (tests/unit/forward_threads_test.cpp),
 # so the single process and the ranks use different thread counts on purpose. CI runs it once

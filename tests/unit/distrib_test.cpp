@@ -1,4 +1,4 @@
-// distrib (issue 11) without MPI: the plan's work items, the exact result codec, the
+// distrib without MPI: the plan's work items, the exact result codec, the
 // scheduler, the journal and --resume, and the coordinator over an in-memory transport whose
 // "ranks" are threads. Merged reports are compared byte for byte with the single-process
 // functions' (report/json_writer's text, per-text lines included).

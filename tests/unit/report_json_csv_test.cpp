@@ -64,7 +64,7 @@ TEST(ReportJson, FieldNamesAreTheContract) {
   EXPECT_EQ(m["deviation"], r.models[0].deviation);
   ASSERT_EQ(m["layers"].size(), 12u);
   const auto& l = m["layers"][5];
-  // DESIGN.md's fields, then the sink-aware ones of issue 8 (null here: not computed).
+  // DESIGN.md's fields, then the sink-aware ones (null here: not computed).
   EXPECT_EQ(keys(l), (std::set<std::string>{"index", "locality", "entropy", "sheaf_trace",
                                              "value_frob_sq", "heads", "sink_mass",
                                              "locality_no_sink", "entropy_no_sink",

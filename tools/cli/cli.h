@@ -80,14 +80,14 @@ struct AnalyzeFlags {
   int threads = 0;
   std::string device = "cpu";
   bool quiet = false;
-  // Corpus runs and estimators (issue 8).
+  // Corpus runs and estimators.
   std::optional<std::string> corpus, per_text;
   std::size_t max_texts = 0;
   int max_tokens = 0;
   int bootstrap = 1000;
   std::uint64_t seed = 0;
   bool estimators = false;
-  // Distributed and resumable runs (issue 11, distrib/run.h).
+  // Distributed and resumable runs (distrib/run.h).
   bool resume = false;
   std::size_t shard_texts = bentov::distrib::kDefaultShardTexts;
 };

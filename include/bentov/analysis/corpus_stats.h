@@ -1,4 +1,4 @@
-// Statistics over the texts of a corpus (issue 8): per-layer means with bootstrap percentile
+// Statistics over the texts of a corpus: per-layer means with bootstrap percentile
 // intervals, the distribution of L* with its interval, L*/L against 0.5, per-head means.
 //
 // The bootstrap resamples TEXTS with replacement (a text's layers stay together, so the

@@ -1,4 +1,4 @@
-// L* estimators beyond the notebook's argmax rule (issue 8). The notebook's single rule on a
+// L* estimators beyond the notebook's argmax rule. The notebook's single rule on a
 // single sentence put L* anywhere between layer 2 and 16 depending on the rule and the text;
 // these estimators, side by side, show whether a transition is a robust feature of the
 // profile or an artefact of one rule. All work on per-layer series indexed 0..L-1.

@@ -1,4 +1,4 @@
-// What a distributed run does (issue 11): the work items of `analyze` / `sweep` (checkpoint x
+// What a distributed run does: the work items of `analyze` / `sweep` (checkpoint x
 // corpus range) and everything a rank needs to run them. Rank 0 makes the plan and sends it
 // to every other rank; nothing else is read from the command line or input files there.
 #pragma once

@@ -1,4 +1,4 @@
-// `analyze` and `sweep` as distributed, resumable runs (issue 11): what the command line
+// `analyze` and `sweep` as distributed, resumable runs: what the command line
 // calls instead of analysis::analyze_models / analyze_corpus when the run has several ranks
 // or --resume is given. Rank 0 plans (plan.h), coordinates (coordinator.h), merges
 // (merge.h) and returns the report the single-process function would have returned; every

@@ -39,7 +39,7 @@ double off_diagonal_mass(const double* A, int n);
 double sheaf_trace(const float* A, int n, double value_frob_sq);
 double sheaf_trace(const double* A, int n, double value_frob_sq);
 
-// ---- Sink-aware metrics (issue 8) ---------------------------------------------------------
+// ---- Sink-aware metrics -----------------------------------------------------------------
 // Causal models park attention on the first token (the "attention sink": GPT-2 small sends
 // over half its attention there). Mass on column 0 pulls the notebook's locality towards 0
 // ("global") without any token attending to distant content, so a sink that grows with

@@ -22,7 +22,7 @@ struct LayerSignature {
   double value_frob_sq;              // ||W_V||_F^2 of this layer (NaN when not supplied)
   std::vector<HeadSignature> heads;  // (n_heads), in head order
 
-  // Sink-aware extras (issue 8, attention_metrics.h); NaN when not computed.
+  // Sink-aware extras (attention_metrics.h); NaN when not computed.
   static constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
   double sink_mass = kUnset;              // (1/n) sum_i A[i][0]
   double locality_no_sink = kUnset;       // locality of A[1:, 1:] row-renormalized

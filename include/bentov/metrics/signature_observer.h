@@ -1,5 +1,5 @@
 // Streams the decoder's attention into LayerSignatures without ever holding
-// layers x heads x n x n probabilities (issue 4), nor any (n, n) matrix (issue 6: memory
+// layers x heads x n x n probabilities, nor any (n, n) matrix (memory
 // linear in n): each head's metrics accumulate as its row blocks arrive (HeadRowMetrics), and
 // the head average of a layer is formed one row block at a time, reduced into the layer's
 // metrics (LayerRowMetrics) and reused for the next block.
