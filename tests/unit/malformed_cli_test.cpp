@@ -13,6 +13,7 @@
 #include <set>
 #include <span>
 #include <fstream>
+#include <ostream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct Case {
   std::string name, command, message;
   int rc = 0;
 };
+
+// gtest and CTest name a case by this instead of its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 std::vector<Case> load_cases() {
   std::ifstream in(kMalformed / "cases.json");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <ostream>
 
 #include "bentov/error.h"
 
@@ -30,6 +31,9 @@ struct MalformedCase {
   const char* file;
   const char* message_part;
 };
+
+// gtest and CTest name a case by this instead of its bytes.
+void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.file; }
 
 class Malformed : public ::testing::TestWithParam<MalformedCase> {};
 
