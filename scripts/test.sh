@@ -5,7 +5,7 @@
 #      and then once per OpenBLAS core type the CPU can execute (scripts/blas_cores.sh:
 #      Sandybridge, Haswell, Zen, SkylakeX, Cooperlake);
 #   2. builds again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, without MPI
-#      (so the build without MPI stays tested), with the
+#      and without CUDA (so those builds stay tested), with the
 #      libFuzzer targets in the same build (build-asan/), and runs the whole suite there (every
 #      CLI test then also proves "no sanitizer report");
 #   3. runs each libFuzzer target of that build for BENTOV_FUZZ_SECONDS (default 20) from its
@@ -37,7 +37,7 @@ if [[ " $stages " == *" asan "* ]]; then
   # One clang build serves the sanitized tests and the fuzzers (BENTOV_FUZZ instruments
   # everything with ASan + UBSan, every UBSan finding fatal); -O1 keeps it quick.
   BENTOV_BUILD_DIR=build-asan scripts/build.sh -DCMAKE_CXX_COMPILER="$(command -v clang++ || command -v clang++-14)" \
-    -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON -DBENTOV_FUZZ=ON -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG"
+    -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON -DBENTOV_FUZZ=ON -DBENTOV_CUDA=OFF -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG"
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
