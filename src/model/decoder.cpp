@@ -4,6 +4,18 @@
 
 namespace bentov {
 
+std::size_t buffer_width(const ModelConfig& c, Buf b) {
+  const auto q_width = static_cast<std::size_t>(c.n_heads) * static_cast<std::size_t>(c.head_dim);
+  const auto kv_width = static_cast<std::size_t>(c.kv_heads()) * static_cast<std::size_t>(c.head_dim);
+  switch (b) {
+    case Buf::kWords: case Buf::kOut: return static_cast<std::size_t>(c.word_embed_dim);
+    case Buf::kQkv: return q_width + 2 * kv_width;
+    case Buf::kCtx: return q_width;
+    case Buf::kFf: case Buf::kUp: return static_cast<std::size_t>(c.intermediate_size);
+    default: return static_cast<std::size_t>(c.hidden_size);
+  }
+}
+
 namespace {
 
 void attention_sublayer(const ModelConfig& c, const LayerWeights& lw, int layer, DecoderBackend& b, Buf in, Buf out,

@@ -9,6 +9,7 @@
 //   Mistral and Qwen2 are the same with sliding windows and q/k/v biases).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -32,6 +33,9 @@ enum class Buf {
   kMlp,    // (n, d) MLP sublayer output
   kOut,    // (n, word_embed_dim) after OPT-350m's project_out
 };
+
+// Row length of buffer b (floats), the same for every backend.
+std::size_t buffer_width(const ModelConfig& c, Buf b);
 
 // What the decoder needs of a backend. Weights are named by the host structs of ModelWeights;
 // a backend maps them onto its own copy.

@@ -180,15 +180,7 @@ float* DecoderWorkspace::buffer(Buf b) {
   return nullptr;
 }
 
-std::size_t DecoderWorkspace::width(Buf b) const {
-  switch (b) {
-    case Buf::kWords: case Buf::kOut: return sz(c_.word_embed_dim);
-    case Buf::kQkv: return sz(qkv_ld_);
-    case Buf::kCtx: return sz(q_width_);
-    case Buf::kFf: case Buf::kUp: return sz(c_.intermediate_size);
-    default: return sz(c_.hidden_size);
-  }
-}
+std::size_t DecoderWorkspace::width(Buf b) const { return buffer_width(c_, b); }
 
 void DecoderWorkspace::set_words(const std::vector<float>& rows) { std::copy(rows.begin(), rows.end(), words_.begin()); }
 

@@ -295,15 +295,7 @@ float* CudaPass::buffer(Buf b) {
   return nullptr;
 }
 
-std::size_t CudaPass::width(Buf b) const {
-  switch (b) {
-    case Buf::kWords: case Buf::kOut: return sz(c_.word_embed_dim);
-    case Buf::kQkv: return sz(qkv_ld_);
-    case Buf::kCtx: return sz(q_width_);
-    case Buf::kFf: case Buf::kUp: return sz(c_.intermediate_size);
-    default: return sz(c_.hidden_size);
-  }
-}
+std::size_t CudaPass::width(Buf b) const { return buffer_width(c_, b); }
 
 void CudaPass::set_words(const std::vector<float>& rows) {
   cuda::upload(ctx_, words_.data(), rows.data(), rows.size() * sizeof(float));
