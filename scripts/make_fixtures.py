@@ -33,9 +33,11 @@ from safetensors.numpy import save_file
 from transformers import (AutoModel, GPT2Config, GPT2LMHeadModel, GPT2Model,
                           GPTNeoXConfig, GPTNeoXForCausalLM, GPTNeoXModel, LlamaConfig,
                           LlamaForCausalLM, LlamaModel, MistralConfig, MistralForCausalLM,
-                          OPTConfig, OPTForCausalLM, OPTModel, Qwen2Config, Qwen2ForCausalLM)
+                          MistralModel, OPTConfig, OPTForCausalLM, OPTModel, Qwen2Config,
+                          Qwen2ForCausalLM, Qwen2Model)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_texts import TEXT_FIXTURES  # noqa: E402
 try:
     from notebook_metrics import notebook_layer_metrics  # noqa: E402
 except ImportError:  # written separately; references then omit the notebook metrics
@@ -129,6 +131,27 @@ CHECKPOINTS = {
     "gpt2-tied-torchbin": (GPT2LMHeadModel, lambda: gpt2_cfg(n_layer=2), torch.float32, None, "hub"),
     "llama-gqa-bf16-torchbin": (LlamaForCausalLM, lambda: LlamaConfig(**llama_kw()), torch.bfloat16, None, "new"),
 }
+
+
+def text_kw(vocab, **kw):
+    """As small as a real vocabulary allows: the tied embedding is most of the file."""
+    return llama_kw(vocab_size=vocab, hidden_size=16, num_attention_heads=2, num_key_value_heads=1,
+                    intermediate_size=32, tie_word_embeddings=True, **kw)
+
+
+# name: (base model class, config from the tokenizer's vocabulary size), stored in bfloat16.
+# Analyzed from text (tests/conformance/text_fixture_test.cpp) with the real tokenizer files,
+# whose ids scripts/fixture_texts.py recorded with AutoTokenizer.
+TEXT_CHECKPOINTS = {
+    "llama2-text": (LlamaModel, lambda v: LlamaConfig(**text_kw(v))),
+    "mistral-text": (MistralModel, lambda v: MistralConfig(**text_kw(v, sliding_window=8))),
+    "llama3-text": (LlamaModel, lambda v: LlamaConfig(**text_kw(v, rope_parameters={
+        "rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0, "original_max_position_embeddings": 32}))),
+    "qwen2-text": (Qwen2Model, lambda v: Qwen2Config(**text_kw(v, rope_parameters={
+        "rope_type": "default", "rope_theta": 1000000.0}))),
+}
+assert set(TEXT_CHECKPOINTS) == set(TEXT_FIXTURES)
 
 # name: shard size in bytes (None: one pytorch_model.bin). These folders hold what torch.save
 # wrote, no safetensors: the state dict as the model returns it (tied weights share one storage),
@@ -292,6 +315,25 @@ def build_checkpoints(out, only=None):
         record_reference(folder, seqs)
 
 
+def build_text_checkpoints(out, ids_file, only=None):
+    with open(ids_file) as f:
+        recorded = json.load(f)
+    for i, (name, (cls, make_cfg)) in enumerate(TEXT_CHECKPOINTS.items()):
+        if only and name not in only:
+            continue
+        entry = recorded[name]
+        folder = os.path.join(out, name)
+        shutil.rmtree(folder, ignore_errors=True)
+        torch.manual_seed(100 + i)
+        model = cls(make_cfg(entry["vocab_size"]))
+        randomize(model, seed=2000 + i)
+        model = model.to(torch.bfloat16)
+        model.save_pretrained(folder)
+        with open(os.path.join(folder, "tokenizer.source"), "w") as f:
+            f.write(entry["tokenizer"] + "\n")
+        record_reference(folder, entry["input_ids"], entry["texts"])
+
+
 def reference_for_folders(folders, texts):
     from transformers import AutoTokenizer
     for folder in folders:
@@ -311,6 +353,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", nargs="*", default=None, help="build only these CHECKPOINTS entries")
+    ap.add_argument("--text-ids", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                                       "data", "text_fixture_ids.json"),
+                    help="AutoTokenizer's ids for the TEXT_CHECKPOINTS (scripts/fixture_texts.py)")
+    ap.add_argument("--text-out", default=None, help="where the TEXT_CHECKPOINTS go (default: --out)")
     ap.add_argument("--reference-only", nargs="*", default=None,
                     help="existing model folders: copy config+weights+tokenizer to OUT/<name> and record references for DEMO_TEXTS")
     args = ap.parse_args()
@@ -318,6 +364,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if args.reference_only is None:
         build_checkpoints(args.out, args.only)
+        build_text_checkpoints(args.text_out or args.out, args.text_ids, args.only)
     else:
         for src in args.reference_only:
             dst = os.path.join(args.out, os.path.basename(os.path.normpath(src)))

@@ -2,13 +2,18 @@
 // attention (scripts/notebook_metrics.py, recorded by scripts/make_fixtures.py in
 // reference.json): per-layer locality, entropy, sheaf trace, ||W_V||^2, per-head locality and
 // entropy, L* theoretical and empirical. The demo models also start from text, through each
-// family's own tokenizer, whose ids must equal AutoTokenizer's.
+// family's own tokenizer, whose ids must equal AutoTokenizer's; so do the Llama-family text
+// fixtures, whose folder names the real tokenizer of ../shared/data it was made for
+// (tokenizer.source, scripts/fixture_texts.py): the test puts config, weights and those
+// tokenizer files side by side in a temporary folder, as a downloaded checkpoint has them.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <tuple>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "bentov/analysis/pipeline.h"
@@ -26,7 +31,29 @@ struct Case {
   std::string name;
   fs::path model, reference;
   bool from_text;
+  std::string shared_tokenizer;  // a folder of ../shared/data/tokenizers, or empty
 };
+
+std::string shared_tokenizer_of(const fs::path& fixture) {
+  std::ifstream in(fixture / "tokenizer.source");
+  std::string name;
+  in >> name;
+  return name;
+}
+
+// A checkpoint folder as the Hub has it: the fixture's files beside the real tokenizer's.
+fs::path assemble_with_tokenizer(const Case& c, const fs::path& tokenizer_dir) {
+  const fs::path dir = fs::temp_directory_path() / ("bentov_text_" + c.name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const fs::path& from : {c.model, tokenizer_dir}) {
+    for (const auto& e : fs::directory_iterator(from)) {
+      if (e.path().filename().string().rfind("reference.", 0) == 0) continue;
+      fs::create_symlink(fs::absolute(e.path()), dir / e.path().filename());
+    }
+  }
+  return dir;
+}
 
 // gtest and CTest name a case by this instead of its bytes.
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -35,11 +62,15 @@ std::vector<Case> cases() {
   std::vector<Case> out;
   const fs::path data(BENTOV_TEST_DATA_DIR);
   for (const auto& e : fs::directory_iterator(data / "fixtures")) {
-    out.push_back({e.path().filename().string(), e.path(), e.path(), false});
+    out.push_back({e.path().filename().string(), e.path(), e.path(), false, ""});
+    const std::string tokenizer = shared_tokenizer_of(e.path());
+    if (!tokenizer.empty()) {
+      out.push_back({e.path().filename().string() + "-from-text", e.path(), e.path(), true, tokenizer});
+    }
   }
   for (const auto& e : fs::directory_iterator(data / "demo")) {
     out.push_back({e.path().filename().string(), fs::path(BENTOV_SOURCE_MODELS_DIR) / e.path().filename(),
-                   e.path(), true});
+                   e.path(), true, ""});
   }
   std::sort(out.begin(), out.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
   return out;
@@ -57,6 +88,16 @@ TEST_P(NotebookReference, MetricsAndLStarMatch) {
   const auto& c = std::get<0>(GetParam());
   const bentov::Device device = std::get<1>(GetParam());
   BENTOV_SKIP_WITHOUT(device);
+  fs::path model = c.model;
+  if (!c.shared_tokenizer.empty()) {
+    const fs::path tokenizer_dir = fs::path(BENTOV_SHARED_DATA_DIR) / "tokenizers" / c.shared_tokenizer;
+    if (!fs::exists(tokenizer_dir)) GTEST_SKIP() << "no tokenizer files at " << tokenizer_dir;
+    model = assemble_with_tokenizer(c, tokenizer_dir);
+  }
+  const struct RemoveAssembled {
+    fs::path dir;
+    ~RemoveAssembled() { if (!dir.empty()) fs::remove_all(dir); }
+  } cleanup{model == c.model ? fs::path() : model};
   bentov::analysis::RunOptions options;
   options.device = device;
   const json ref = bentov::io::read_json_file(c.reference / "reference.json");
@@ -72,7 +113,7 @@ TEST_P(NotebookReference, MetricsAndLStarMatch) {
     } else {
       source.ids = want_ids;
     }
-    const auto got = bentov::analysis::analyze_model(c.model.string(), source, options);
+    const auto got = bentov::analysis::analyze_model(model.string(), source, options);
     ASSERT_EQ(got.token_ids, want_ids) << c.name << ": token ids differ from AutoTokenizer's";
     const json& nb = seq["notebook"];
     ASSERT_EQ(got.layers.size(), nb["locality"].size());
