@@ -33,8 +33,7 @@ from safetensors.numpy import save_file
 from transformers import (AutoModel, GPT2Config, GPT2LMHeadModel, GPT2Model,
                           GPTNeoXConfig, GPTNeoXForCausalLM, GPTNeoXModel, LlamaConfig,
                           LlamaForCausalLM, LlamaModel, MistralConfig, MistralForCausalLM,
-                          MistralModel, OPTConfig, OPTForCausalLM, OPTModel, Qwen2Config,
-                          Qwen2ForCausalLM, Qwen2Model)
+                          OPTConfig, OPTForCausalLM, OPTModel, Qwen2Config, Qwen2ForCausalLM)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_texts import TEXT_FIXTURES  # noqa: E402
@@ -139,16 +138,17 @@ def text_kw(vocab, **kw):
                     intermediate_size=32, tie_word_embeddings=True, **kw)
 
 
-# name: (base model class, config from the tokenizer's vocabulary size), stored in bfloat16.
+# name: (model class, config from the tokenizer's vocabulary size), stored in bfloat16. The
+# output head is tied to the embedding, so the file holds the vocabulary once.
 # Analyzed from text (tests/conformance/text_fixture_test.cpp) with the real tokenizer files,
 # whose ids scripts/fixture_texts.py recorded with AutoTokenizer.
 TEXT_CHECKPOINTS = {
-    "llama2-text": (LlamaModel, lambda v: LlamaConfig(**text_kw(v))),
-    "mistral-text": (MistralModel, lambda v: MistralConfig(**text_kw(v, sliding_window=8))),
-    "llama3-text": (LlamaModel, lambda v: LlamaConfig(**text_kw(v, rope_parameters={
+    "llama2-text": (LlamaForCausalLM, lambda v: LlamaConfig(**text_kw(v))),
+    "mistral-text": (MistralForCausalLM, lambda v: MistralConfig(**text_kw(v, sliding_window=8))),
+    "llama3-text": (LlamaForCausalLM, lambda v: LlamaConfig(**text_kw(v, rope_parameters={
         "rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
         "high_freq_factor": 4.0, "original_max_position_embeddings": 32}))),
-    "qwen2-text": (Qwen2Model, lambda v: Qwen2Config(**text_kw(v, rope_parameters={
+    "qwen2-text": (Qwen2ForCausalLM, lambda v: Qwen2Config(**text_kw(v, rope_parameters={
         "rope_type": "default", "rope_theta": 1000000.0}))),
 }
 assert set(TEXT_CHECKPOINTS) == set(TEXT_FIXTURES)
