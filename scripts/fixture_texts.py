@@ -14,12 +14,15 @@ files) builds each checkpoint and records its references from those ids and text
 import json
 import sys
 
-# fixture name: tokenizer folder under shared/data/tokenizers
+# fixture name: (tokenizer folder under shared/data/tokenizers, the checkpoint's model_type).
+# AutoTokenizer reads config.json too: for model_type "mistral" transformers 5.17 takes
+# TokenizersBackend (tokenizer.json as it stands) over tokenizer_config's LlamaTokenizer, so the
+# same files give other ids beside a Mistral config than beside a Llama one.
 TEXT_FIXTURES = {
-    "llama2-text": "llama2",
-    "mistral-text": "llama2",
-    "llama3-text": "llama3",
-    "qwen2-text": "qwen3",
+    "llama2-text": ("llama2", "llama"),
+    "mistral-text": ("llama2", "mistral"),
+    "llama3-text": ("llama3", "llama"),
+    "qwen2-text": ("qwen3", "qwen2"),
 }
 
 # Short enough for max_position_embeddings=128 under every tokenizer. Leading and doubled
@@ -33,15 +36,29 @@ TEXTS = [
 ]
 
 
+def checkpoint_like(tokenizer_dir, model_type):
+    """A temporary folder with the tokenizer files and a config.json naming model_type."""
+    import os
+    import shutil
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="bentov_text_")
+    for f in os.listdir(tokenizer_dir):
+        shutil.copy(os.path.join(tokenizer_dir, f), folder)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump({"model_type": model_type}, f)
+    return folder
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
+    import transformers
     from transformers import AutoTokenizer
     shared, out = sys.argv[1], sys.argv[2]
-    ids = {}
-    for name, tokenizer in TEXT_FIXTURES.items():
-        tok = AutoTokenizer.from_pretrained(f"{shared}/tokenizers/{tokenizer}")
-        ids[name] = {"tokenizer": tokenizer, "tokenizer_class": type(tok).__name__,
+    ids = {"transformers_version": transformers.__version__}
+    for name, (tokenizer, model_type) in TEXT_FIXTURES.items():
+        tok = AutoTokenizer.from_pretrained(checkpoint_like(f"{shared}/tokenizers/{tokenizer}", model_type))
+        ids[name] = {"tokenizer": tokenizer, "model_type": model_type, "tokenizer_class": type(tok).__name__,
                      "vocab_size": len(tok), "texts": TEXTS,
                      "input_ids": [tok(t)["input_ids"] for t in TEXTS]}
         print(f"{name}: {tokenizer}, {len(tok)} ids, lengths {[len(i) for i in ids[name]['input_ids']]}")
