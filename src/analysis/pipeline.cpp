@@ -44,6 +44,7 @@ std::string fmt_duration(double s) {
 
 void add_failure(AnalysisReport& out, const RunOptions& options, const std::string& spec,
                  const Error& e) {
+  if (options.rethrow_failures) throw;
   const std::string line = failure_line(e);
   say(options, "error: " + line);
   out.failures.push_back({spec, line});
@@ -137,6 +138,7 @@ AnalysisReport analyze_models(const std::vector<std::string>& specs, const TextS
     } catch (const Error& e) {
       add_failure(out, options, specs[i], e);
     }
+    if (options.on_model_done) options.on_model_done(i + 1, specs.size());
   }
   compute_mean_deviation(out);
   return out;
@@ -291,6 +293,7 @@ AnalysisReport analyze_corpus(const std::vector<std::string>& specs, const Corpu
     } catch (const Error& e) {
       add_failure(out, options, specs[i], e);
     }
+    if (options.on_model_done) options.on_model_done(i + 1, specs.size());
   }
   compute_mean_deviation(out);
   out.cross_model = cross_model_summary(out.models);

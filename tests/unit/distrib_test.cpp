@@ -124,7 +124,7 @@ std::vector<ItemResult> run_ranks(const Plan& plan, int workers, Journal* journa
   Hub local_hub;
   Hub& hub = hub_out ? *hub_out : local_hub;
   FakeChannel channel(hub, workers);
-  const analysis::RunOptions quiet{1, {}};
+  const analysis::RunOptions quiet = [] { analysis::RunOptions o; o.threads = 1; return o; }();
   std::vector<std::thread> ranks;
   std::atomic<int> served{0};
   for (int r = 1; r <= workers; ++r) {

@@ -32,6 +32,8 @@ constexpr const char* kDeviceHelp =
 
 // The resolved --device (cpu or cuda:N); a clean error when no GPU can be used.
 Device device_of(const std::string& flag);
+// The engine's options from --threads, --quiet and --device.
+bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device);
 
 // Flags shared by the commands that take a text.
 struct TextFlags {

@@ -118,4 +118,12 @@ void print_error(const std::string& message, const std::string& hint) {
 
 Device device_of(const std::string& flag) { return resolve_device(parse_device(flag)); }
 
+bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device) {
+  bentov::analysis::RunOptions o;
+  o.threads = threads;
+  o.progress = progress_printer(quiet);
+  o.device = device_of(device);
+  return o;
+}
+
 }  // namespace bentov::cli

@@ -29,6 +29,12 @@ struct RunOptions {
   int threads = 0;                                   // CPU workers (0: the cores available)
   std::function<void(const std::string&)> progress;  // one line per step; may be empty
   Device device = {};                                // where forward passes run (resolved: cpu or cuda:N)
+  // analyze_models / analyze_corpus: after each model, analyzed or failed (done counts from
+  // 1 to total); may be empty. An exception it throws ends the run.
+  std::function<void(std::size_t done, std::size_t total)> on_model_done;
+  // analyze_models / analyze_corpus: a model that fails throws its error instead of becoming
+  // a FailureReport (the Python API raises it).
+  bool rethrow_failures = false;
 };
 
 // The model folder's tokenizer applied to the text, or the ids as given.
