@@ -17,7 +17,7 @@ packages=(
   libbenchmark-dev           # kernel benchmarks
   gnuplot-nox                # figures (pngcairo / svg terminals)
   fonts-dejavu-core          # a font for the figures
-  python3                    # test helpers
+  python3 python3-venv python3-dev  # test helpers; the Python package's venv and headers
   clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, BENTOV_FUZZ=ON)
   libopenmpi-dev openmpi-bin  # BENTOV_WITH_MPI=ON: analyze/sweep under mpirun (docs/CLUSTER.md)
 )

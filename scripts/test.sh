@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # What CI runs (.ci/run), on a fresh Debian 12: installs dependencies, then
-#   1. builds in Release with warnings as errors and MPI (build/) and runs the whole test suite,
+#   1. builds in Release with warnings as errors, MPI and the Python extension (build/) and runs
+#      the whole test suite,
 #      mpirun -n 4 against one process included (tests/mpi/), on OpenBLAS's own kernel choice
 #      and then once per OpenBLAS core type the CPU can execute (scripts/blas_cores.sh:
-#      Sandybridge, Haswell, Zen, SkylakeX, Cooperlake);
+#      Sandybridge, Haswell, Zen, SkylakeX, Cooperlake); then the Python package's pytest suite
+#      and notebook (in .venv, scripts/python_env.sh) and `pip install .` into a fresh venv;
 #   2. builds again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, without MPI
 #      and without CUDA (so those builds stay tested), with the
 #      libFuzzer targets in the same build (build-asan/), and runs the whole suite there (every
@@ -19,7 +21,9 @@ t0=$SECONDS
 stamp() { echo "test.sh: $1 done after $((SECONDS - t0)) s"; }
 
 if [[ " $stages " == *" release "* ]]; then
-  scripts/build.sh -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON -DBENTOV_WITH_MPI=ON
+  py=$(scripts/python_env.sh)  # .venv with python/requirements-dev.txt
+  scripts/build.sh -DBENTOV_WERROR=ON -DBENTOV_BUILD_TESTS=ON -DBENTOV_WITH_MPI=ON -DBENTOV_PYTHON=ON \
+    -DPython_EXECUTABLE="$py"
   echo "test.sh: the suite on OpenBLAS's own choice: $("${BENTOV_BUILD_DIR:-build}/bentov" --version)"
   ctest --test-dir "${BENTOV_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
   # Bits and rounding depend on the sgemm kernels, so the whole suite runs again on every
@@ -30,6 +34,11 @@ if [[ " $stages " == *" release "* ]]; then
     OPENBLAS_CORETYPE=$core ctest --test-dir "${BENTOV_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
   done
   scripts/test_install.sh  # the installed binary finds the demo models
+  # The Python package from the build tree (tests/python, the example notebook included);
+  # pytest's exit code 5 (no test ran) fails like any other.
+  PYTHONPATH="${BENTOV_BUILD_DIR:-build}/python" BENTOV_CLI="${BENTOV_BUILD_DIR:-build}/bentov" \
+    "$py" -m pytest -q -p no:cacheprovider tests/python
+  BENTOV_PIP_CMAKE_ARGS="-DBENTOV_CUDA=OFF" scripts/test_pip_install.sh  # pip install . in a fresh venv
   stamp release
 fi
 

@@ -15,6 +15,8 @@ PAIR = [os.path.join(DATA, "fixtures", d) for d in ("pythia-hub", "pythia-hub-to
 PAIR_IDS = [3, 14, 15, 92, 65, 35, 89, 79, 32, 38]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Subprocesses (the notebook's kernel, the Ctrl-C child) run elsewhere: give them absolute paths.
+os.environ["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
 
 
 def cli_path():
