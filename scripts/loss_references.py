@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """transformers' own next-token loss on each fixture sequence, for `bentov ... --loss`.
 
-For every folder whose config names a *ForCausalLM / *LMHeadModel architecture (a checkpoint
-with an output head, tied or not), the model is loaded with AutoModelForCausalLM in float64
-and eager attention, and each recorded sequence of reference.json gets
+Every folder is loaded with AutoModelForCausalLM in float64 and eager attention. When that
+needs no freshly initialized weight (the file has an output head, or the config ties it to the
+embedding, as GPT-2 and OPT do even for their base models), each recorded sequence of
+reference.json gets
 
-    "loss": mean next-token cross-entropy in nats per token (the `loss` of the model's output
-            with labels = input_ids: n - 1 predictions), float64
+    "loss": mean next-token cross-entropy in nats per token: what the *ForCausalLM `loss` with
+            labels = input_ids means (n - 1 predictions), computed here in float64 from the
+            float64 logits (transformers' own loss function casts logits to float32 first)
 
-Folders of base models (no head in the file) are skipped and say so.
+Folders whose head transformers would have to invent (untied base models, or a file that lacks
+its head) get no "loss" and say so.
 
 Usage (where torch and transformers are installed; the device machine):
     python3 scripts/loss_references.py tests/data/fixtures/* models/gpt2-demo:tests/data/demo/gpt2-demo ...
@@ -22,31 +25,31 @@ import torch
 from transformers import AutoModelForCausalLM
 
 
-def has_output_head(model_dir):
-    with open(os.path.join(model_dir, "config.json")) as f:
-        archs = json.load(f).get("architectures") or []
-    return any(a.endswith("ForCausalLM") or a.endswith("LMHeadModel") for a in archs)
-
-
 def record_loss(model_dir, ref_dir):
-    if not has_output_head(model_dir):
-        print(f"{model_dir}: base model, no output head: skipped", flush=True)
-        return
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64, attn_implementation="eager")
-    model.eval()
     meta_path = os.path.join(ref_dir, "reference.json")
     with open(meta_path) as f:
         meta = json.load(f)
     for seq in meta["sequences"]:
-        ids = torch.tensor([seq["input_ids"]])
-        if ids.shape[1] < 2:
-            continue
-        with torch.no_grad():
-            seq["loss"] = float(model(ids, labels=ids).loss)
-    meta["loss_model_class"] = type(model).__name__
+        seq.pop("loss", None)
+    meta.pop("loss_model_class", None)
+    model, info = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64, attn_implementation="eager",
+                                                       output_loading_info=True)
+    if info["missing_keys"]:
+        print(f"{model_dir}: no output head in the file ({sorted(info['missing_keys'])} would be random): no loss",
+              flush=True)
+    else:
+        model.eval()
+        for seq in meta["sequences"]:
+            ids = torch.tensor([seq["input_ids"]])
+            if ids.shape[1] < 2:
+                continue
+            with torch.no_grad():
+                logits = model(ids).logits[0].double()
+            seq["loss"] = float(torch.nn.functional.cross_entropy(logits[:-1], ids[0, 1:]))
+        meta["loss_model_class"] = type(model).__name__
+        print(f"{ref_dir}: loss {[round(s.get('loss', float('nan')), 4) for s in meta['sequences']]}", flush=True)
     with open(meta_path, "w") as f:
         json.dump(meta, f, indent=1)
-    print(f"{ref_dir}: loss {[round(s.get('loss', float('nan')), 4) for s in meta['sequences']]}", flush=True)
 
 
 def main():

@@ -67,6 +67,23 @@ std::vector<double> mean_profile(const std::vector<TextSignature>& texts,
   return out;
 }
 
+// Mean of the texts' losses over `pick` (all texts when empty).
+double mean_loss(const std::vector<TextSignature>& texts, const std::vector<std::uint32_t>& pick) {
+  double sum = 0.0;
+  if (pick.empty()) {
+    for (const auto& t : texts) sum += *t.loss;
+    return sum / static_cast<double>(texts.size());
+  }
+  for (const std::uint32_t i : pick) sum += *texts[i].loss;
+  return sum / static_cast<double>(pick.size());
+}
+
+// A point estimate with the 95% percentile interval of its replicates, widened to contain it.
+MeanCi mean_with_interval(double point, std::vector<double> replicates) {
+  std::sort(replicates.begin(), replicates.end());
+  return {point, std::min(percentile_linear(replicates, 2.5), point), std::max(percentile_linear(replicates, 97.5), point)};
+}
+
 }  // namespace
 
 CorpusSummary summarize_corpus(const std::vector<TextSignature>& texts, int bootstrap,
@@ -104,6 +121,8 @@ CorpusSummary summarize_corpus(const std::vector<TextSignature>& texts, int boot
   const auto B = static_cast<std::size_t>(bootstrap);
   std::vector<std::vector<double>> reps(kFields * L, std::vector<double>(B));  // [f*L+l][b]
   std::vector<int> l_star_reps(B), mode_reps(B);
+  const bool with_loss = std::all_of(texts.begin(), texts.end(), [](const TextSignature& t) { return t.loss.has_value(); });
+  std::vector<double> loss_reps(with_loss ? B : 0);
   IndexSampler sampler(seed);
   std::vector<std::uint32_t> pick(n);
   std::vector<int> counts(L);
@@ -115,7 +134,9 @@ CorpusSummary summarize_corpus(const std::vector<TextSignature>& texts, int boot
     std::fill(counts.begin(), counts.end(), 0);
     for (std::uint32_t i : pick) counts[static_cast<std::size_t>(std::clamp<int>(texts[i].l_star, 0, static_cast<int>(L) - 1))]++;
     mode_reps[b] = argmax_first(counts);
+    if (with_loss) loss_reps[b] = mean_loss(texts, pick);
   }
+  if (with_loss) s.loss = mean_with_interval(mean_loss(texts, {}), std::move(loss_reps));
 
   // Intervals.
   s.profile.resize(L);

@@ -64,6 +64,13 @@ std::vector<std::int32_t> input_ids_for(const fs::path& folder, const TextSource
 
 namespace {
 
+void require_output_head(const Model& model, const std::string& name) {
+  if (!model.has_output_head()) {
+    throw UnsupportedError(name + ": the checkpoint has no output head (lm_head / embed_out, and its embeddings are not tied), so --loss cannot be computed",
+                           "use the *ForCausalLM checkpoint, or run without --loss");
+  }
+}
+
 // The fields of a model's report that come from its name and config.
 ModelReport report_header(const io::ResolvedModel& resolved, const ModelConfig& cfg) {
   ModelReport r;
@@ -112,11 +119,16 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
       say(options, resolved.name + ": weights widened to float32 once for a long or a second pass (they fit in memory)");
     }
   }
+  if (options.loss) require_output_head(model, resolved.name);
   metrics::SignatureObserver observer(model.value_frob_sq());
-  model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
+  const std::vector<float> hidden = model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
 
   ModelReport r = report_header(resolved, cfg);
   r.token_ids = ids;
+  if (options.loss) {
+    r.loss = model.next_token_loss(ids, hidden, options.threads);
+    r.n_predictions = static_cast<long long>(ids.size()) - 1;
+  }
   r.weight_widening = widening;
   r.layers = observer.take_layers();
   compute_l_star(r);
@@ -167,6 +179,7 @@ CorpusModelRun::CorpusModelRun(const std::string& spec, const RunOptions& option
                   "a corpus run needs the model's tokenizer");
   }
   Tokenizer tokenizer = Tokenizer::load(resolved.folder);
+  if (options.loss) require_output_head(model, resolved.name);
   std::vector<double> frob = model.value_frob_sq();
   const auto& cfg = model.config();
   ModelReport r = report_header(resolved, cfg);
@@ -215,7 +228,8 @@ void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::siz
       rethrow_with_context(e, name + ": corpus line " + std::to_string(ct.line));
     }
     metrics::SignatureObserver observer(s.frob);
-    s.model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
+    const std::vector<float> hidden = s.model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
+    if (options.loss) ts.loss = s.model.next_token_loss(ids, hidden, options.threads);
     ts.n_tokens = static_cast<int>(ids.size());
     ts.layers = observer.take_layers();
     std::vector<double> locality;
@@ -246,6 +260,10 @@ ModelReport finish_model_corpus(ModelReport r, CorpusTexts texts, const std::vec
   summary.n_truncated = texts.truncated;
   summary.max_tokens = co.max_tokens;
   r.layers = mean_layers(summary, frob);
+  if (summary.loss) {
+    r.loss = summary.loss->mean;
+    for (const auto& t : texts.texts) r.n_predictions += t.n_tokens - 1;
+  }
   r.corpus = std::move(summary);
   compute_l_star(r);
   compute_estimators(r);

@@ -11,6 +11,7 @@
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
 #include "decoder_workspace.h"
+#include "output_head.h"
 #include "device_model.h"
 
 namespace bentov {
@@ -29,6 +30,7 @@ Model Model::load(const fs::path& folder, WeightWidening widening) {
     m.config_ = config;
     m.store_ = std::make_shared<io::TensorStore>(io::TensorStore::open_folder(folder));
     m.weights_ = std::make_shared<ModelWeights>(entry->bind_weights(*m.store_, m.config_, widening));
+    m.weights_->output_head = find_output_head(*m.store_, m.config_, *m.weights_, entry->output_head);
   } catch (const Error& e) {
     rethrow_with_context(e, "loading " + folder.string());
   }
@@ -135,6 +137,28 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   const ops::ScopedSingleThreadedBlas single_threaded;  // the decoder splits every product over its own workers
   DecoderWorkspace cpu(config_, *weights_, static_cast<int>(ids.size()), threads);
   return run_decoder(config_, *weights_, cpu, ids, observer);
+}
+
+}  // namespace bentov
+
+namespace bentov {
+
+double Model::next_token_loss(std::span<const std::int32_t> ids, const std::vector<float>& hidden, int threads) const {
+  if (!weights_->output_head) {
+    throw UnsupportedError("'" + folder_.string() + "' has no output head (lm_head / embed_out, and untied embeddings), so its loss cannot be computed",
+                           "use the *ForCausalLM checkpoint, or run without --loss");
+  }
+  if (ids.size() < 2) throw InputError("the loss needs at least 2 tokens", "give a longer text");
+  const int dim = output_dim();
+  if (hidden.size() != ids.size() * static_cast<std::size_t>(dim)) {
+    throw InputError("the hidden state has " + std::to_string(hidden.size()) + " values, expected " +
+                         std::to_string(ids.size()) + " x " + std::to_string(dim),
+                     "pass what forward returned for these ids");
+  }
+  const auto nll = next_token_nll(*weights_->output_head, ids, hidden, dim, threads);
+  double sum = 0.0;
+  for (const double v : nll) sum += v;
+  return sum / static_cast<double>(nll.size());
 }
 
 }  // namespace bentov

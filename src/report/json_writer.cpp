@@ -122,6 +122,21 @@ Json corpus_json(const CorpusSummary& c) {
   return j;
 }
 
+// --loss: the mean next-token cross-entropy, its perplexity, the predictions it averages and,
+// in a corpus run, the 95% bootstrap interval of the mean over texts.
+template <typename Json>
+Json loss_json(const ModelReport& m) {
+  Json j = Json::object();
+  j["nats_per_token"] = number<Json>(*m.loss);
+  j["perplexity"] = number<Json>(std::exp(*m.loss));
+  j["n_predictions"] = m.n_predictions;
+  if (m.corpus && m.corpus->loss) {
+    j["ci95"] = pair<Json>(m.corpus->loss->lo, m.corpus->loss->hi);
+    j["over"] = "texts: the mean of each text's mean loss";
+  }
+  return j;
+}
+
 // One layer's signature: DESIGN.md's fields, the sink-aware ones, then the heads.
 // (Per-text lines leave out value_frob_sq: it is the model's, not the text's.)
 template <typename Json>
@@ -173,6 +188,7 @@ Json build(const AnalysisReport& r) {
     jm["layers"] = std::move(layers);
     if (m.estimators) jm["estimators"] = estimators_json<Json>(*m.estimators);
     if (m.corpus) jm["corpus"] = corpus_json<Json>(*m.corpus);
+    if (m.loss) jm["loss"] = loss_json<Json>(m);
     models.push_back(std::move(jm));
   }
   j["models"] = std::move(models);
@@ -215,6 +231,7 @@ std::string per_text_json_line(const std::string& model, const analysis::TextSig
   j["n_tokens"] = t.n_tokens;
   j["truncated"] = t.truncated;
   j["L_star_empirical"] = t.l_star;
+  if (t.loss) j["loss"] = number<Json>(*t.loss);
   Json layers = Json::array();
   for (const auto& l : t.layers) layers.push_back(layer_json<Json>(l, /*with_value_frob_sq=*/false));
   j["layers"] = std::move(layers);

@@ -57,7 +57,7 @@ bentov::analysis::AnalysisReport run_corpus(const AnalyzeFlags& f, const std::ve
 }  // namespace
 
 int run_analyze(const AnalyzeFlags& f, bentov::distrib::Session& session) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device);
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   const auto specs = f.models.empty() ? demo_models() : f.models;
   const auto json_out = f.json ? std::optional<fs::path>(*f.json)

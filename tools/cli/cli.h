@@ -32,8 +32,8 @@ constexpr const char* kDeviceHelp =
 
 // The resolved --device (cpu or cuda:N); a clean error when no GPU can be used.
 Device device_of(const std::string& flag);
-// The engine's options from --threads, --quiet and --device.
-bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device);
+// The engine's options from --threads, --quiet, --device and --loss.
+bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, bool loss);
 
 // Flags shared by the commands that take a text.
 struct TextFlags {
@@ -81,6 +81,7 @@ struct AnalyzeFlags {
   std::optional<std::string> json, csv, plot, out;
   int threads = 0;
   std::string device = "cpu";
+  bool loss = false;  // --loss: each text's next-token cross-entropy
   bool quiet = false;
   // Corpus runs and estimators.
   std::optional<std::string> corpus, per_text;
@@ -110,6 +111,7 @@ struct SweepFlags {
   OutputFlags output;
   int threads = 0;
   std::string device = "cpu";
+  bool loss = false;  // --loss: each text's next-token cross-entropy
   bool quiet = false;
   bool resume = false;
 };
@@ -120,6 +122,7 @@ struct CompareFlags {
   OutputFlags output;
   int threads = 0;
   std::string device = "cpu";
+  bool loss = false;  // --loss: each text's next-token cross-entropy
   bool quiet = false;
 };
 

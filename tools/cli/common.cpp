@@ -118,8 +118,9 @@ void print_error(const std::string& message, const std::string& hint) {
 
 Device device_of(const std::string& flag) { return resolve_device(parse_device(flag)); }
 
-bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device) {
+bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, bool loss) {
   bentov::analysis::RunOptions o;
+  o.loss = loss;
   o.threads = threads;
   o.progress = progress_printer(quiet);
   o.device = device_of(device);

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bentov ") + BENTOV_VERSION + " (OpenBLAS kernels: " +
                                         bentov::ops::blas_core_name() + ")");
 
+  constexpr const char* kLossHelp =
+      "each text's mean next-token cross-entropy (nats per token) and perplexity, through the model's output head";
   AnalyzeFlags af;
   auto* analyze = app.add_subcommand("analyze", "per-layer attention signatures and L* for each MODEL");
   analyze->add_option("MODEL", af.models, "checkpoint folders or Hugging Face ids (default: the demo models)");
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   analyze->add_option("--threads", af.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   analyze->add_option("--device", af.device, kDeviceHelp);
   analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
+  analyze->add_flag("--loss", af.loss, kLossHelp);
   bool offline = false;  // every command that resolves ids: the Hugging Face cache only
   constexpr const char* kOfflineHelp = "never download: use the Hugging Face cache only (also HF_HUB_OFFLINE=1)";
   analyze->add_flag("--offline", offline, kOfflineHelp);
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--threads", sf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   sweep->add_option("--device", sf.device, kDeviceHelp);
   sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
+  sweep->add_flag("--loss", sf.loss, kLossHelp);
   sweep->add_flag("--offline", offline, kOfflineHelp);
   sweep->add_flag("--resume", sf.resume, kResumeHelp)->group("Distributed");
 
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
   compare->add_option("--threads", cf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   compare->add_option("--device", cf.device, kDeviceHelp);
   compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
+  compare->add_flag("--loss", cf.loss, kLossHelp);
   compare->add_flag("--offline", offline, kOfflineHelp);
 
   std::string download_id;

@@ -14,7 +14,7 @@ namespace bentov::cli {
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
 int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
-  const bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device);
+  const bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   std::vector<std::string> specs;
   if (f.revisions) {
@@ -56,7 +56,7 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
 
 int run_compare(const CompareFlags& f) {
   const auto source = text_source(f.input, /*default_sentence=*/true);
-  const bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device);
+  const bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
   const auto a = bentov::analysis::analyze_model(f.a, source, opts);
   const auto b = bentov::analysis::analyze_model(f.b, source, opts);
   const auto c = bentov::analysis::compare_models(a, b);

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "bentov/analysis/results.h"
@@ -30,6 +31,7 @@ struct TextSignature {
   bool truncated = false;              // cut to max_tokens or the model's positions
   int l_star = 0;                      // argmax |np.gradient(locality)| of this text
   std::vector<LayerSignature> layers;  // (n_layers)
+  std::optional<double> loss;          // --loss: mean next-token cross-entropy, nats per token
 };
 
 // Means, intervals and L* statistics of `texts` (non-empty, all with the same n_layers >= 1

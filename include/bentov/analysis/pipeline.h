@@ -35,6 +35,9 @@ struct RunOptions {
   // analyze_models / analyze_corpus: a model that fails throws its error instead of becoming
   // a FailureReport (the Python API raises it).
   bool rethrow_failures = false;
+  // Each text's mean next-token cross-entropy through the model's output head (--loss); a
+  // model without one fails.
+  bool loss = false;
 };
 
 // The model folder's tokenizer applied to the text, or the ids as given.

@@ -64,6 +64,7 @@ struct CorpusSummary {
   LStarDistribution l_star;
   RatioTest l_star_ratio;       // mean_profile / n_layers
   std::vector<CorpusLayer> profile;  // (n_layers)
+  std::optional<MeanCi> loss;        // --loss: mean over texts of each text's loss, 95% bootstrap CI
 };
 
 // One model analyzed on one text.
@@ -80,6 +81,10 @@ struct ModelReport {
   int deviation = 0;                // |empirical - theoretical|
   std::vector<LayerSignature> layers;  // (n_layers) in layer order; the corpus means in a corpus run
   std::optional<Estimators> estimators;  // of `layers` (compute_estimators)
+  // --loss: mean next-token cross-entropy in nats per token (in a corpus run the mean over
+  // texts of each text's, with its interval in corpus->loss); nullopt without --loss.
+  std::optional<double> loss;
+  long long n_predictions = 0;      // next-token predictions the loss averages (n - 1 per text)
   std::optional<CorpusSummary> corpus;   // corpus runs only
 };
 

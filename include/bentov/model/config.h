@@ -57,6 +57,7 @@ struct ModelConfig {
   bool attention_bias = true;
   bool mlp_bias = true;
   bool scale_attn_by_inverse_layer_idx = false;  // GPT-2 option: scores / (layer + 1)
+  bool tie_word_embeddings = false;  // the output head is the token embedding (when the file has none of its own)
   std::string dtype;            // stored weights dtype as the config states it ("float16", ...)
   std::int64_t bos_token_id = -1;
 

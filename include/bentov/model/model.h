@@ -55,6 +55,17 @@ class Model {
 
   int output_dim() const;
 
+  // Whether the checkpoint has an output head: lm_head / embed_out, or the token embedding
+  // when the config ties them.
+  bool has_output_head() const { return weights_->output_head != nullptr; }
+
+  // The mean next-token cross-entropy of `ids` in nats per token: the `loss` of transformers'
+  // *ForCausalLM with labels = ids, -1/(n-1) sum_i log softmax(h_i W^T)[ids[i+1]], from the last
+  // hidden state `hidden` (n, output_dim) that forward returned, in double after float32
+  // logits. Same bits for any `threads`. Throws UnsupportedError when the checkpoint has no
+  // output head, InputError when n < 2.
+  double next_token_loss(std::span<const std::int32_t> ids, const std::vector<float>& hidden, int threads = 0) const;
+
   // How this model's matrices become float32 for a CPU pass over n tokens with `threads` workers: "once" (the float32
   // copies fit in the memory this process may use, so a long or a second pass widens them once
   // for all), "on use" (they do not: every pass widens tile by tile inside the products), or

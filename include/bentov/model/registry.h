@@ -20,6 +20,9 @@ struct ArchitectureEntry {
   std::vector<std::string> class_names;   // "GPT2LMHeadModel", "GPT2Model", ...
   std::function<ModelConfig(const nlohmann::json&)> resolve_config;
   std::function<ModelWeights(const io::TensorStore&, const ModelConfig&, WeightWidening)> bind_weights;
+  // The *ForCausalLM output head's tensor ("lm_head.weight", NeoX "embed_out.weight"), at the
+  // top of the file; when absent the token embedding serves if the config ties them.
+  std::string output_head = "lm_head.weight";
 };
 
 const std::vector<ArchitectureEntry>& architecture_registry();

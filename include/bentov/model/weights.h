@@ -68,6 +68,9 @@ struct ModelWeights {
   Linear project_in, project_out;  // OPT-350m, else empty
   std::vector<LayerWeights> layers;
   LayerNormWeights final_norm;     // empty when the config has none
+  // [vocab, output dim] in its stored dtype: lm_head / embed_out, or the token embedding when
+  // tied; null when the checkpoint has no output head (a base model with untied embeddings).
+  const io::TensorInfo* output_head = nullptr;
   std::int64_t parameter_count = 0;
 };
 

@@ -30,6 +30,7 @@ ModelConfig resolve(const nlohmann::json& j) {
     throw UnsupportedError("config.json: scale_attn_weights=false is not supported",
                            "bentov scales attention scores by 1/sqrt(head_dim) as GPT-2 does");
   }
+  c.tie_word_embeddings = cj::get_bool(j, "tie_word_embeddings").value_or(true);  // PretrainedConfig's default for the family
   c.dtype = cj::dtype_of(j);
   c.bos_token_id = cj::get_int(j, "bos_token_id").value_or(-1);
   return c;

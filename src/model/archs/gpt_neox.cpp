@@ -56,6 +56,7 @@ ModelConfig resolve(const nlohmann::json& j) {
   c.rotary_dims = static_cast<int>(c.head_dim * pct);  // int() truncation, as transformers
   c.rotary_dims -= c.rotary_dims % 2;
   c.rope_theta = theta;
+  c.tie_word_embeddings = cj::get_bool(j, "tie_word_embeddings").value_or(false);  // PretrainedConfig's default for the family
   c.dtype = cj::dtype_of(j);
   c.bos_token_id = cj::get_int(j, "bos_token_id").value_or(-1);
   return c;
@@ -92,7 +93,7 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWide
 }  // namespace
 
 ArchitectureEntry gpt_neox_entry() {
-  return {"gpt_neox", {"GPTNeoXForCausalLM", "GPTNeoXModel"}, resolve, bind};
+  return {"gpt_neox", {"GPTNeoXForCausalLM", "GPTNeoXModel"}, resolve, bind, "embed_out.weight"};
 }
 
 }  // namespace bentov::archs

@@ -114,6 +114,7 @@ ModelConfig resolve(const nlohmann::json& j, const std::string& family) {
   c.mlp_bias = cj::get_bool(j, "mlp_bias").value_or(false);
   resolve_rope(j, c);
   resolve_sliding_window(j, c);
+  c.tie_word_embeddings = cj::get_bool(j, "tie_word_embeddings").value_or(false);  // PretrainedConfig's default for the family
   c.dtype = cj::dtype_of(j);
   c.bos_token_id = cj::get_int(j, "bos_token_id").value_or(-1);
   return c;

@@ -39,6 +39,7 @@ ModelConfig resolve(const nlohmann::json& j) {
   c.activation = parse_activation(cj::get_string(j, "activation_function").value_or("relu"), "activation_function");
   c.positions = PositionKind::kLearned;
   c.qkv_layout = QkvLayout::kBlocks;
+  c.tie_word_embeddings = cj::get_bool(j, "tie_word_embeddings").value_or(true);  // PretrainedConfig's default for the family
   c.dtype = cj::dtype_of(j);
   c.bos_token_id = cj::get_int(j, "bos_token_id").value_or(2);
   return c;
