@@ -115,7 +115,7 @@ def demo_models():
     raise UsageError("no demo models found", "set BENTOV_MODELS_DIR, or name models explicitly")
 
 
-def analyze(models=None, text=None, ids=None, threads=None, device=None, progress=True):
+def analyze(models=None, text=None, ids=None, threads=None, device=None, progress=True, loss=False):
     """Runs one text through each model and returns a :class:`Result`.
 
     ``models``: a name, folder, :class:`Model` or a list of them; None analyzes the demo
@@ -123,24 +123,27 @@ def analyze(models=None, text=None, ids=None, threads=None, device=None, progres
     runs the notebook's sentence, as the CLI does. ``threads``: CPU workers (None: every core);
     the numbers do not depend on it. ``device``: "cpu", "cuda[:N]" or "auto" (None: the
     Model's own device, else cpu). ``progress``: a tqdm bar per model (False: silent, or a
-    callable, see ``bentov.Progress``). The engine runs without the GIL.
+    callable, see ``bentov.Progress``). ``loss``: each model's mean next-token cross-entropy
+    through its output head (the JSON's "loss"; ``Result.l_star`` gains ``loss`` and
+    ``perplexity``). The engine runs without the GIL.
     """
     specs, device = _specs(models, device)
     text, ids = _input(text, ids, default_sentence=True)
     with Progress(progress, len(specs)) as bar:
-        out = _bentov.analyze(specs, text, ids, _threads(threads), device, bar.on_model, False)
+        out = _bentov.analyze(specs, text, ids, _threads(threads), device, bar.on_model, False, bool(loss))
     return Result.from_json(out)
 
 
 def corpus(models=None, texts_or_file=None, bootstrap=1000, seed=0, max_tokens=None, max_texts=None,
-           threads=None, device=None, progress=True):
+           threads=None, device=None, progress=True, loss=False):
     """Every text of a corpus through each model: per-layer means with 95% bootstrap CIs, the
     distribution of L* over texts and its CI, and L*/L tested against 1/2, as ``analyze --corpus``.
 
     ``texts_or_file``: a list of strings, or a file path (one text per line, or JSON Lines with
     a "text" field). ``bootstrap``: resamples B; ``seed``: their seed; ``max_tokens``: keep each
     text's first tokens; ``max_texts``: the first texts only. ``progress``: bars per model and per
-    text. Ctrl-C stops the run after the current text (KeyboardInterrupt); nothing is written.
+    text. ``loss``: each text's next-token cross-entropy, and its mean over texts with a CI.
+    Ctrl-C stops the run after the current text (KeyboardInterrupt); nothing is written.
     """
     if texts_or_file is None:
         raise UsageError("corpus needs texts or a file", "bentov.corpus(models, ['a text', 'another'])")
@@ -151,11 +154,11 @@ def corpus(models=None, texts_or_file=None, bootstrap=1000, seed=0, max_tokens=N
         file, texts = None, [str(t) for t in texts_or_file]
     with Progress(progress, len(specs)) as bar:
         out = _bentov.corpus(specs, file, texts, int(max_texts or 0), int(max_tokens or 0), int(bootstrap), int(seed),
-                             _threads(threads), device, bar.on_model, bar.on_text, False)
+                             _threads(threads), device, bar.on_model, bar.on_text, False, bool(loss))
     return Result.from_json(out)
 
 
-def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, device=None, progress=True):
+def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, device=None, progress=True, loss=False):
     """One model over an ordered series of checkpoints: ``sweep("EleutherAI/pythia-160m",
     revisions=["step1000", "step143000"])`` or ``sweep([folder1, folder2, ...])``. Returns a
     :class:`Result` whose ``sweep`` holds the checkpoints and their L*, as ``bentov sweep``.
@@ -170,17 +173,17 @@ def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, devic
         specs, device = _specs(id_or_models, device)
     text, ids = _input(text, ids, default_sentence=True)
     with Progress(progress, len(specs), desc="checkpoints") as bar:
-        out = _bentov.sweep(specs, text, ids, _threads(threads), device, bar.on_model, False)
+        out = _bentov.sweep(specs, text, ids, _threads(threads), device, bar.on_model, False, bool(loss))
     return Result.from_json(out)
 
 
-def compare(a, b, text=None, ids=None, threads=None, device=None, progress=True):
+def compare(a, b, text=None, ids=None, threads=None, device=None, progress=True, loss=False):
     """Two models of one shape layer by layer (B - A): per-layer and per-head differences and
     the shift in L*, as ``bentov compare``. Returns a :class:`Comparison`."""
     (spec_a, spec_b), device = _specs([a, b], device)
     text, ids = _input(text, ids, default_sentence=True)
     with Progress(progress, 2) as bar:
-        out = _bentov.compare(spec_a, spec_b, text, ids, _threads(threads), device, bar.on_model)
+        out = _bentov.compare(spec_a, spec_b, text, ids, _threads(threads), device, bar.on_model, bool(loss))
     return Comparison.from_json(out)
 
 

@@ -189,6 +189,10 @@ class Result:
                    "two_segment_break": two.get("break"), "two_segment_supported": two.get("supported"),
                    "trace_sign_change": est.get("trace_sign_change"), "consensus": consensus.get("layer"),
                    "estimators_agree": consensus.get("agree")}
+            if m.get("loss"):
+                row.update({"loss": m["loss"]["nats_per_token"], "perplexity": m["loss"]["perplexity"]})
+                if "ci95" in m["loss"]:
+                    row.update({"loss_ci_lo": m["loss"]["ci95"][0], "loss_ci_hi": m["loss"]["ci95"][1]})
             c = m.get("corpus")
             if c:
                 ls, ratio = c["L_star_empirical"], c["L_star_ratio"]

@@ -91,19 +91,29 @@ TextSource text_source(const std::optional<std::string>& text, const std::option
 
 bentov::Device device_of(const std::string& name) { return bentov::resolve_device(bentov::parse_device(name)); }
 
-// A Python callable called from engine threads: the GIL taken, signals checked first.
+// A Python callable called from engine threads: the GIL taken, signals checked first. The
+// engine copies and drops its options without the GIL, so the callable sits behind a
+// shared_ptr (copies touch no Python reference count) whose last owner takes the GIL to free it.
 template <typename... Args>
 std::function<void(Args...)> with_gil(const std::optional<py::function>& fn) {
-  return [fn](Args... args) {
+  std::shared_ptr<py::function> callable;
+  if (fn) {
+    callable = std::shared_ptr<py::function>(new py::function(*fn), [](py::function* f) {
+      const py::gil_scoped_acquire gil;
+      delete f;
+    });
+  }
+  return [callable](Args... args) {
     const py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-    if (fn) (*fn)(args...);
+    if (callable) (*callable)(args...);
   };
 }
 
 RunOptions run_options(int threads, const std::string& device, const std::optional<py::function>& on_model,
-                       bool collect_failures) {
+                       bool collect_failures, bool loss) {
   RunOptions o;
+  o.loss = loss;
   o.threads = threads;
   o.device = device_of(device);
   o.on_model_done = with_gil<std::size_t, std::size_t>(on_model);
@@ -134,9 +144,9 @@ bentov::analysis::Corpus corpus_of(const std::optional<std::string>& file, const
 
 std::string analyze(const std::vector<std::string>& specs, const std::optional<std::string>& text,
                     const std::optional<std::vector<std::int64_t>>& ids, int threads, const std::string& device,
-                    const std::optional<py::function>& on_model, bool collect_failures) {
+                    const std::optional<py::function>& on_model, bool collect_failures, bool loss) {
   const TextSource source = text_source(text, ids);
-  const RunOptions options = run_options(threads, device, on_model, collect_failures);
+  const RunOptions options = run_options(threads, device, on_model, collect_failures, loss);
   const py::gil_scoped_release nogil;
   return bentov::report::to_json_string(bentov::analysis::analyze_models(specs, source, options));
 }
@@ -145,10 +155,10 @@ std::string corpus(const std::vector<std::string>& specs, const std::optional<st
                    const std::optional<std::vector<std::string>>& texts, std::size_t max_texts, int max_tokens,
                    int bootstrap, std::uint64_t seed, int threads, const std::string& device,
                    const std::optional<py::function>& on_model, const std::optional<py::function>& on_text,
-                   bool collect_failures) {
+                   bool collect_failures, bool loss) {
   if (bootstrap < 1) throw bentov::UsageError("bootstrap must be at least 1", "bootstrap=1000 is the default");
   if (max_tokens < 0) throw bentov::UsageError("max_tokens must be positive", "max_tokens=None keeps whole texts");
-  const RunOptions options = run_options(threads, device, on_model, collect_failures);
+  const RunOptions options = run_options(threads, device, on_model, collect_failures, loss);
   bentov::analysis::CorpusOptions co;
   co.max_tokens = max_tokens;
   co.bootstrap = bootstrap;
@@ -169,19 +179,19 @@ std::string corpus(const std::vector<std::string>& specs, const std::optional<st
 
 std::string sweep(const std::vector<std::string>& specs, const std::optional<std::string>& text,
                   const std::optional<std::vector<std::int64_t>>& ids, int threads, const std::string& device,
-                  const std::optional<py::function>& on_model, bool collect_failures) {
+                  const std::optional<py::function>& on_model, bool collect_failures, bool loss) {
   if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give revisions=[...] or several folders");
   const TextSource source = text_source(text, ids);
-  const RunOptions options = run_options(threads, device, on_model, collect_failures);
+  const RunOptions options = run_options(threads, device, on_model, collect_failures, loss);
   const py::gil_scoped_release nogil;
   return bentov::report::sweep_to_json(bentov::analysis::analyze_models(specs, source, options)).dump(2) + "\n";
 }
 
 std::string compare(const std::string& a, const std::string& b, const std::optional<std::string>& text,
                     const std::optional<std::vector<std::int64_t>>& ids, int threads, const std::string& device,
-                    const std::optional<py::function>& on_model) {
+                    const std::optional<py::function>& on_model, bool loss) {
   const TextSource source = text_source(text, ids);
-  const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false);
+  const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
   const py::gil_scoped_release nogil;
   const auto ra = bentov::analysis::analyze_model(a, source, options);
   options.on_model_done(1, 2);
@@ -371,14 +381,14 @@ PYBIND11_MODULE(_bentov, m) {
   m.def("cuda_compiled", &bentov::cuda_compiled);
   m.def("cuda_device_count", &bentov::cuda_device_count);
   m.def("analyze", &analyze, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("device"),
-        py::arg("on_model"), py::arg("collect_failures"));
+        py::arg("on_model"), py::arg("collect_failures"), py::arg("loss"));
   m.def("corpus", &corpus, py::arg("specs"), py::arg("file"), py::arg("texts"), py::arg("max_texts"),
         py::arg("max_tokens"), py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"),
-        py::arg("on_model"), py::arg("on_text"), py::arg("collect_failures"));
+        py::arg("on_model"), py::arg("on_text"), py::arg("collect_failures"), py::arg("loss"));
   m.def("sweep", &sweep, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("device"),
-        py::arg("on_model"), py::arg("collect_failures"));
+        py::arg("on_model"), py::arg("collect_failures"), py::arg("loss"));
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("text"), py::arg("ids"), py::arg("threads"),
-        py::arg("device"), py::arg("on_model"));
+        py::arg("device"), py::arg("on_model"), py::arg("loss"));
   m.def("csv_from_json", &csv_from_json, py::arg("json_text"));
   py::class_<PyModel>(m, "Model")
       .def(py::init<const std::string&, bool, const std::string&>(), py::arg("spec"), py::arg("offline"),
