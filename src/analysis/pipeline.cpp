@@ -8,6 +8,7 @@
 #include "bentov/analysis/l_star.h"
 #include "bentov/io/hf_cache.h"
 #include "bentov/metrics/signature_observer.h"
+#include "bentov/model/fan_out_observer.h"
 #include "bentov/model/model.h"
 #include "bentov/tokenizer/tokenizer.h"
 
@@ -112,10 +113,13 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
       say(options, resolved.name + ": weights widened to float32 once for a long or a second pass (they fit in memory)");
     }
   }
-  metrics::SignatureObserver observer(model.value_frob_sq());
-  model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
-
   ModelReport r = report_header(resolved, cfg);
+  metrics::SignatureObserver observer(model.value_frob_sq());
+  AttentionObserver* extra = options.observe_pass ? options.observe_pass({r, ids, resolved.folder}) : nullptr;
+  FanOutObserver both({&observer, extra});
+  model.forward(ids, extra ? static_cast<AttentionObserver*>(&both) : &observer,
+                ForwardOptions{options.threads, options.device});
+
   r.token_ids = ids;
   r.weight_widening = widening;
   r.layers = observer.take_layers();
