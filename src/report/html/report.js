@@ -140,7 +140,7 @@
   // opts: {title, n (points), series: [{name, values, lo, hi, color, dash}], marks: [{x, label, color, dash, band}],
   //        xlabels (optional names of the x positions), log (y on a log axis), width, height, zero}
   function lineChart(opts) {
-    const W = opts.width || 320, H = opts.height || 210, ml = 52, mr = 10, mt = 22, mb = opts.xlabels ? 58 : 30;
+    const W = opts.width || 320, H = opts.height || 210, ml = opts.xlabels ? 72 : 52, mr = 10, mt = 22, mb = opts.xlabels ? 58 : 30;
     const box = el('div', { cls: 'chart' });
     const s = svg('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H });
     box.appendChild(s);
@@ -233,7 +233,7 @@
     const rows = opts.rows, cols = opts.cols;
     const cw = Math.max(6, Math.min(28, Math.floor(560 / cols))), ch = Math.max(6, Math.min(20, Math.floor(300 / rows)));
     const ml = 44, mt = 22, mb = opts.collabels ? 60 : 22;
-    const W = ml + cols * cw + 10, H = mt + rows * ch + mb;
+    const W = Math.max(ml + cols * cw + 10, 40 + opts.title.length * 7), H = mt + rows * ch + mb;
     const box = el('div', { cls: 'chart heat' });
     const s = svg('svg', { width: W, height: H }, null);
     box.appendChild(s);
@@ -477,7 +477,7 @@
         (LIM.full_relative_error * 100).toFixed(3) + '% of the float32 probability; below ' + LIM.full_floor + ' it reads 0).'
       : 'Thumbnail only: this head\'s full pattern is beyond the page\'s size budget (' + (LIM.max_bytes / 1e6) +
         ' MB), so each square is the mean of a block of entries (8-bit log scale, within about 3%). ' +
-        '`bentov attention` dumps every entry.';
+        'bentov attention dumps every entry.';
     viewer.root.hidden = false;
     viewer.open = true;
     document.getElementById('v-log').checked = state.log;
@@ -735,6 +735,12 @@
       const px = new Uint32Array(ctx.getImageData(0, 0, viewer.matrix.width, viewer.matrix.height).data.buffer);
       opened.painted = px.reduce(function (a, v) { return a + (v !== MASKED ? 1 : 0); }, 0);
       out.opened = opened;
+      // Mouse coordinates are whole pixels: probe at 4 or more pixels per token.
+      if (viewer.scale < 4 && n * 4 <= 16384) {
+        viewer.scale = 4;
+        viewer.zoom.value = '4';
+        layoutViewer();
+      }
       const probe = function (q, k) {
         const rect = viewer.matrix.getBoundingClientRect(), span = n - viewer.firstKey;
         viewer.matrix.dispatchEvent(new MouseEvent('mousemove', { bubbles: true,
@@ -745,7 +751,8 @@
       const points = [[n - 1, 0], [n - 1, n - 1], [n >> 1, n >> 2], [1, 0], [1, 1], [n - 1, (n - 1) >> 1]];
       out.probes = points.map(function (pt) { return probe(pt[0], pt[1]); });
       setOption('hideSink', true);
-      out.sink_hidden = { canvas: [viewer.matrix.width, viewer.matrix.height], probe: probe(n - 1, Math.min(1, n - 1)) };
+      out.sink_hidden = { canvas: [viewer.matrix.width, viewer.matrix.height], first_key: viewer.firstKey,
+        probe: probe(n - 1, Math.min(viewer.firstKey, n - 1)) };
       setOption('hideSink', false);
       setOption('log', false);
       out.linear_painted = true;
