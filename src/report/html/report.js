@@ -157,13 +157,16 @@
     if (!isFinite(lo)) { lo = 0; hi = 1; }
     if (hi - lo < 1e-12) { hi += 0.5; lo -= 0.5; }
     const pad = (hi - lo) * 0.06; lo -= pad; hi += pad;
+    // Enough significant digits that neighbouring ticks differ.
+    const mag = Math.max(Math.abs(lo), Math.abs(hi), 1e-300), rel = (hi - lo) / 4 / mag;
+    const tickDigits = opts.log ? 3 : Math.min(8, Math.max(3, Math.ceil(-Math.log10(rel)) + 1));
     const X = function (i) { return ml + (n <= 1 ? 0.5 : i / (n - 1)) * (W - ml - mr); };
     const Y = function (v) { return mt + (1 - (tr(v) - lo) / (hi - lo)) * (H - mt - mb); };
     svg('text', { x: ml, y: 14, text: opts.title, 'font-weight': 600 }, s);
     for (let k = 0; k <= 4; k++) {
       const t = lo + (hi - lo) * k / 4, y = mt + (1 - k / 4) * (H - mt - mb);
       svg('line', { x1: ml, x2: W - mr, y1: y, y2: y, class: 'gridline' }, s);
-      svg('text', { x: ml - 4, y: y + 4, 'text-anchor': 'end', text: opts.log ? fmt(Math.pow(10, t), 2) : fmt(t, 3) }, s);
+      svg('text', { x: ml - 4, y: y + 4, 'text-anchor': 'end', text: opts.log ? fmt(Math.pow(10, t), tickDigits) : fmt(t, tickDigits) }, s);
     }
     const step = Math.max(1, Math.ceil(n / 12));
     for (let i = 0; i < n; i += step) {
