@@ -19,6 +19,7 @@ packages=(
   fonts-dejavu-core          # a font for the figures
   python3 python3-venv python3-dev  # test helpers; the Python package's venv and headers
   clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh, BENTOV_FUZZ=ON)
+  chromium                   # the HTML report opened headless by the tests (tests/browser)
   libopenmpi-dev openmpi-bin  # BENTOV_WITH_MPI=ON: analyze/sweep under mpirun (docs/CLUSTER.md)
 )
 SUDO=""

@@ -8,6 +8,7 @@
 #include "bentov/analysis/l_star.h"
 #include "bentov/io/hf_cache.h"
 #include "bentov/metrics/signature_observer.h"
+#include "bentov/model/fan_out_observer.h"
 #include "bentov/model/model.h"
 #include "bentov/tokenizer/tokenizer.h"
 
@@ -120,10 +121,13 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
     }
   }
   if (options.loss) require_output_head(model, resolved.name);
-  metrics::SignatureObserver observer(model.value_frob_sq());
-  const std::vector<float> hidden = model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
-
   ModelReport r = report_header(resolved, cfg);
+  metrics::SignatureObserver observer(model.value_frob_sq());
+  AttentionObserver* extra = options.observe_pass ? options.observe_pass({r, ids, resolved.folder}) : nullptr;
+  FanOutObserver both({&observer, extra});
+  const std::vector<float> hidden = model.forward(ids, extra ? static_cast<AttentionObserver*>(&both) : &observer,
+                                                  ForwardOptions{options.threads, options.device});
+
   r.token_ids = ids;
   if (options.loss) {
     r.loss = model.next_token_loss(ids, hidden, options.threads);

@@ -8,6 +8,7 @@
 #include "bentov/io/atomic_file.h"
 #include "bentov/report/corpus_plot.h"
 #include "bentov/report/csv_writer.h"
+#include "bentov/report/html_report.h"
 #include "bentov/report/json_writer.h"
 #include "bentov/report/plot.h"
 
@@ -60,6 +61,14 @@ int run_analyze(const AnalyzeFlags& f, bentov::distrib::Session& session) {
   bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   const auto specs = f.models.empty() ? demo_models() : f.models;
+  const auto html_path = f.html ? std::optional<fs::path>(*f.html)
+                         : f.out ? std::optional<fs::path>(fs::path(*f.out) / "report.html") : std::nullopt;
+  // One text: the page's patterns come from the analysis's own forward passes.
+  std::optional<bentov::report::PatternCollector> patterns;
+  if (html_path && !f.corpus) {
+    patterns.emplace(specs.size());
+    opts.observe_pass = patterns->hook();
+  }
   const auto json_out = f.json ? std::optional<fs::path>(*f.json)
                         : f.out ? std::optional<fs::path>(fs::path(*f.out) / "results.json") : std::nullopt;
   const bentov::distrib::DistribOptions dopts{json_out, f.resume, f.shard_texts};
@@ -89,6 +98,10 @@ int run_analyze(const AnalyzeFlags& f, bentov::distrib::Session& session) {
   if (plot_path && !report.models.empty()) {
     bentov::report::write_plot(*plot_path, report);
     if (note) note("wrote " + plot_path->string());
+  }
+  if (html_path && !report.models.empty()) {
+    bentov::report::write_html(*html_path, bentov::report::analyze_html(report, patterns ? &*patterns : nullptr));
+    if (note) note("wrote " + html_path->string());
   }
   if (f.out && f.corpus && !report.models.empty()) {
     for (const auto& p : bentov::report::write_corpus_plots(*f.out, report)) {

@@ -35,6 +35,9 @@ Device device_of(const std::string& flag);
 // The engine's options from --threads, --quiet, --device and --loss.
 bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, bool loss);
 
+constexpr const char* kHtmlHelp =
+    "write the interactive report: one offline HTML file (curves, every head's attention, readouts)";
+
 // Flags shared by the commands that take a text.
 struct TextFlags {
   std::optional<std::string> text;
@@ -57,7 +60,7 @@ struct TextFlags {
 
 // Output paths of sweep/compare: explicit flags, else defaults under --out.
 struct OutputFlags {
-  std::optional<std::string> json, plot, out;
+  std::optional<std::string> json, plot, html, out;
   std::optional<fs::path> json_path(const char* name) const {
     if (json) return fs::path(*json);
     if (out) return fs::path(*out) / name;
@@ -68,17 +71,23 @@ struct OutputFlags {
     if (out) return fs::path(*out) / name;
     return std::nullopt;
   }
+  std::optional<fs::path> html_path() const {
+    if (html) return fs::path(*html);
+    if (out) return fs::path(*out) / "report.html";
+    return std::nullopt;
+  }
   void add_to(CLI::App& cmd) {
     cmd.add_option("--json", json, "write results as JSON")->group("Output");
     cmd.add_option("--plot", plot, "write the figure (.png or .svg)")->group("Output");
-    cmd.add_option("--out", out, "write the JSON and the figure here under default names")->group("Output");
+    cmd.add_option("--html", html, kHtmlHelp)->group("Output");
+    cmd.add_option("--out", out, "write the JSON, the figure and report.html here under default names")->group("Output");
   }
 };
 
 struct AnalyzeFlags {
   std::vector<std::string> models;
   TextFlags input;
-  std::optional<std::string> json, csv, plot, out;
+  std::optional<std::string> json, csv, plot, html, out;
   int threads = 0;
   std::string device = "cpu";
   bool loss = false;  // --loss: each text's next-token cross-entropy

@@ -29,9 +29,10 @@ int main(int argc, char** argv) {
   analyze->add_option("--json", af.json, "write results as JSON")->group("Output");
   analyze->add_option("--csv", af.csv, "write one row per (model, layer) as CSV")->group("Output");
   analyze->add_option("--plot", af.plot, "write the 2x2 figure (.png or .svg)")->group("Output");
+  analyze->add_option("--html", af.html, kHtmlHelp)->group("Output");
   analyze->add_option("--out", af.out,
-                      "write results.json, layers.csv and bentov_point_analysis.png here (corpus runs: "
-                      "also per_text.jsonl and the corpus figures)")
+                      "write results.json, layers.csv, bentov_point_analysis.png and report.html here (corpus "
+                      "runs: also per_text.jsonl and the corpus figures)")
       ->group("Output");
   analyze->add_option("--threads", af.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   analyze->add_option("--device", af.device, kDeviceHelp);

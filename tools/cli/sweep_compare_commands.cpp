@@ -7,6 +7,7 @@
 #include "bentov/analysis/compare.h"
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
+#include "bentov/report/html_report.h"
 #include "bentov/report/sweep_compare.h"
 
 namespace bentov::cli {
@@ -14,7 +15,7 @@ namespace bentov::cli {
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
 int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
-  const bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   std::vector<std::string> specs;
   if (f.revisions) {
@@ -35,6 +36,11 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
   }
   if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give --revisions or several folders");
   const auto source = text_source(f.input, /*default_sentence=*/true);
+  std::optional<bentov::report::PatternCollector> patterns;
+  if (f.output.html_path()) {
+    patterns.emplace(specs.size());
+    opts.observe_pass = patterns->hook();
+  }
   const bentov::distrib::DistribOptions dopts{f.output.json_path("sweep.json"), f.resume};
   const auto report = bentov::distrib::distributed(session, dopts)
                           ? bentov::distrib::analyze_models(session, specs, source, opts, dopts)
@@ -49,6 +55,10 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
     bentov::report::write_sweep_plot(*p, report);
     if (note) note("wrote " + p->string());
   }
+  if (const auto p = f.output.html_path(); p && !report.models.empty()) {
+    bentov::report::write_html(*p, bentov::report::sweep_html(report, &*patterns));
+    if (note) note("wrote " + p->string());
+  }
   if (bentov::distrib::distributed(session, dopts)) bentov::distrib::run_complete(dopts, report);
   if (report.models.empty()) return nothing_analyzed(report);
   return report.failures.empty() ? kExitOk : kExitSomeFailed;
@@ -56,7 +66,12 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
 
 int run_compare(const CompareFlags& f) {
   const auto source = text_source(f.input, /*default_sentence=*/true);
-  const bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
+  std::optional<bentov::report::PatternCollector> patterns;
+  if (f.output.html_path()) {
+    patterns.emplace(2);
+    opts.observe_pass = patterns->hook();
+  }
   const auto a = bentov::analysis::analyze_model(f.a, source, opts);
   const auto b = bentov::analysis::analyze_model(f.b, source, opts);
   const auto c = bentov::analysis::compare_models(a, b);
@@ -68,6 +83,10 @@ int run_compare(const CompareFlags& f) {
   }
   if (const auto p = f.output.plot_path("compare.png")) {
     bentov::report::write_compare_plot(*p, c);
+    if (note) note("wrote " + p->string());
+  }
+  if (const auto p = f.output.html_path()) {
+    bentov::report::write_html(*p, bentov::report::compare_html(c, &*patterns));
     if (note) note("wrote " + p->string());
   }
   return kExitOk;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "bentov/analysis/results.h"
 #include "bentov/backend/device.h"
 #include "bentov/error.h"
+#include "bentov/model/observer.h"
 
 namespace bentov::analysis {
 
@@ -23,6 +25,13 @@ namespace bentov::analysis {
 struct TextSource {
   std::optional<std::string> text;
   std::optional<std::vector<std::int32_t>> ids;
+};
+
+// What an extra consumer of a model's forward pass is told before it (RunOptions::observe_pass).
+struct PassContext {
+  const ModelReport& header;            // name, source, architecture, n_layers, n_heads
+  std::span<const std::int32_t> ids;    // (n) the ids the model sees
+  const std::filesystem::path& folder;  // the resolved model folder (its tokenizer files)
 };
 
 struct RunOptions {
@@ -38,6 +47,10 @@ struct RunOptions {
   // Each text's mean next-token cross-entropy through the model's output head (--loss); a
   // model without one fails.
   bool loss = false;
+  // analyze_model (one text): called before the model's forward pass; a non-null observer it
+  // returns sees that same pass beside the metrics (model/fan_out_observer.h), e.g. the HTML
+  // report's pattern capture. The caller owns it. May be empty.
+  std::function<AttentionObserver*(const PassContext&)> observe_pass;
 };
 
 // The model folder's tokenizer applied to the text, or the ids as given.
