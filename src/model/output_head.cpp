@@ -73,9 +73,11 @@ void nll_rows(const FloatTensor& head, int vocab, int dim, const float* hidden, 
 }  // namespace
 
 const io::TensorInfo* find_output_head(const io::TensorStore& store, const ModelConfig& c, const ModelWeights& w,
-                                       const std::string& head_name) {
+                                       const std::vector<std::string>& head_names) {
   const int dim = w.project_out.weight.empty() ? c.hidden_size : c.word_embed_dim;
-  if (const io::TensorInfo* head = store.find(head_name)) {
+  for (const std::string& head_name : head_names) {
+    const io::TensorInfo* head = store.find(head_name);
+    if (!head) continue;
     if (head->shape != std::vector<std::int64_t>{c.vocab_size, dim}) {
       throw FormatError("tensor '" + head_name + "' has shape " + head->shape_string() + ", expected [" +
                             std::to_string(c.vocab_size) + ", " + std::to_string(dim) + "]",

@@ -12,10 +12,10 @@
 
 namespace bentov {
 
-// `head_name` (top level of the file) when present, checked to be [vocab, output dim]; else the
-// token embedding when c.tie_word_embeddings (transformers ties them then); else null.
+// The first of `head_names` (top level of the file) present, checked to be [vocab, output dim];
+// else the token embedding when c.tie_word_embeddings (transformers ties them then); else null.
 const io::TensorInfo* find_output_head(const io::TensorStore& store, const ModelConfig& c, const ModelWeights& w,
-                                       const std::string& head_name);
+                                       const std::vector<std::string>& head_names);
 
 // -log softmax(hidden_i W^T)[ids[i + 1]] for i in [0, n - 1): (n - 1) values in nats.
 // head: [vocab, dim]; hidden: (n, dim) row-major.

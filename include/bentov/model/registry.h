@@ -20,9 +20,11 @@ struct ArchitectureEntry {
   std::vector<std::string> class_names;   // "GPT2LMHeadModel", "GPT2Model", ...
   std::function<ModelConfig(const nlohmann::json&)> resolve_config;
   std::function<ModelWeights(const io::TensorStore&, const ModelConfig&, WeightWidening)> bind_weights;
-  // The *ForCausalLM output head's tensor ("lm_head.weight", NeoX "embed_out.weight"), at the
-  // top of the file; when absent the token embedding serves if the config ties them.
-  std::string output_head = "lm_head.weight";
+  // The *ForCausalLM output head's tensor names, first found wins, at the top of the file
+  // ("lm_head.weight"; NeoX's hub files say "embed_out.weight", what transformers 5's
+  // GPTNeoXForCausalLM.state_dict() writes says "lm_head.weight"); when none is present the
+  // token embedding serves if the config ties them.
+  std::vector<std::string> output_head = {"lm_head.weight"};
 };
 
 const std::vector<ArchitectureEntry>& architecture_registry();

@@ -93,7 +93,7 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWide
 }  // namespace
 
 ArchitectureEntry gpt_neox_entry() {
-  return {"gpt_neox", {"GPTNeoXForCausalLM", "GPTNeoXModel"}, resolve, bind, "embed_out.weight"};
+  return {"gpt_neox", {"GPTNeoXForCausalLM", "GPTNeoXModel"}, resolve, bind, {"embed_out.weight", "lm_head.weight"}};
 }
 
 }  // namespace bentov::archs
