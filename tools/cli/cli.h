@@ -84,6 +84,26 @@ struct OutputFlags {
   }
 };
 
+// --corpus and its options on sweep and compare (analyze has its own, with --per-text).
+struct CorpusFlags {
+  std::optional<std::string> corpus;
+  std::size_t max_texts = 0;
+  int max_tokens = 0;
+  int bootstrap = 1000;
+  std::uint64_t seed = 0;
+  void add_to(CLI::App& cmd);
+  analysis::CorpusOptions options() const;
+};
+
+// A corpus through several models with every text's signature kept per model (for paired
+// statistics): `texts[i]` belongs to specs[i], empty when that model failed.
+struct CorpusRun {
+  report::AnalysisReport report;
+  std::vector<std::vector<analysis::TextSignature>> texts;  // (specs)
+};
+CorpusRun run_corpus_keeping_texts(const std::vector<std::string>& specs, const CorpusFlags& f,
+                                   analysis::RunOptions options, bool quiet);
+
 struct AnalyzeFlags {
   std::vector<std::string> models;
   TextFlags input;
@@ -121,6 +141,7 @@ struct SweepFlags {
   int threads = 0;
   std::string device = "cpu";
   bool loss = false;  // --loss: each text's next-token cross-entropy
+  CorpusFlags corpus;  // --corpus: paired statistics over texts
   bool quiet = false;
   bool resume = false;
 };
@@ -132,6 +153,7 @@ struct CompareFlags {
   int threads = 0;
   std::string device = "cpu";
   bool loss = false;  // --loss: each text's next-token cross-entropy
+  CorpusFlags corpus;  // --corpus: paired statistics over texts
   bool quiet = false;
 };
 

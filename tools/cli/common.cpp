@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 
 #include "bentov/error.h"
 #include "bentov/io/json_file.h"
@@ -125,6 +126,57 @@ bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::str
   o.progress = progress_printer(quiet);
   o.device = device_of(device);
   return o;
+}
+
+void CorpusFlags::add_to(CLI::App& cmd) {
+  auto* c = cmd.add_option("--corpus", corpus,
+                           "run every text of F (one per line, or JSON Lines with a \"text\" field): intervals and "
+                           "paired tests over texts");
+  c->group("Corpus");
+  for (const char* other : {"--text", "--text-file", "--ids"}) c->excludes(cmd.get_option(other));
+  cmd.add_option("--max-texts", max_texts, "only the first N texts of the corpus")
+      ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max()))
+      ->needs(c)
+      ->group("Corpus");
+  cmd.add_option("--max-tokens", max_tokens, "keep the first N tokens of each text (default: the model's limit)")
+      ->check(CLI::Range(2, 1 << 30))
+      ->needs(c)
+      ->group("Corpus");
+  cmd.add_option("--bootstrap", bootstrap, "bootstrap resamples (and permutations) for the intervals and tests")
+      ->check(CLI::Range(1, 1000000))
+      ->needs(c)
+      ->capture_default_str()
+      ->group("Corpus");
+  cmd.add_option("--seed", seed, "seed of the bootstrap and the permutations (std::mt19937_64)")
+      ->needs(c)
+      ->capture_default_str()
+      ->group("Corpus");
+}
+
+analysis::CorpusOptions CorpusFlags::options() const {
+  analysis::CorpusOptions co;
+  co.max_tokens = max_tokens;
+  co.bootstrap = bootstrap;
+  co.seed = seed;
+  return co;
+}
+
+CorpusRun run_corpus_keeping_texts(const std::vector<std::string>& specs, const CorpusFlags& f,
+                                   analysis::RunOptions options, bool quiet) {
+  const auto corpus = analysis::read_corpus(*f.corpus, f.max_texts);
+  if (auto note = progress_printer(quiet)) {
+    note("corpus " + *f.corpus + ": " + std::to_string(corpus.texts.size()) + " texts" +
+         (corpus.limited ? ", stopped at --max-texts" : ""));
+  }
+  if (corpus.texts.empty()) throw InputError("corpus '" + *f.corpus + "' has no text", "write one text per line");
+  CorpusRun run;
+  run.texts.resize(specs.size());
+  std::size_t current = 0;  // the spec being run: analyze_corpus runs them in order
+  options.on_model_done = [&current](std::size_t done, std::size_t) { current = done; };
+  auto co = f.options();
+  co.on_text = [&](const analysis::ModelReport&, const analysis::TextSignature& t) { run.texts[current].push_back(t); };
+  run.report = analysis::analyze_corpus(specs, corpus, options, co);
+  return run;
 }
 
 }  // namespace bentov::cli

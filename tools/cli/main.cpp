@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--device", sf.device, kDeviceHelp);
   sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
   sweep->add_flag("--loss", sf.loss, kLossHelp);
+  sf.corpus.add_to(*sweep);
   sweep->add_flag("--offline", offline, kOfflineHelp);
   sweep->add_flag("--resume", sf.resume, kResumeHelp)->group("Distributed");
 
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
   compare->add_option("--device", cf.device, kDeviceHelp);
   compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
   compare->add_flag("--loss", cf.loss, kLossHelp);
+  cf.corpus.add_to(*compare);
   compare->add_flag("--offline", offline, kOfflineHelp);
 
   std::string download_id;

@@ -2,15 +2,39 @@
 #include "cli.h"
 
 #include <iostream>
+#include <set>
 #include <string_view>
 
 #include "bentov/analysis/compare.h"
+#include "bentov/analysis/paired.h"
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "bentov/report/html_report.h"
 #include "bentov/report/sweep_compare.h"
 
 namespace bentov::cli {
+
+namespace {
+
+// The paired statistics of a corpus sweep: each analyzed checkpoint against the next, and
+// (with --loss) L*/L against loss across them.
+bentov::report::SweepCorpus sweep_corpus(const std::vector<std::string>& specs, const CorpusRun& run,
+                                         const CorpusFlags& f, bool loss) {
+  std::set<std::string> failed;
+  for (const auto& x : run.report.failures) failed.insert(x.source);
+  std::vector<std::vector<bentov::analysis::TextSignature>> analyzed;  // in checkpoint order
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (!failed.count(specs[i])) analyzed.push_back(run.texts[i]);
+  }
+  bentov::report::SweepCorpus out;
+  for (std::size_t k = 0; k + 1 < analyzed.size(); ++k) {
+    out.shifts.push_back(bentov::analysis::paired_shift(analyzed[k], analyzed[k + 1], f.bootstrap, f.seed));
+  }
+  if (loss) out.correlation = bentov::analysis::l_star_loss_correlation(analyzed, f.bootstrap, f.seed);
+  return out;
+}
+
+}  // namespace
 
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
@@ -35,20 +59,32 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
     specs = f.models;
   }
   if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give --revisions or several folders");
-  const auto source = text_source(f.input, /*default_sentence=*/true);
   std::optional<bentov::report::PatternCollector> patterns;
   if (f.output.html_path()) {
     patterns.emplace(specs.size());
     opts.observe_pass = patterns->hook();
   }
   const bentov::distrib::DistribOptions dopts{f.output.json_path("sweep.json"), f.resume};
-  const auto report = bentov::distrib::distributed(session, dopts)
-                          ? bentov::distrib::analyze_models(session, specs, source, opts, dopts)
-                          : bentov::analysis::analyze_models(specs, source, opts);
-  std::cout << bentov::report::format_sweep_table(report) << std::flush;
+  bentov::report::AnalysisReport report;
+  std::optional<bentov::report::SweepCorpus> corpus;
+  if (f.corpus.corpus) {
+    if (bentov::distrib::distributed(session, dopts)) {
+      throw bentov::UsageError("sweep --corpus runs in one process", "run it without mpirun and --resume");
+    }
+    auto run = run_corpus_keeping_texts(specs, f.corpus, opts, f.quiet);
+    report = std::move(run.report);
+    corpus = sweep_corpus(specs, run, f.corpus, f.loss);
+  } else {
+    const auto source = text_source(f.input, /*default_sentence=*/true);
+    report = bentov::distrib::distributed(session, dopts)
+                 ? bentov::distrib::analyze_models(session, specs, source, opts, dopts)
+                 : bentov::analysis::analyze_models(specs, source, opts);
+  }
+  const bentov::report::SweepCorpus* paired = corpus ? &*corpus : nullptr;
+  std::cout << bentov::report::format_sweep_table(report, paired) << std::flush;
   auto note = progress_printer(f.quiet);
   if (const auto p = f.output.json_path("sweep.json")) {
-    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::sweep_to_json(report).dump(2) + "\n"));
+    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::sweep_to_json(report, paired).dump(2) + "\n"));
     if (note) note("wrote " + p->string());
   }
   if (const auto p = f.output.plot_path("sweep.png"); p && !report.models.empty()) {
@@ -65,24 +101,35 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
 }
 
 int run_compare(const CompareFlags& f) {
-  const auto source = text_source(f.input, /*default_sentence=*/true);
   bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
   std::optional<bentov::report::PatternCollector> patterns;
   if (f.output.html_path()) {
     patterns.emplace(2);
     opts.observe_pass = patterns->hook();
   }
-  const auto a = bentov::analysis::analyze_model(f.a, source, opts);
-  const auto b = bentov::analysis::analyze_model(f.b, source, opts);
-  const auto c = bentov::analysis::compare_models(a, b);
-  std::cout << bentov::report::format_compare_table(c) << std::flush;
+  std::optional<bentov::analysis::Comparison> comparison;
+  std::optional<bentov::analysis::PairedShift> shift;
+  if (f.corpus.corpus) {
+    opts.rethrow_failures = true;
+    auto run = run_corpus_keeping_texts({f.a, f.b}, f.corpus, opts, f.quiet);
+    comparison = bentov::analysis::compare_models(run.report.models.at(0), run.report.models.at(1));
+    shift = bentov::analysis::paired_shift(run.texts[0], run.texts[1], f.corpus.bootstrap, f.corpus.seed);
+  } else {
+    const auto source = text_source(f.input, /*default_sentence=*/true);
+    const auto a = bentov::analysis::analyze_model(f.a, source, opts);
+    const auto b = bentov::analysis::analyze_model(f.b, source, opts);
+    comparison = bentov::analysis::compare_models(a, b);
+  }
+  const auto& c = *comparison;
+  const bentov::analysis::PairedShift* paired = shift ? &*shift : nullptr;
+  std::cout << bentov::report::format_compare_table(c, paired) << std::flush;
   auto note = progress_printer(f.quiet);
   if (const auto p = f.output.json_path("compare.json")) {
-    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::compare_to_json(c).dump(2) + "\n"));
+    bentov::io::write_file_atomic(*p, std::string_view(bentov::report::compare_to_json(c, paired).dump(2) + "\n"));
     if (note) note("wrote " + p->string());
   }
   if (const auto p = f.output.plot_path("compare.png")) {
-    bentov::report::write_compare_plot(*p, c);
+    bentov::report::write_compare_plot(*p, c, paired);
     if (note) note("wrote " + p->string());
   }
   if (const auto p = f.output.html_path()) {
