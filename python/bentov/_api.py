@@ -148,20 +148,23 @@ def corpus(models=None, texts_or_file=None, bootstrap=1000, seed=0, max_tokens=N
     if texts_or_file is None:
         raise UsageError("corpus needs texts or a file", "bentov.corpus(models, ['a text', 'another'])")
     specs, device = _specs(models, device)
-    if isinstance(texts_or_file, (str, os.PathLike)):
-        file, texts = os.fspath(texts_or_file), None
-    else:
-        file, texts = None, [str(t) for t in texts_or_file]
+    file, texts = _corpus_source(texts_or_file)
     with Progress(progress, len(specs)) as bar:
         out = _bentov.corpus(specs, file, texts, int(max_texts or 0), int(max_tokens or 0), int(bootstrap), int(seed),
                              _threads(threads), device, bar.on_model, bar.on_text, False, bool(loss))
     return Result.from_json(out)
 
 
-def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, device=None, progress=True, loss=False):
+def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, device=None, progress=True, loss=False,
+          corpus=None, bootstrap=1000, seed=0, max_tokens=None, max_texts=None):
     """One model over an ordered series of checkpoints: ``sweep("EleutherAI/pythia-160m",
     revisions=["step1000", "step143000"])`` or ``sweep([folder1, folder2, ...])``. Returns a
     :class:`Result` whose ``sweep`` holds the checkpoints and their L*, as ``bentov sweep``.
+
+    With ``corpus`` (a list of texts or a file, as :func:`corpus` takes) each checkpoint gets
+    its corpus statistics, and ``sweep["shifts"]`` the paired shift between consecutive
+    checkpoints (L*, every per-layer metric and, with ``loss``, the loss: each with a paired
+    bootstrap CI and a p-value); ``sweep["rank_correlation"]`` relates L*/L and loss.
     """
     if revisions is not None:
         if not isinstance(id_or_models, (str, os.PathLike)):
@@ -171,20 +174,38 @@ def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, devic
         device = device or "cpu"
     else:
         specs, device = _specs(id_or_models, device)
-    text, ids = _input(text, ids, default_sentence=True)
     with Progress(progress, len(specs), desc="checkpoints") as bar:
-        out = _bentov.sweep(specs, text, ids, _threads(threads), device, bar.on_model, False, bool(loss))
+        if corpus is not None:
+            file, texts = _corpus_source(corpus)
+            out = _bentov.sweep_corpus(specs, file, texts, int(max_texts or 0), int(max_tokens or 0), int(bootstrap),
+                                       int(seed), _threads(threads), device, bar.on_model, bool(loss))
+        else:
+            text, ids = _input(text, ids, default_sentence=True)
+            out = _bentov.sweep(specs, text, ids, _threads(threads), device, bar.on_model, False, bool(loss))
     return Result.from_json(out)
 
 
-def compare(a, b, text=None, ids=None, threads=None, device=None, progress=True, loss=False):
+def compare(a, b, text=None, ids=None, threads=None, device=None, progress=True, loss=False, corpus=None,
+            bootstrap=1000, seed=0, max_tokens=None, max_texts=None):
     """Two models of one shape layer by layer (B - A): per-layer and per-head differences and
-    the shift in L*, as ``bentov compare``. Returns a :class:`Comparison`."""
+    the shift in L*, as ``bentov compare``. With ``corpus``, ``Comparison.paired`` holds every
+    shift with its paired bootstrap CI and p-value over the texts. Returns a :class:`Comparison`."""
     (spec_a, spec_b), device = _specs([a, b], device)
-    text, ids = _input(text, ids, default_sentence=True)
     with Progress(progress, 2) as bar:
-        out = _bentov.compare(spec_a, spec_b, text, ids, _threads(threads), device, bar.on_model, bool(loss))
+        if corpus is not None:
+            file, texts = _corpus_source(corpus)
+            out = _bentov.compare_corpus(spec_a, spec_b, file, texts, int(max_texts or 0), int(max_tokens or 0),
+                                         int(bootstrap), int(seed), _threads(threads), device, bar.on_model, bool(loss))
+        else:
+            text, ids = _input(text, ids, default_sentence=True)
+            out = _bentov.compare(spec_a, spec_b, text, ids, _threads(threads), device, bar.on_model, bool(loss))
     return Comparison.from_json(out)
+
+
+def _corpus_source(texts_or_file):
+    if isinstance(texts_or_file, (str, os.PathLike)):
+        return os.fspath(texts_or_file), None
+    return None, [str(t) for t in texts_or_file]
 
 
 def _specs(models, device):

@@ -134,8 +134,30 @@ class Result:
 
     @property
     def sweep(self):
-        """{"checkpoints": [...], "L_star_empirical": [...]} of a sweep; None otherwise."""
+        """{"checkpoints": [...], "L_star_empirical": [...]} of a sweep (with a corpus also
+        "L_star_ci95", "loss", "shifts", "rank_correlation", "method"); None otherwise."""
         return self.json.get("sweep")
+
+    @property
+    def shifts(self):
+        """A corpus sweep's shifts between consecutive checkpoints as a DataFrame: one row per
+        (from, to, statistic, layer) with delta, ci_lo, ci_hi and p_value (layer NaN for L*, loss)."""
+        import pandas as pd
+        rows = []
+        for s in (self.sweep or {}).get("shifts", []):
+            def add(stat, layer, v):
+                if v:
+                    rows.append({"from": s["from"], "to": s["to"], "statistic": stat, "layer": layer,
+                                 "delta": _number(v["delta"]), "ci_lo": _number(v["ci95"][0]),
+                                 "ci_hi": _number(v["ci95"][1]), "p_value": _number(v["p_value"])})
+            add("L_star", None, s["L_star"])
+            add("L_star_per_text", None, s["L_star_per_text"])
+            add("loss", None, s.get("loss"))
+            for l in s["layers"]:
+                for k, v in l.items():
+                    if k != "index":
+                        add(k, l["index"], v)
+        return pd.DataFrame(rows, columns=["from", "to", "statistic", "layer", "delta", "ci_lo", "ci_hi", "p_value"])
 
     # ---- tables -------------------------------------------------------------------------------
 
@@ -279,6 +301,12 @@ class Comparison:
     @property
     def l_star_shift(self):
         return self.json["L_star_shift"]
+
+    @property
+    def paired(self):
+        """compare(corpus=...): B - A over the texts both have, each shift with "delta", "ci95" and
+        "p_value" ("method" names the procedure); None for a single text."""
+        return self.json.get("paired")
 
     @property
     def layers(self):

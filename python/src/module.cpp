@@ -26,6 +26,7 @@
 #include "bentov/analysis/compare.h"
 #include "bentov/analysis/corpus.h"
 #include "bentov/analysis/pipeline.h"
+#include "bentov/analysis/series.h"
 #include "bentov/backend/device.h"
 #include "bentov/error.h"
 #include "bentov/io/hf_cache.h"
@@ -198,6 +199,49 @@ std::string compare(const std::string& a, const std::string& b, const std::optio
   const auto rb = bentov::analysis::analyze_model(b, source, options);
   options.on_model_done(2, 2);
   return bentov::report::compare_to_json(bentov::analysis::compare_models(ra, rb)).dump(2) + "\n";
+}
+
+// sweep --corpus / compare --corpus: the CLI's sweep.json / compare.json text.
+struct CorpusArgs {
+  std::optional<std::string> file;
+  std::optional<std::vector<std::string>> texts;
+  std::size_t max_texts = 0;
+  int max_tokens = 0;
+  int bootstrap = 1000;
+  std::uint64_t seed = 0;
+};
+
+bentov::analysis::CorpusOptions corpus_options(const CorpusArgs& a) {
+  if (a.bootstrap < 1) throw bentov::UsageError("bootstrap must be at least 1", "bootstrap=1000 is the default");
+  if (a.max_tokens < 0) throw bentov::UsageError("max_tokens must be positive", "max_tokens=None keeps whole texts");
+  bentov::analysis::CorpusOptions co;
+  co.max_tokens = a.max_tokens;
+  co.bootstrap = a.bootstrap;
+  co.seed = a.seed;
+  return co;
+}
+
+std::string sweep_corpus(const std::vector<std::string>& specs, const CorpusArgs& args, int threads,
+                         const std::string& device, const std::optional<py::function>& on_model, bool loss) {
+  if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give revisions=[...] or several folders");
+  const auto co = corpus_options(args);
+  const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
+  const auto c = corpus_of(args.file, args.texts, args.max_texts);
+  if (c.texts.empty()) throw bentov::InputError("the corpus has no text", "give non-blank texts, one per item or line");
+  const py::gil_scoped_release nogil;
+  const auto run = bentov::analysis::sweep_corpus(specs, c, options, co);
+  return bentov::report::sweep_to_json(run.report, &run.paired).dump(2) + "\n";
+}
+
+std::string compare_corpus(const std::string& a, const std::string& b, const CorpusArgs& args, int threads,
+                           const std::string& device, const std::optional<py::function>& on_model, bool loss) {
+  const auto co = corpus_options(args);
+  const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
+  const auto c = corpus_of(args.file, args.texts, args.max_texts);
+  if (c.texts.empty()) throw bentov::InputError("the corpus has no text", "give non-blank texts, one per item or line");
+  const py::gil_scoped_release nogil;
+  const auto run = bentov::analysis::compare_corpus(a, b, c, options, co);
+  return bentov::report::compare_to_json(run.comparison, &run.paired).dump(2) + "\n";
 }
 
 // The CLI's CSV (report/csv_writer.h) of a result read back from its JSON.
@@ -389,6 +433,32 @@ PYBIND11_MODULE(_bentov, m) {
         py::arg("on_model"), py::arg("collect_failures"), py::arg("loss"));
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("text"), py::arg("ids"), py::arg("threads"),
         py::arg("device"), py::arg("on_model"), py::arg("loss"));
+  auto corpus_args = [](std::optional<std::string> file, std::optional<std::vector<std::string>> texts,
+                        std::size_t max_texts, int max_tokens, int bootstrap, std::uint64_t seed) {
+    return CorpusArgs{std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed};
+  };
+  m.def(
+      "sweep_corpus",
+      [corpus_args](const std::vector<std::string>& specs, std::optional<std::string> file,
+                    std::optional<std::vector<std::string>> texts, std::size_t max_texts, int max_tokens, int bootstrap,
+                    std::uint64_t seed, int threads, const std::string& device, const std::optional<py::function>& on_model,
+                    bool loss) {
+        return sweep_corpus(specs, corpus_args(std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed),
+                            threads, device, on_model, loss);
+      },
+      py::arg("specs"), py::arg("file"), py::arg("texts"), py::arg("max_texts"), py::arg("max_tokens"),
+      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"), py::arg("on_model"), py::arg("loss"));
+  m.def(
+      "compare_corpus",
+      [corpus_args](const std::string& a, const std::string& b, std::optional<std::string> file,
+                    std::optional<std::vector<std::string>> texts, std::size_t max_texts, int max_tokens, int bootstrap,
+                    std::uint64_t seed, int threads, const std::string& device, const std::optional<py::function>& on_model,
+                    bool loss) {
+        return compare_corpus(a, b, corpus_args(std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed),
+                              threads, device, on_model, loss);
+      },
+      py::arg("a"), py::arg("b"), py::arg("file"), py::arg("texts"), py::arg("max_texts"), py::arg("max_tokens"),
+      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"), py::arg("on_model"), py::arg("loss"));
   m.def("csv_from_json", &csv_from_json, py::arg("json_text"));
   py::class_<PyModel>(m, "Model")
       .def(py::init<const std::string&, bool, const std::string&>(), py::arg("spec"), py::arg("offline"),

@@ -93,16 +93,8 @@ struct CorpusFlags {
   std::uint64_t seed = 0;
   void add_to(CLI::App& cmd);
   analysis::CorpusOptions options() const;
+  analysis::Corpus read(bool quiet) const;  // the corpus file, with a progress line; InputError when empty
 };
-
-// A corpus through several models with every text's signature kept per model (for paired
-// statistics): `texts[i]` belongs to specs[i], empty when that model failed.
-struct CorpusRun {
-  report::AnalysisReport report;
-  std::vector<std::vector<analysis::TextSignature>> texts;  // (specs)
-};
-CorpusRun run_corpus_keeping_texts(const std::vector<std::string>& specs, const CorpusFlags& f,
-                                   analysis::RunOptions options, bool quiet);
 
 struct AnalyzeFlags {
   std::vector<std::string> models;

@@ -161,22 +161,13 @@ analysis::CorpusOptions CorpusFlags::options() const {
   return co;
 }
 
-CorpusRun run_corpus_keeping_texts(const std::vector<std::string>& specs, const CorpusFlags& f,
-                                   analysis::RunOptions options, bool quiet) {
-  const auto corpus = analysis::read_corpus(*f.corpus, f.max_texts);
+analysis::Corpus CorpusFlags::read(bool quiet) const {
+  auto c = analysis::read_corpus(*corpus, max_texts);
   if (auto note = progress_printer(quiet)) {
-    note("corpus " + *f.corpus + ": " + std::to_string(corpus.texts.size()) + " texts" +
-         (corpus.limited ? ", stopped at --max-texts" : ""));
+    note("corpus " + *corpus + ": " + std::to_string(c.texts.size()) + " texts" + (c.limited ? ", stopped at --max-texts" : ""));
   }
-  if (corpus.texts.empty()) throw InputError("corpus '" + *f.corpus + "' has no text", "write one text per line");
-  CorpusRun run;
-  run.texts.resize(specs.size());
-  std::size_t current = 0;  // the spec being run: analyze_corpus runs them in order
-  options.on_model_done = [&current](std::size_t done, std::size_t) { current = done; };
-  auto co = f.options();
-  co.on_text = [&](const analysis::ModelReport&, const analysis::TextSignature& t) { run.texts[current].push_back(t); };
-  run.report = analysis::analyze_corpus(specs, corpus, options, co);
-  return run;
+  if (c.texts.empty()) throw InputError("corpus '" + *corpus + "' has no text", "write one text per line");
+  return c;
 }
 
 }  // namespace bentov::cli

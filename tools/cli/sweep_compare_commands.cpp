@@ -2,39 +2,16 @@
 #include "cli.h"
 
 #include <iostream>
-#include <set>
 #include <string_view>
 
 #include "bentov/analysis/compare.h"
-#include "bentov/analysis/paired.h"
+#include "bentov/analysis/series.h"
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "bentov/report/html_report.h"
 #include "bentov/report/sweep_compare.h"
 
 namespace bentov::cli {
-
-namespace {
-
-// The paired statistics of a corpus sweep: each analyzed checkpoint against the next, and
-// (with --loss) L*/L against loss across them.
-bentov::report::SweepCorpus sweep_corpus(const std::vector<std::string>& specs, const CorpusRun& run,
-                                         const CorpusFlags& f, bool loss) {
-  std::set<std::string> failed;
-  for (const auto& x : run.report.failures) failed.insert(x.source);
-  std::vector<std::vector<bentov::analysis::TextSignature>> analyzed;  // in checkpoint order
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    if (!failed.count(specs[i])) analyzed.push_back(run.texts[i]);
-  }
-  bentov::report::SweepCorpus out;
-  for (std::size_t k = 0; k + 1 < analyzed.size(); ++k) {
-    out.shifts.push_back(bentov::analysis::paired_shift(analyzed[k], analyzed[k + 1], f.bootstrap, f.seed));
-  }
-  if (loss) out.correlation = bentov::analysis::l_star_loss_correlation(analyzed, f.bootstrap, f.seed);
-  return out;
-}
-
-}  // namespace
 
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
@@ -71,9 +48,9 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
     if (bentov::distrib::distributed(session, dopts)) {
       throw bentov::UsageError("sweep --corpus runs in one process", "run it without mpirun and --resume");
     }
-    auto run = run_corpus_keeping_texts(specs, f.corpus, opts, f.quiet);
+    auto run = bentov::analysis::sweep_corpus(specs, f.corpus.read(f.quiet), opts, f.corpus.options());
     report = std::move(run.report);
-    corpus = sweep_corpus(specs, run, f.corpus, f.loss);
+    corpus = std::move(run.paired);
   } else {
     const auto source = text_source(f.input, /*default_sentence=*/true);
     report = bentov::distrib::distributed(session, dopts)
@@ -110,10 +87,9 @@ int run_compare(const CompareFlags& f) {
   std::optional<bentov::analysis::Comparison> comparison;
   std::optional<bentov::analysis::PairedShift> shift;
   if (f.corpus.corpus) {
-    opts.rethrow_failures = true;
-    auto run = run_corpus_keeping_texts({f.a, f.b}, f.corpus, opts, f.quiet);
-    comparison = bentov::analysis::compare_models(run.report.models.at(0), run.report.models.at(1));
-    shift = bentov::analysis::paired_shift(run.texts[0], run.texts[1], f.corpus.bootstrap, f.corpus.seed);
+    auto run = bentov::analysis::compare_corpus(f.a, f.b, f.corpus.read(f.quiet), opts, f.corpus.options());
+    comparison = std::move(run.comparison);
+    shift = std::move(run.paired);
   } else {
     const auto source = text_source(f.input, /*default_sentence=*/true);
     const auto a = bentov::analysis::analyze_model(f.a, source, opts);

@@ -8,16 +8,12 @@
 
 #include "bentov/analysis/compare.h"
 #include "bentov/analysis/paired.h"
+#include "bentov/analysis/series.h"
 #include "bentov/analysis/results.h"
 
 namespace bentov::report {
 
-// What a corpus sweep adds: the shift between each pair of consecutive checkpoints (over
-// the texts both have) and, with --loss, the rank correlation of L*/L and loss across them.
-struct SweepCorpus {
-  std::vector<analysis::PairedShift> shifts;  // (checkpoints - 1): checkpoint k -> k + 1
-  std::optional<analysis::RankCorrelation> correlation;
-};
+using analysis::SweepCorpus;
 
 // Checkpoint | L* (L/2) | L* (empirical) | locality range; failures as FAILED rows; in a corpus
 // sweep also L*'s 95% CI and the loss, then the shifts between consecutive checkpoints.
