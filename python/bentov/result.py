@@ -62,30 +62,21 @@ def _read_json_arg(json_or_path):
         raise FileError(f"cannot read '{path}': {e.strerror}", "give the JSON text or a file the CLI wrote") from e
 
 
-class Result:
-    """The result of :func:`analyze`, :func:`corpus` or :func:`sweep`.
+class _JsonDocument:
+    """A result held as the CLI's JSON: the parsed dict and, when it came as text, that text."""
 
-    Attributes and tables:
-      ``layers``  DataFrame, one row per (model, layer): model, revision, layer and every
-                  per-layer metric; in a corpus run the metrics are the means over texts, with
-                  ``{metric}_ci_lo`` / ``{metric}_ci_hi`` (95% bootstrap) beside them.
-      ``heads``   DataFrame, one row per (model, layer, head): locality and entropy.
-      ``l_star``  DataFrame, one row per model: L* empirical and L/2, deviation, L*/L, the
-                  estimators and, in corpus runs, the CIs and the test of L*/L = 1/2.
-      ``json``    the CLI's JSON as a dict; ``failures`` the models that could not be analyzed.
-    """
+    _required_key = None  # a key every document of the kind has
+    _what = ""            # what the JSON is, for the error
 
     def __init__(self, data, text=None):
-        if not isinstance(data, dict) or "models" not in data:
-            raise UsageError("not a bentov result", "give the JSON of bentov analyze, corpus or sweep")
+        if not isinstance(data, dict) or self._required_key not in data:
+            raise UsageError(f"not {self._what}", f"give the JSON of {self._what}")
         self.json = data
         self._text = text
 
-    # ---- reading and writing -----------------------------------------------------------------
-
     @classmethod
     def from_json(cls, json_or_path):
-        """A Result from the JSON text of ``bentov analyze --json`` / ``sweep.json`` or a file holding it."""
+        """From the JSON text the CLI writes, or the file holding it."""
         text = _read_json_arg(json_or_path)
         try:
             data = json.loads(text)
@@ -99,6 +90,23 @@ class Result:
         if path is not None:
             _write_atomically(path, text)
         return text
+
+
+class Result(_JsonDocument):
+    """The result of :func:`analyze`, :func:`corpus` or :func:`sweep`.
+
+    Attributes and tables:
+      ``layers``  DataFrame, one row per (model, layer): model, revision, layer and every
+                  per-layer metric; in a corpus run the metrics are the means over texts, with
+                  ``{metric}_ci_lo`` / ``{metric}_ci_hi`` (95% bootstrap) beside them.
+      ``heads``   DataFrame, one row per (model, layer, head): locality and entropy.
+      ``l_star``  DataFrame, one row per model: L* empirical and L/2, deviation, L*/L, the
+                  estimators and, in corpus runs, the CIs and the test of L*/L = 1/2.
+      ``json``    the CLI's JSON as a dict; ``failures`` the models that could not be analyzed.
+    """
+
+    _required_key = "models"
+    _what = "a bentov result (bentov analyze --json, corpus or sweep.json)"
 
     def to_csv(self, path=None):
         """The CLI's CSV (``--csv``): model,layer,locality,entropy,sheaf_trace,value_frob_sq."""
@@ -265,7 +273,7 @@ class Result:
         return f"bentov.Result({kind}: {names}; {len(self.failures)} failed)"
 
 
-class Comparison:
+class Comparison(_JsonDocument):
     """The result of :func:`compare`: B - A layer by layer.
 
     ``a`` and ``b`` are Results of one model each; ``layers`` has one row per layer with the
@@ -273,22 +281,8 @@ class Comparison:
     ``l_star_shift`` is L*(B) - L*(A).
     """
 
-    def __init__(self, data, text=None):
-        if not isinstance(data, dict) or "delta" not in data:
-            raise UsageError("not a bentov comparison", "give the JSON of bentov compare")
-        self.json = data
-        self._text = text
-
-    @classmethod
-    def from_json(cls, json_or_path):
-        text = _read_json_arg(json_or_path)
-        return cls(json.loads(text), text)
-
-    def to_json(self, path=None):
-        text = self._text if self._text is not None else json.dumps(self.json, indent=2, ensure_ascii=False) + "\n"
-        if path is not None:
-            _write_atomically(path, text)
-        return text
+    _required_key = "delta"
+    _what = "a bentov comparison (compare.json)"
 
     @property
     def a(self):

@@ -85,3 +85,23 @@ def test_same_numbers_for_any_thread_count():
     one = bentov.analyze(DEMO, threads=1, progress=False).json
     assert bentov.analyze(DEMO, threads=2, progress=False).json == one
     assert bentov.analyze(DEMO, threads=3, progress=False).json == one
+
+
+def test_corpus_sweep_and_loss_match_cli(cli_json):
+    got = bentov.sweep(DEMO, corpus=SENTENCES, loss=True, bootstrap=300, seed=2, progress=False)
+    want = cli_json("sweep", *DEMO, "--corpus", SENTENCES, "--loss", "--bootstrap", "300", "--seed", "2",
+                    name="sweep.json")
+    assert json.loads(got.to_json()) == want
+    shifts = got.shifts
+    assert set(shifts["statistic"]) >= {"L_star", "L_star_per_text", "loss", "locality"}
+    assert list(shifts.columns) == ["from", "to", "statistic", "layer", "delta", "ci_lo", "ci_hi", "p_value"]
+    lstar = got.l_star
+    assert {"loss", "perplexity", "loss_ci_lo", "loss_ci_hi"} <= set(lstar.columns)
+
+
+def test_corpus_compare_matches_cli(cli_json):
+    got = bentov.compare(DEMO[2], DEMO[2], corpus=SENTENCES, loss=True, bootstrap=100, progress=False)
+    want = cli_json("compare", DEMO[2], DEMO[2], "--corpus", SENTENCES, "--loss", "--bootstrap", "100",
+                    name="compare.json")
+    assert json.loads(got.to_json()) == want
+    assert got.paired["loss"]["delta"] == 0.0
