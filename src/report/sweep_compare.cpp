@@ -139,8 +139,13 @@ std::string format_sweep_table(const AnalysisReport& sweep, const SweepCorpus* c
   }
   if (corpus->correlation) {
     const auto& rc = *corpus->correlation;
-    out += fmt::format("Spearman's rho of L*/L and loss across {} checkpoints: {:.3f} [{:.3f}, {:.3f}]\n",
-                       rc.n_checkpoints, rc.rho, rc.lo, rc.hi);
+    if (std::isfinite(rc.rho)) {
+      out += fmt::format("Spearman's rho of L*/L and loss across {} checkpoints: {:.3f} [{:.3f}, {:.3f}]\n",
+                         rc.n_checkpoints, rc.rho, rc.lo, rc.hi);
+    } else {
+      out += fmt::format("Spearman's rho of L*/L and loss across {} checkpoints: undefined (one of them is the same "
+                         "at every checkpoint)\n", rc.n_checkpoints);
+    }
   }
   return out;
 }
