@@ -33,6 +33,6 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 filter=()
 if ! command -v gnuplot >/dev/null 2>&1 && [[ -z ${BENTOV_GNUPLOT:-} ]]; then
   echo "test_cuda.sh: no gnuplot here: leaving out the tests that draw figures"
-  filter=(--gtest_filter='-*valid_analyze*:Cli.AnalyzeWritesJsonCsvAndTable:SweepCli.FoldersInOrderAndCompare:Sweep.TableJsonAndFigureOverCheckpoints:ReportPlot*:*Plot*')
+  filter=(--gtest_filter='-*valid_analyze*:Cli.AnalyzeWritesJsonCsvAndTable:SweepCli.FoldersInOrderAndCompare:Sweep.TableJsonAndFigureOverCheckpoints:ReportPlot*:*Plot*:HtmlCli.OutDirWritesReportHtmlForTheDemoModels:HtmlCli.SweepAndCompare')
 fi
 "$build/bentov_tests" --gtest_brief=1 "${filter[@]}" "$@"
