@@ -138,6 +138,7 @@ bentov::analysis::Corpus corpus_of(const std::optional<std::string>& file, const
     }
     c.texts.push_back({static_cast<int>(c.texts.size() + c.n_blank + 1), t});
   }
+  if (c.texts.empty()) throw bentov::InputError("the corpus has no text", "give non-blank texts, one per item or line");
   return c;
 }
 
@@ -152,20 +153,32 @@ std::string analyze(const std::vector<std::string>& specs, const std::optional<s
   return bentov::report::to_json_string(bentov::analysis::analyze_models(specs, source, options));
 }
 
-std::string corpus(const std::vector<std::string>& specs, const std::optional<std::string>& file,
-                   const std::optional<std::vector<std::string>>& texts, std::size_t max_texts, int max_tokens,
-                   int bootstrap, std::uint64_t seed, int threads, const std::string& device,
+// A corpus as Python gives it (a file or a list of texts) and its options.
+struct CorpusArgs {
+  std::optional<std::string> file;
+  std::optional<std::vector<std::string>> texts;
+  std::size_t max_texts = 0;
+  int max_tokens = 0;
+  int bootstrap = 1000;
+  std::uint64_t seed = 0;
+};
+
+bentov::analysis::CorpusOptions corpus_options(const CorpusArgs& a) {
+  if (a.bootstrap < 1) throw bentov::UsageError("bootstrap must be at least 1", "bootstrap=1000 is the default");
+  if (a.max_tokens < 0) throw bentov::UsageError("max_tokens must be positive", "max_tokens=None keeps whole texts");
+  bentov::analysis::CorpusOptions co;
+  co.max_tokens = a.max_tokens;
+  co.bootstrap = a.bootstrap;
+  co.seed = a.seed;
+  return co;
+}
+
+std::string corpus(const std::vector<std::string>& specs, const CorpusArgs& args, int threads, const std::string& device,
                    const std::optional<py::function>& on_model, const std::optional<py::function>& on_text,
                    bool collect_failures, bool loss) {
-  if (bootstrap < 1) throw bentov::UsageError("bootstrap must be at least 1", "bootstrap=1000 is the default");
-  if (max_tokens < 0) throw bentov::UsageError("max_tokens must be positive", "max_tokens=None keeps whole texts");
+  auto co = corpus_options(args);
   const RunOptions options = run_options(threads, device, on_model, collect_failures, loss);
-  bentov::analysis::CorpusOptions co;
-  co.max_tokens = max_tokens;
-  co.bootstrap = bootstrap;
-  co.seed = seed;
-  const auto c = corpus_of(file, texts, max_texts);
-  if (c.texts.empty()) throw bentov::InputError("the corpus has no text", "give non-blank texts, one per item or line");
+  const auto c = corpus_of(args.file, args.texts, args.max_texts);
   // (model name, texts of that model done, texts in the corpus)
   const auto text_done = with_gil<std::string, std::size_t, std::size_t>(on_text);
   std::string current;
@@ -201,33 +214,12 @@ std::string compare(const std::string& a, const std::string& b, const std::optio
   return bentov::report::compare_to_json(bentov::analysis::compare_models(ra, rb)).dump(2) + "\n";
 }
 
-// sweep --corpus / compare --corpus: the CLI's sweep.json / compare.json text.
-struct CorpusArgs {
-  std::optional<std::string> file;
-  std::optional<std::vector<std::string>> texts;
-  std::size_t max_texts = 0;
-  int max_tokens = 0;
-  int bootstrap = 1000;
-  std::uint64_t seed = 0;
-};
-
-bentov::analysis::CorpusOptions corpus_options(const CorpusArgs& a) {
-  if (a.bootstrap < 1) throw bentov::UsageError("bootstrap must be at least 1", "bootstrap=1000 is the default");
-  if (a.max_tokens < 0) throw bentov::UsageError("max_tokens must be positive", "max_tokens=None keeps whole texts");
-  bentov::analysis::CorpusOptions co;
-  co.max_tokens = a.max_tokens;
-  co.bootstrap = a.bootstrap;
-  co.seed = a.seed;
-  return co;
-}
-
 std::string sweep_corpus(const std::vector<std::string>& specs, const CorpusArgs& args, int threads,
                          const std::string& device, const std::optional<py::function>& on_model, bool loss) {
   if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give revisions=[...] or several folders");
   const auto co = corpus_options(args);
   const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
   const auto c = corpus_of(args.file, args.texts, args.max_texts);
-  if (c.texts.empty()) throw bentov::InputError("the corpus has no text", "give non-blank texts, one per item or line");
   const py::gil_scoped_release nogil;
   const auto run = bentov::analysis::sweep_corpus(specs, c, options, co);
   return bentov::report::sweep_to_json(run.report, &run.paired).dump(2) + "\n";
@@ -238,7 +230,6 @@ std::string compare_corpus(const std::string& a, const std::string& b, const Cor
   const auto co = corpus_options(args);
   const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
   const auto c = corpus_of(args.file, args.texts, args.max_texts);
-  if (c.texts.empty()) throw bentov::InputError("the corpus has no text", "give non-blank texts, one per item or line");
   const py::gil_scoped_release nogil;
   const auto run = bentov::analysis::compare_corpus(a, b, c, options, co);
   return bentov::report::compare_to_json(run.comparison, &run.paired).dump(2) + "\n";
@@ -426,9 +417,6 @@ PYBIND11_MODULE(_bentov, m) {
   m.def("cuda_device_count", &bentov::cuda_device_count);
   m.def("analyze", &analyze, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("device"),
         py::arg("on_model"), py::arg("collect_failures"), py::arg("loss"));
-  m.def("corpus", &corpus, py::arg("specs"), py::arg("file"), py::arg("texts"), py::arg("max_texts"),
-        py::arg("max_tokens"), py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"),
-        py::arg("on_model"), py::arg("on_text"), py::arg("collect_failures"), py::arg("loss"));
   m.def("sweep", &sweep, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("device"),
         py::arg("on_model"), py::arg("collect_failures"), py::arg("loss"));
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("text"), py::arg("ids"), py::arg("threads"),
@@ -437,6 +425,18 @@ PYBIND11_MODULE(_bentov, m) {
                         std::size_t max_texts, int max_tokens, int bootstrap, std::uint64_t seed) {
     return CorpusArgs{std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed};
   };
+  m.def(
+      "corpus",
+      [corpus_args](const std::vector<std::string>& specs, std::optional<std::string> file,
+                    std::optional<std::vector<std::string>> texts, std::size_t max_texts, int max_tokens, int bootstrap,
+                    std::uint64_t seed, int threads, const std::string& device, const std::optional<py::function>& on_model,
+                    const std::optional<py::function>& on_text, bool collect_failures, bool loss) {
+        return corpus(specs, corpus_args(std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed),
+                      threads, device, on_model, on_text, collect_failures, loss);
+      },
+      py::arg("specs"), py::arg("file"), py::arg("texts"), py::arg("max_texts"), py::arg("max_tokens"),
+      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"), py::arg("on_model"),
+      py::arg("on_text"), py::arg("collect_failures"), py::arg("loss"));
   m.def(
       "sweep_corpus",
       [corpus_args](const std::vector<std::string>& specs, std::optional<std::string> file,

@@ -81,11 +81,7 @@ TEST_P(LossReference, MatchesTransformers) {
 INSTANTIATE_TEST_SUITE_P(All, LossReference,
                          ::testing::Combine(::testing::ValuesIn(loss_cases()),
                                             ::testing::ValuesIn(bentov::testing::test_devices())),
-                         [](const auto& info) {
-                           std::string n = std::get<0>(info.param).name;
-                           for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n + bentov::testing::device_suffix(std::get<1>(info.param));
-                         });
+                         [](const auto& info) { return bentov::testing::case_on_device_name(info); });
 
 TEST(Loss, SameBitsForAnyThreadCount) {
   bentov::analysis::TextSource source;

@@ -141,10 +141,6 @@ TEST_P(NotebookReference, MetricsAndLStarMatch) {
 INSTANTIATE_TEST_SUITE_P(All, NotebookReference,
                          ::testing::Combine(::testing::ValuesIn(cases()),
                                             ::testing::ValuesIn(bentov::testing::test_devices())),
-                         [](const auto& info) {
-                           std::string n = std::get<0>(info.param).name;
-                           for (auto& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n + bentov::testing::device_suffix(std::get<1>(info.param));
-                         });
+                         [](const auto& info) { return bentov::testing::case_on_device_name(info); });
 
 }  // namespace

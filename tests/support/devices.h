@@ -2,6 +2,10 @@
 // CUDA instances skip, saying so, on a machine without a GPU or without the CUDA backend).
 #pragma once
 
+#include <cctype>
+#include <string>
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -28,5 +32,16 @@ inline std::vector<Device> test_devices() { return {Device{Device::Kind::kCpu, 0
   } while (0)
 
 inline std::string device_suffix(const Device& d) { return d.is_cuda() ? "_cuda" : ""; }
+
+// A gtest name for a (case, device) parameter: the case's `name` with every character that is
+// not a letter or digit made '_', then the device suffix.
+template <typename Info>
+std::string case_on_device_name(const Info& info) {
+  std::string n = std::get<0>(info.param).name;
+  for (auto& ch : n) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return n + device_suffix(std::get<1>(info.param));
+}
 
 }  // namespace bentov::testing
