@@ -1,10 +1,13 @@
 // Forward-pass and sgemm rates measured in the same process: the forward's FLOP rate
 // is only meaningful next to what OpenBLAS reaches on the same cores.
 //   BENTOV_BENCH_MODEL=/path/to/checkpoint BENTOV_BENCH_TOKENS=512 bentov_bench --benchmark_filter=Forward
+// On a GPU (scripts/bench_gpu.py): BENTOV_BENCH_DEVICE=cuda BENTOV_BENCH_DTYPE=bf16 BENTOV_BENCH_TEXTS=64
+// runs that many texts of BENTOV_BENCH_TOKENS random ids per iteration, with the metrics.
 // FLOPs are those of the dense formulation transformers runs (every projection 2*n*in*out,
 // QK^T and PV 2*n*n*d each per layer), so rates compare with transformers' own.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -36,19 +39,33 @@ void BM_Forward(benchmark::State& state) {
   // Widened at load: the rate of the forward pass itself, every iteration alike (a first pass
   // widening on use would differ from the later ones).
   const auto model = bentov::Model::load(path, bentov::WeightWidening::kOnce);
-  const int n = env_int("BENTOV_BENCH_TOKENS", 512);
+  const int n = env_int("BENTOV_BENCH_TOKENS", 512), texts = env_int("BENTOV_BENCH_TEXTS", 1);
   std::mt19937 rng(1);
-  std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
-  for (auto& id : ids) id = static_cast<std::int32_t>(rng() % static_cast<unsigned>(model.config().vocab_size));
-  const bentov::ForwardOptions opts{env_int("BENTOV_BENCH_THREADS", 0)};
-  for (auto _ : state) {
-    bentov::metrics::SignatureObserver observer(model.value_frob_sq());
-    model.forward(ids, &observer, opts);
-    benchmark::DoNotOptimize(observer.take_layers());
+  std::vector<std::vector<std::int32_t>> inputs(static_cast<std::size_t>(texts));  // (texts, n)
+  for (auto& ids : inputs) {
+    ids.resize(static_cast<std::size_t>(n));
+    for (auto& id : ids) id = static_cast<std::int32_t>(rng() % static_cast<unsigned>(model.config().vocab_size));
   }
-  const double flops = forward_flops(model.config(), n);
+  bentov::ForwardOptions opts{env_int("BENTOV_BENCH_THREADS", 0)};
+  const char* device = std::getenv("BENTOV_BENCH_DEVICE");
+  const char* dtype = std::getenv("BENTOV_BENCH_DTYPE");
+  opts.device = bentov::resolve_device(bentov::parse_device(device && *device ? device : "cpu"));
+  opts.dtype = bentov::parse_compute_dtype(dtype && *dtype ? dtype : "fp32");
+  {  // the upload to a GPU, and the widening, happen before the clock starts
+    const std::vector<std::int32_t> warm(inputs[0].begin(), inputs[0].begin() + std::min(n, 16));
+    model.forward(warm, nullptr, opts);
+  }
+  for (auto _ : state) {
+    for (const auto& ids : inputs) {
+      bentov::metrics::SignatureObserver observer(model.value_frob_sq());
+      model.forward(ids, &observer, opts);
+      benchmark::DoNotOptimize(observer.take_layers());
+    }
+  }
+  const double flops = forward_flops(model.config(), n) * texts;
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["tokens/s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(n) * texts, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_Forward)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 

@@ -126,7 +126,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
   AttentionObserver* extra = options.observe_pass ? options.observe_pass({r, ids, resolved.folder}) : nullptr;
   FanOutObserver both({&observer, extra});
   const std::vector<float> hidden = model.forward(ids, extra ? static_cast<AttentionObserver*>(&both) : &observer,
-                                                  ForwardOptions{options.threads, options.device});
+                                                  ForwardOptions{options.threads, options.device, options.dtype});
 
   r.token_ids = ids;
   if (options.loss) {
@@ -232,7 +232,8 @@ void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::siz
       rethrow_with_context(e, name + ": corpus line " + std::to_string(ct.line));
     }
     metrics::SignatureObserver observer(s.frob);
-    const std::vector<float> hidden = s.model.forward(ids, &observer, ForwardOptions{options.threads, options.device});
+    const std::vector<float> hidden =
+        s.model.forward(ids, &observer, ForwardOptions{options.threads, options.device, options.dtype});
     if (options.loss) ts.loss = s.model.next_token_loss(ids, hidden, options.threads);
     ts.n_tokens = static_cast<int>(ids.size());
     ts.layers = observer.take_layers();

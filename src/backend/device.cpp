@@ -32,6 +32,29 @@ Device parse_device(std::string_view text) {
   throw UsageError("unknown device '" + std::string(text) + "'", "use --device cpu, cuda, cuda:N or auto");
 }
 
+ComputeDtype parse_compute_dtype(std::string_view text) {
+  if (text == "fp32") return ComputeDtype::kFloat32;
+  if (text == "bf16") return ComputeDtype::kBFloat16;
+  if (text == "fp16") return ComputeDtype::kFloat16;
+  throw UsageError("unknown dtype '" + std::string(text) + "'", "use --dtype fp32, bf16 or fp16");
+}
+
+std::string compute_dtype_name(ComputeDtype d) {
+  switch (d) {
+    case ComputeDtype::kFloat32: return "fp32";
+    case ComputeDtype::kBFloat16: return "bf16";
+    case ComputeDtype::kFloat16: return "fp16";
+  }
+  return "?";
+}
+
+void check_compute_dtype(const Device& resolved, ComputeDtype d) {
+  if (d != ComputeDtype::kFloat32 && !resolved.is_cuda()) {
+    throw UsageError("--dtype " + compute_dtype_name(d) + " computes on a GPU, and this run is on the CPU",
+                     "add --device cuda, or leave --dtype at fp32 (the CPU's exact mode)");
+  }
+}
+
 bool cuda_compiled() { return cuda::runtime_compiled(); }
 
 int cuda_device_count() { return cuda::runtime_device_count(nullptr); }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bentov/backend/device.h"
 #include "bentov/model/config.h"
 #include "bentov/model/observer.h"
 #include "bentov/model/weights.h"
@@ -22,10 +23,11 @@ class DeviceModel {
   virtual std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const = 0;
 };
 
-// Uploads every weight (fp16/bf16 widened on the GPU) after checking that they fit in the GPU's
-// free memory; throws UnsupportedError with a hint otherwise. The result keeps `weights` (the
-// embedding rows are read from the host map).
+// Uploads every weight after checking that they fit in the GPU's free memory; throws
+// UnsupportedError with a hint otherwise. For fp32 compute fp16/bf16 matrices are widened on the
+// GPU; for bf16/fp16 compute the matrices are kept (or rounded to) that type, norms, biases and
+// positions in float32. The result keeps `weights` (the embedding rows are read from the host map).
 std::unique_ptr<DeviceModel> upload_to_cuda(const ModelConfig& config, std::shared_ptr<const ModelWeights> weights,
-                                            int device, const std::string& model_name);
+                                            int device, const std::string& model_name, ComputeDtype dtype);
 
 }  // namespace bentov

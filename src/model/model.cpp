@@ -103,13 +103,13 @@ std::string Model::weight_widening(int n, int threads) const {
   return plan.once_fits ? "once" : "on use";
 }
 
-// The model's weights on GPU `index`, uploaded by the first pass that asks for them.
-const DeviceModel& Model::on_cuda(int index) const {
+// The model's weights on GPU `index` for `dtype`, uploaded by the first pass that asks for them.
+const DeviceModel& Model::on_cuda(int index, ComputeDtype dtype) const {
   std::lock_guard<std::mutex> lock(devices_->mutex);
-  auto& slot = devices_->cuda[index];
+  auto& slot = devices_->cuda[{index, dtype}];
   if (!slot) {
     std::shared_lock weights_stable(widening_->mutex);  // no widening on the host meanwhile
-    slot = upload_to_cuda(config_, weights_, index, folder_.filename().string());
+    slot = upload_to_cuda(config_, weights_, index, folder_.filename().string(), dtype);
   }
   return *slot;
 }
@@ -117,7 +117,8 @@ const DeviceModel& Model::on_cuda(int index) const {
 std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
                                   const ForwardOptions& options) const {
   check_input(ids);
-  if (options.device.is_cuda()) return on_cuda(options.device.index).forward(ids, observer);
+  check_compute_dtype(options.device, options.dtype);
+  if (options.device.is_cuda()) return on_cuda(options.device.index, options.dtype).forward(ids, observer);
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
   {
     // Widening on use pays when the products are memory-bound (short texts, one pass); long

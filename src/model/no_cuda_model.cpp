@@ -5,7 +5,7 @@
 namespace bentov {
 
 std::unique_ptr<DeviceModel> upload_to_cuda(const ModelConfig&, std::shared_ptr<const ModelWeights>, int,
-                                            const std::string&) {
+                                            const std::string&, ComputeDtype) {
   throw UnsupportedError("this bentov was built without the CUDA backend",
                          "rebuild with the CUDA toolkit installed (cmake -DBENTOV_CUDA=ON), or use --device cpu");
 }

@@ -30,10 +30,17 @@ constexpr const char* kThreadsHelp =
 constexpr const char* kDeviceHelp =
     "where the forward passes run: cpu (default), cuda (= cuda:0), cuda:N, or auto (a GPU when there is one)";
 
+constexpr const char* kDtypeHelp =
+    "the arithmetic: fp32 (default, the exact mode), or on a GPU bf16 / fp16 products on tensor cores with float32 "
+    "accumulation";
+
 // The resolved --device (cpu or cuda:N); a clean error when no GPU can be used.
 Device device_of(const std::string& flag);
-// The engine's options from --threads, --quiet, --device and --loss.
-bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, bool loss);
+// The --dtype for the resolved device; a UsageError for bf16 / fp16 on the CPU.
+bentov::ComputeDtype dtype_of(const std::string& flag, const Device& device);
+// The engine's options from --threads, --quiet, --device, --dtype and --loss.
+bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, const std::string& dtype,
+                                         bool loss);
 
 constexpr const char* kHtmlHelp =
     "write the interactive report: one offline HTML file (curves, every head's attention, readouts)";
@@ -102,6 +109,7 @@ struct AnalyzeFlags {
   std::optional<std::string> json, csv, plot, html, out;
   int threads = 0;
   std::string device = "cpu";
+  std::string dtype = "fp32";
   bool loss = false;  // --loss: each text's next-token cross-entropy
   bool quiet = false;
   // Corpus runs and estimators.
@@ -122,6 +130,7 @@ struct AttentionFlags {
   std::string out;
   int threads = 0;
   std::string device = "cpu";
+  std::string dtype = "fp32";
   bool quiet = false;
 };
 
@@ -132,6 +141,7 @@ struct SweepFlags {
   OutputFlags output;
   int threads = 0;
   std::string device = "cpu";
+  std::string dtype = "fp32";
   bool loss = false;  // --loss: each text's next-token cross-entropy
   CorpusFlags corpus;  // --corpus: paired statistics over texts
   bool quiet = false;
@@ -144,6 +154,7 @@ struct CompareFlags {
   OutputFlags output;
   int threads = 0;
   std::string device = "cpu";
+  std::string dtype = "fp32";
   bool loss = false;  // --loss: each text's next-token cross-entropy
   CorpusFlags corpus;  // --corpus: paired statistics over texts
   bool quiet = false;

@@ -119,12 +119,20 @@ void print_error(const std::string& message, const std::string& hint) {
 
 Device device_of(const std::string& flag) { return resolve_device(parse_device(flag)); }
 
-bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, bool loss) {
+bentov::ComputeDtype dtype_of(const std::string& flag, const Device& device) {
+  const bentov::ComputeDtype d = bentov::parse_compute_dtype(flag);
+  bentov::check_compute_dtype(device, d);
+  return d;
+}
+
+bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, const std::string& dtype,
+                                         bool loss) {
   bentov::analysis::RunOptions o;
   o.loss = loss;
   o.threads = threads;
   o.progress = progress_printer(quiet);
   o.device = device_of(device);
+  o.dtype = dtype_of(dtype, o.device);
   return o;
 }
 

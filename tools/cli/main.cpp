@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
       ->group("Output");
   analyze->add_option("--threads", af.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   analyze->add_option("--device", af.device, kDeviceHelp);
+  analyze->add_option("--dtype", af.dtype, kDtypeHelp);
   analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
   analyze->add_flag("--loss", af.loss, kLossHelp);
   bool offline = false;  // every command that resolves ids: the Hugging Face cache only
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
       ->required();
   attention->add_option("--threads", tf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   attention->add_option("--device", tf.device, kDeviceHelp);
+  attention->add_option("--dtype", tf.dtype, kDtypeHelp);
   attention->add_flag("--quiet", tf.quiet, "no progress on stderr");
   attention->add_flag("--offline", offline, kOfflineHelp);
 
@@ -113,6 +115,7 @@ int main(int argc, char** argv) {
   sf.output.add_to(*sweep);
   sweep->add_option("--threads", sf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   sweep->add_option("--device", sf.device, kDeviceHelp);
+  sweep->add_option("--dtype", sf.dtype, kDtypeHelp);
   sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
   sweep->add_flag("--loss", sf.loss, kLossHelp);
   sf.corpus.add_to(*sweep);
@@ -127,6 +130,7 @@ int main(int argc, char** argv) {
   cf.output.add_to(*compare);
   compare->add_option("--threads", cf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
   compare->add_option("--device", cf.device, kDeviceHelp);
+  compare->add_option("--dtype", cf.dtype, kDtypeHelp);
   compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
   compare->add_flag("--loss", cf.loss, kLossHelp);
   cf.corpus.add_to(*compare);

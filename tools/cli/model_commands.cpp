@@ -17,6 +17,7 @@ namespace bentov::cli {
 int run_attention(const AttentionFlags& f) {
   const auto source = text_source(f.input, /*default_sentence=*/true);
   const Device device = device_of(f.device);  // no GPU: one error line before anything is loaded
+  const bentov::ComputeDtype dtype = dtype_of(f.dtype, device);
   const auto resolved = bentov::io::resolve_model(f.model);
   auto note = progress_printer(f.quiet);
   if (note) note(resolved.name + ": loading " + resolved.folder.string());
@@ -27,7 +28,7 @@ int run_attention(const AttentionFlags& f) {
   if (note) note(resolved.name + ": " + std::to_string(ids.size()) + " tokens -> " + f.out);
   bentov::SafetensorsCapture capture(f.out, ids, c.n_layers, c.n_heads,
                                      {{"model", resolved.source}, {"bentov_version", BENTOV_VERSION}});
-  model.forward(ids, &capture, bentov::ForwardOptions{f.threads, device});
+  model.forward(ids, &capture, bentov::ForwardOptions{f.threads, device, dtype});
   capture.commit();
   return kExitOk;
 }

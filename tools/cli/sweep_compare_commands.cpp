@@ -16,7 +16,7 @@ namespace bentov::cli {
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
 int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   std::vector<std::string> specs;
   if (f.revisions) {
@@ -78,7 +78,7 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
 }
 
 int run_compare(const CompareFlags& f) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.loss);
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss);
   std::optional<bentov::report::PatternCollector> patterns;
   if (f.output.html_path()) {
     patterns.emplace(2);

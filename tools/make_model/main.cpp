@@ -30,6 +30,7 @@ const std::map<std::string, Preset> kPresets = {
     {"gpt2", {"gpt2", 12, 768, 12, 50257, 1024, 3072, DType::kF32}},
     {"pythia-160m", {"gpt_neox", 12, 768, 12, 50304, 2048, 3072, DType::kF16}},
     {"pythia-410m", {"gpt_neox", 24, 1024, 16, 50304, 2048, 4096, DType::kF16}},
+    {"pythia-1.4b", {"gpt_neox", 24, 2048, 16, 50304, 2048, 8192, DType::kF16}},
     // Many narrow heads and long positions: the HTML report's large case (24 x 32 heads, 4,096 tokens).
     {"pythia-24x32", {"gpt_neox", 24, 512, 32, 50304, 4096, 2048, DType::kF16}},
     {"opt-125m", {"opt", 12, 768, 12, 50272, 2048, 3072, DType::kF16}},
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
   if (zeros) --argc;
   if (argc < 3 || !kPresets.count(argv[1])) {
     std::fprintf(stderr,
-                 "usage: bentov_make_model {gpt2|pythia-160m|pythia-410m|pythia-24x32|opt-125m|pythia-6.9b|pythia-12b} OUT_DIR "
+                 "usage: bentov_make_model {gpt2|pythia-160m|pythia-410m|pythia-1.4b|pythia-24x32|opt-125m|pythia-6.9b|pythia-12b} OUT_DIR "
                  "[SEED] [--zeros]\n  --zeros: every weight zero, as a sparse file (the real shapes and sizes, no disk)\n");
     return 2;
   }

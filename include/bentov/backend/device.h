@@ -18,6 +18,17 @@ struct Device {
   bool operator==(const Device&) const = default;
 };
 
+// The arithmetic of a forward pass (--dtype): float32 throughout (the exact mode, every
+// backend), or on a GPU bfloat16 / half products on tensor cores with float32 accumulation,
+// softmax and statistics in float32 and double.
+enum class ComputeDtype { kFloat32, kBFloat16, kFloat16 };
+
+// "fp32", "bf16", "fp16"; anything else is a UsageError.
+ComputeDtype parse_compute_dtype(std::string_view text);
+std::string compute_dtype_name(ComputeDtype d);
+// bf16 / fp16 compute needs a GPU: throws UsageError for them on the CPU.
+void check_compute_dtype(const Device& resolved, ComputeDtype d);
+
 // "cpu", "cuda" (= cuda:0), "cuda:N", "auto"; anything else is a UsageError.
 Device parse_device(std::string_view text);
 

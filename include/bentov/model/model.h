@@ -23,6 +23,7 @@ namespace bentov {
 struct ForwardOptions {
   int threads = 0;  // workers for projections, heads, norms and activations; 0: the cores available
   Device device = {};  // cpu, or cuda:N (resolved: resolve_device() turns auto into one of them)
+  ComputeDtype dtype = ComputeDtype::kFloat32;  // bf16 / fp16 on a GPU only
 };
 
 class DeviceModel;
@@ -83,7 +84,7 @@ class Model {
   MemoryPlan memory_plan(int n, int threads) const;
 
  private:
-  const DeviceModel& on_cuda(int index) const;
+  const DeviceModel& on_cuda(int index, ComputeDtype dtype) const;
 
   std::filesystem::path folder_;
   ModelConfig config_;
@@ -97,10 +98,10 @@ class Model {
     bool widened = false;
   };
   std::shared_ptr<Widening> widening_ = std::make_shared<Widening>();
-  // Weights uploaded to GPUs, per device index, shared by the copies of this Model.
+  // Weights uploaded to GPUs, per device index and compute dtype, shared by the copies of this Model.
   struct Devices {
     std::mutex mutex;
-    std::map<int, std::shared_ptr<const DeviceModel>> cuda;
+    std::map<std::pair<int, ComputeDtype>, std::shared_ptr<const DeviceModel>> cuda;
   };
   std::shared_ptr<Devices> devices_ = std::make_shared<Devices>();
 };

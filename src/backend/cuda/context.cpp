@@ -51,6 +51,12 @@ std::size_t Context::free_bytes() const {
   return free;
 }
 
+int Context::multiprocessors() const {
+  int count = 0;
+  check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device_), "cudaDeviceGetAttribute");
+  return count;
+}
+
 std::string Context::device_name() const {
   cudaDeviceProp p{};
   check(cudaGetDeviceProperties(&p, device_), "cudaGetDeviceProperties");
@@ -80,6 +86,7 @@ Buffer<T>& Buffer<T>::operator=(Buffer&& o) noexcept {
 template class Buffer<float>;
 template class Buffer<std::uint16_t>;
 template class Buffer<unsigned char>;
+template class Buffer<double>;
 
 void upload(const Context& c, void* dst, const void* src, std::size_t bytes) {
   if (!bytes) return;
@@ -99,6 +106,19 @@ void gemm(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, flo
   check(cublasSgemm(c.blas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
                     &alpha, B, ldb, A, lda, &beta, C, ldc),
         "cublasSgemm");
+}
+
+void gemm_16(const Context& c, bool bf16, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+             const void* A, int lda, const void* B, int ldb, float beta, float* C, int ldc) {
+  const cudaDataType type = bf16 ? CUDA_R_16BF : CUDA_R_16F;
+  // The context's pedantic math (no TF32 for float products) would keep these off the tensor
+  // cores; a 16-bit product with 32-bit accumulation loses nothing to them.
+  check(cublasSetMathMode(c.blas(), CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+  const cublasStatus_t status =
+      cublasGemmEx(c.blas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha,
+                   B, type, ldb, A, type, lda, &beta, C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+  check(cublasSetMathMode(c.blas(), CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
+  check(status, "cublasGemmEx");
 }
 
 void gemm_batched(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A,

@@ -28,6 +28,7 @@ class Context {
   void activate() const;  // cudaSetDevice for the calling thread
   void synchronize() const;
   std::size_t free_bytes() const;
+  int multiprocessors() const;
   std::string device_name() const;
 
  private:
@@ -66,6 +67,10 @@ void download(const Context& c, void* dst, const void* src, std::size_t bytes);
 // C[m, n] = alpha op(A) op(B) + beta C, all row-major as in ops::gemm.
 void gemm(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
+// C[m, n] (float) = alpha op(A) op(B) + beta C with A and B bfloat16 (bf16) or half, products on
+// tensor cores with float32 accumulation (CUBLAS_COMPUTE_32F).
+void gemm_16(const Context& c, bool bf16, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+             const void* A, int lda, const void* B, int ldb, float beta, float* C, int ldc);
 // `batch` such products, the i-th at A + i * stride_a, B + i * stride_b, C + i * stride_c.
 void gemm_batched(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A,
                   int lda, long long stride_a, const float* B, int ldb, long long stride_b, float beta, float* C,

@@ -14,7 +14,6 @@ namespace bentov::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr double kEps = 1e-10;  // the notebook's entropy threshold (metrics/attention_metrics.h)
 
 unsigned blocks_for(std::size_t count, int threads = kThreads) {
   const std::size_t b = (count + threads - 1) / threads;
@@ -198,102 +197,6 @@ __global__ void softmax_kernel(float* scores, std::size_t head_stride, int r0, i
   }
 }
 
-__device__ double head_average(const float* probs, int heads, std::size_t head_stride, std::size_t at) {
-  double a = 0.0;
-  for (int h = 0; h < heads; ++h) a += static_cast<double>(probs[h * head_stride + at]);  // head order
-  return a / heads;
-}
-
-// One block per query row of the block (row_stats.h). Thresholds compare floats with floats as
-// the CPU's vectorized sums do (ops::sum_above, ops::sum_plogp).
-__global__ void row_stats_kernel(const float* probs, int heads, std::size_t head_stride, int r0, int n,
-                                 HeadRowStats* head_stats, LayerRowStats* layer_stats) {
-  const int i = r0 + blockIdx.x;
-  const std::size_t row_at = static_cast<std::size_t>(blockIdx.x) * n;
-  const float eps_f = static_cast<float>(kEps);
-  const double inv_n = 1.0 / n;
-  for (int h = 0; h < heads; ++h) {
-    const float* p = probs + h * head_stride + row_at;
-    double mass = 0.0, weighted = 0.0, kept = 0.0, plogp = 0.0;
-    for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-      const float v = p[j];
-      mass += v;
-      weighted += static_cast<double>(v) * (i - j);
-      if (v > eps_f) {
-        kept += v;
-        plogp += v * log(v * inv_n + kEps);
-      }
-    }
-    mass = block_sum(mass);
-    weighted = block_sum(weighted);
-    kept = block_sum(kept);
-    plogp = block_sum(plogp);
-    if (threadIdx.x == 0) head_stats[static_cast<std::size_t>(h) * n + i] = {mass, weighted, kept, plogp};
-  }
-
-  // The head average: first pass.
-  double mass = 0.0, weighted = 0.0, off = 0.0, sink = 0.0, z = 0.0, wz = 0.0, z_f = 0.0, kept = 0.0, plogp = 0.0;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-    const double a = head_average(probs, heads, head_stride, row_at + j);
-    const float af = static_cast<float>(a);
-    mass += a;
-    weighted += a * (i - j);
-    if (j != i) off += a;
-    if (j == 0) sink = a;
-    if (j >= 1) {
-      z += a;
-      wz += a * (i - j);
-      z_f += static_cast<double>(af);
-    }
-    if (af > eps_f) {
-      kept += af;
-      plogp += af * log(af * inv_n + kEps);
-    }
-  }
-  mass = block_sum(mass);
-  weighted = block_sum(weighted);
-  off = block_sum(off);
-  sink = block_sum(sink);
-  z = block_sum(z);
-  wz = block_sum(wz);
-  z_f = block_sum(z_f);
-  kept = block_sum(kept);
-  plogp = block_sum(plogp);
-
-  // Second pass: the sink-free entropy (needs z_f) and the row's own entropy (needs kept).
-  const bool no_sink = i >= 1 && z_f > 0.0;
-  const double w = no_sink ? 1.0 / z_f : 0.0;
-  const float threshold_ns = no_sink ? static_cast<float>(kEps / w) : 0.0f;
-  const double scale_ns = w / (n > 1 ? n - 1 : 1);
-  double kept_ns = 0.0, plogp_ns = 0.0, row_plogp = 0.0;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-    const float af = static_cast<float>(head_average(probs, heads, head_stride, row_at + j));
-    if (no_sink && j >= 1 && af > threshold_ns) {
-      kept_ns += af;
-      plogp_ns += af * log(af * scale_ns + kEps);
-    }
-    if (af > eps_f && kept > 0.0) row_plogp += af * log(af / kept + kEps);
-  }
-  kept_ns = block_sum(kept_ns);
-  plogp_ns = block_sum(plogp_ns);
-  row_plogp = block_sum(row_plogp);
-  if (threadIdx.x == 0) {
-    LayerRowStats r;
-    r.mass = mass;
-    r.weighted = weighted;
-    r.off_diagonal = off;
-    r.sink = sink;
-    r.no_sink_rows = (i >= 1 && z > 0.0) ? 1.0 : 0.0;
-    r.no_sink_weighted = (i >= 1 && z > 0.0) ? wz / z : 0.0;
-    r.kept = kept;
-    r.plogp = plogp;
-    r.kept_no_sink = w * kept_ns;
-    r.plogp_no_sink = w * plogp_ns;
-    r.row_entropy = kept > 0.0 ? -row_plogp / kept : 0.0;
-    layer_stats[i] = r;
-  }
-}
-
 }  // namespace
 
 void widen_f16(const std::uint16_t* src, float* dst, std::size_t count, cudaStream_t s) {
@@ -337,12 +240,4 @@ void causal_softmax(float* scores, int heads, std::size_t head_stride, int r0, i
         scores, head_stride, r0, n, window);
   }
 }
-void row_statistics(const float* probs, int heads, std::size_t head_stride, int r0, int r1, int n,
-                    HeadRowStats* head_stats, LayerRowStats* layer_stats, cudaStream_t s) {
-  if (r1 > r0) {
-    row_stats_kernel<<<static_cast<unsigned>(r1 - r0), 128, 0, s>>>(probs, heads, head_stride, r0, n, head_stats,
-                                                                   layer_stats);
-  }
-}
-
 }  // namespace bentov::cuda

@@ -7,8 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bentov/backend/row_stats.h"
-
 namespace bentov::cuda {
 
 enum class Act { kGeluErf, kGeluTanh, kRelu, kSilu };
@@ -44,10 +42,5 @@ void rotary(float* qkv, int n, int ld, int heads, int q_base, int q_stride, int 
 // zeros (ops::causal_softmax_rows).
 void causal_softmax(float* scores, int heads, std::size_t head_stride, int r0, int r1, int n, int window,
                     cudaStream_t s);
-
-// The row statistics of query rows [r0, r1) from every head's probabilities (as above):
-// head_stats (heads, n) and layer_stats (n), rows r0 .. r1 written (row_stats.h).
-void row_statistics(const float* probs, int heads, std::size_t head_stride, int r0, int r1, int n,
-                    HeadRowStats* head_stats, LayerRowStats* layer_stats, cudaStream_t s);
 
 }  // namespace bentov::cuda

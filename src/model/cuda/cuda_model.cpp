@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "backend/cuda/attention.h"
 #include "backend/cuda/context.h"
 #include "backend/cuda/kernels.h"
 #include "bentov/error.h"
@@ -48,12 +49,22 @@ std::size_t float_bytes(const FloatTensor& t) {
 }
 
 struct DeviceLinear {
-  Buffer<float> weight;  // as stored: (out, in), or (in, out) for Conv1D
-  Buffer<float> bias;    // (out) or empty
+  Buffer<float> weight;            // fp32 compute: as stored, (out, in) or (in, out) for Conv1D
+  Buffer<std::uint16_t> weight16;  // bf16 / fp16 compute: the same matrix in that type
+  Buffer<float> bias;              // (out) or empty
   int in = 0, out = 0;
   bool in_by_out = false;
-  bool empty() const { return weight.empty(); }
+  bool empty() const { return weight.empty() && weight16.empty(); }
 };
+
+cuda::Precision precision_of(ComputeDtype d) {
+  switch (d) {
+    case ComputeDtype::kFloat32: return cuda::Precision::kFloat32;
+    case ComputeDtype::kBFloat16: return cuda::Precision::kBFloat16;
+    case ComputeDtype::kFloat16: return cuda::Precision::kFloat16;
+  }
+  return cuda::Precision::kFloat32;
+}
 
 struct DeviceNorm {
   Buffer<float> weight, bias;  // (d); bias empty for RMSNorm
@@ -67,7 +78,8 @@ struct DeviceLayer {
 
 class CudaModel final : public DeviceModel {
  public:
-  CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w, int device, const std::string& name);
+  CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w, int device, const std::string& name,
+            ComputeDtype dtype);
   std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const override;
 
   const ModelConfig& config() const { return c_; }
@@ -77,9 +89,11 @@ class CudaModel final : public DeviceModel {
   const Buffer<float>& positions() const { return positions_; }
   void check_fits(std::size_t bytes, const std::string& what, const std::string& hint) const;
   const std::string& name() const { return name_; }
+  cuda::Precision precision() const { return precision_; }
 
  private:
   Buffer<float> upload_tensor(const FloatTensor& t) const;
+  Buffer<std::uint16_t> upload_narrow(const FloatTensor& t) const;
   DeviceLinear upload_linear(const Linear& l) const;
   DeviceNorm upload_norm(const LayerNormWeights& n) const;
 
@@ -87,6 +101,7 @@ class CudaModel final : public DeviceModel {
   std::shared_ptr<const ModelWeights> weights_;
   const ModelWeights& w_;
   std::string name_;
+  cuda::Precision precision_;
   cuda::Context ctx_;
   std::vector<DeviceLayer> layers_;
   DeviceLinear project_in_, project_out_;
@@ -101,7 +116,9 @@ class CudaModel final : public DeviceModel {
 // One forward pass on the GPU, with its buffers (those of the CPU backend, decoder_workspace.h).
 class CudaPass final : public DecoderBackend {
  public:
-  CudaPass(const CudaModel& m, int n, bool statistics);
+  // statistics: the observer takes row statistics (delivered by finish); probabilities: it takes
+  // probabilities (row blocks through the host), so the attention materializes them.
+  CudaPass(const CudaModel& m, int n, bool statistics, bool probabilities);
 
   void set_words(const std::vector<float>& rows) override;
   void copy(Buf from, Buf to) override;
@@ -120,6 +137,9 @@ class CudaPass final : public DecoderBackend {
   float* buffer(Buf b);
   std::size_t width(Buf b) const;  // row length of b
   std::size_t bytes_needed() const;
+  std::size_t widest_input() const;  // the widest input of a product (floats per row)
+  cuda::AttentionProblem attention_problem(int layer) const;
+  void attention_by_row_blocks(int layer, AttentionObserver* observer);
 
   const CudaModel& m_;
   const ModelConfig& c_;
@@ -127,6 +147,9 @@ class CudaPass final : public DecoderBackend {
   int n_;
   int q_width_, kv_width_, qkv_ld_;  // H * dh, KV * dh, and qkv's row stride
   bool statistics_;                  // the observer takes row statistics (delivered by finish)
+  bool probabilities_;               // the observer takes probabilities
+  int block_rows_;                   // query rows per fused attention block
+  int n_blocks_;
   Buffer<float> words_;   // (n, e)
   Buffer<float> x_, h_;   // (n, d)
   Buffer<float> qkv_;     // (n, qkv_ld_)
@@ -134,18 +157,28 @@ class CudaPass final : public DecoderBackend {
   Buffer<float> attn_, mlp_;  // (n, d)
   Buffer<float> ff_, up_;     // (n, intermediate); up_ only for a gated MLP
   Buffer<float> out_;         // (n, e) after project_out, else empty
-  Buffer<float> scores_;      // (H, kCausalBlock, n) one row block of every head
+  Buffer<float> scores_;      // (H, kCausalBlock, n) one row block of every head, with probabilities_
+  Buffer<unsigned char> blocks_;  // (n_blocks_) cuda::QueryBlock, the fused attention's query blocks
+  Buffer<float> row_max_, row_inv_;  // (H, n) the fused attention's row maxima and 1 / row sums
+  Buffer<double> rest_mass_;         // (H, n) mass beyond the sink key
+  Buffer<double> partials_;          // cuda::statistics_partial_doubles, with statistics_
+  int splits_ = 1;
   Buffer<float> cos_, sin_;   // (n, rotary_dims / 2)
+  Buffer<std::uint16_t> in16_;   // (n, widest product input) a product's input in bf16 / fp16
+  Buffer<std::uint16_t> qkv16_;  // (n, qkv_ld_) the attention's input in bf16 / fp16
   Buffer<unsigned char> head_stats_;   // (L, H, n) HeadRowStats, with statistics_
   Buffer<unsigned char> layer_stats_;  // (L, n) LayerRowStats
 };
 
 CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> weights, int device,
-                     const std::string& name)
-    : c_(c), weights_(std::move(weights)), w_(*weights_), name_(name), ctx_(device) {
+                     const std::string& name, ComputeDtype dtype)
+    : c_(c), weights_(std::move(weights)), w_(*weights_), name_(name), precision_(precision_of(dtype)), ctx_(device) {
   const ModelWeights& w = w_;
   std::size_t bytes = 0;
-  for_each_linear(w, [&](const Linear& l) { bytes += float_bytes(l.weight) + float_bytes(l.bias); });
+  const bool narrow = precision_ != cuda::Precision::kFloat32;
+  for_each_linear(w, [&](const Linear& l) {
+    bytes += float_bytes(l.weight) / (narrow ? 2 : 1) + float_bytes(l.bias);
+  });
   bytes += float_bytes(w.position_embedding);
   check_fits(bytes + (std::size_t{256} << 20), name + "'s weights",
              "use --device cpu, or a GPU with more free memory");
@@ -216,10 +249,31 @@ Buffer<float> CudaModel::upload_tensor(const FloatTensor& t) const {
   return out;
 }
 
+// A matrix for bf16 / fp16 compute: uploaded as stored when it is stored in that type, else
+// widened (or taken as float32) and rounded to it on the GPU.
+Buffer<std::uint16_t> CudaModel::upload_narrow(const FloatTensor& t) const {
+  std::size_t count = 1;
+  for (auto d : t.shape) count *= sz(d);
+  Buffer<std::uint16_t> out(count);
+  const io::DType same = precision_ == cuda::Precision::kBFloat16 ? io::DType::kBF16 : io::DType::kF16;
+  if (!t.data && t.raw->dtype == same) {
+    cuda::upload(ctx_, out.data(), t.raw->data, count * sizeof(std::uint16_t));
+    return out;
+  }
+  const Buffer<float> wide = upload_tensor(t);
+  cuda::narrow(wide.data(), out.data(), count, precision_, ctx_.stream());
+  ctx_.synchronize();  // `wide` is freed on return
+  return out;
+}
+
 DeviceLinear CudaModel::upload_linear(const Linear& l) const {
   DeviceLinear d;
   if (l.weight.empty()) return d;
-  d.weight = upload_tensor(l.weight);
+  if (precision_ == cuda::Precision::kFloat32) {
+    d.weight = upload_tensor(l.weight);
+  } else {
+    d.weight16 = upload_narrow(l.weight);
+  }
   d.bias = upload_tensor(l.bias);
   d.in = l.in, d.out = l.out, d.in_by_out = l.in_by_out;
   return d;
@@ -232,7 +286,7 @@ DeviceNorm CudaModel::upload_norm(const LayerNormWeights& n) const {
   return d;
 }
 
-CudaPass::CudaPass(const CudaModel& m, int n, bool statistics)
+CudaPass::CudaPass(const CudaModel& m, int n, bool statistics, bool probabilities)
     : m_(m),
       c_(m.config()),
       ctx_(m.context()),
@@ -240,7 +294,10 @@ CudaPass::CudaPass(const CudaModel& m, int n, bool statistics)
       q_width_(c_.n_heads * c_.head_dim),
       kv_width_(c_.kv_heads() * c_.head_dim),
       qkv_ld_(q_width_ + 2 * kv_width_),
-      statistics_(statistics) {
+      statistics_(statistics),
+      probabilities_(probabilities),
+      block_rows_(cuda::attention_block_rows(c_.head_dim)),
+      n_blocks_((n + block_rows_ - 1) / block_rows_) {
   m_.check_fits(bytes_needed(), std::to_string(n) + " tokens through " + m_.name(),
                 "use a shorter text (--max-tokens for corpora), or --device cpu");
   const std::size_t nn = sz(n), d = sz(c_.hidden_size), H = sz(c_.n_heads), L = sz(c_.n_layers);
@@ -254,10 +311,27 @@ CudaPass::CudaPass(const CudaModel& m, int n, bool statistics)
   ff_ = Buffer<float>(nn * sz(c_.intermediate_size));
   if (c_.gated_mlp) up_ = Buffer<float>(ff_.size());
   out_ = Buffer<float>(nn * sz(c_.word_embed_dim));
-  scores_ = Buffer<float>(H * sz(kCausalBlock) * nn);
+  if (m_.precision() != cuda::Precision::kFloat32) {
+    in16_ = Buffer<std::uint16_t>(nn * widest_input());
+    qkv16_ = Buffer<std::uint16_t>(nn * sz(qkv_ld_));
+  }
+  if (probabilities_) {
+    scores_ = Buffer<float>(H * sz(kCausalBlock) * nn);
+  } else {
+    std::vector<cuda::QueryBlock> blocks;
+    for (int r0 = 0; r0 < n; r0 += block_rows_) blocks.push_back({0, n, r0});
+    blocks_ = Buffer<unsigned char>(blocks.size() * sizeof(cuda::QueryBlock));
+    cuda::upload(ctx_, blocks_.data(), blocks.data(), blocks_.size());
+    row_max_ = Buffer<float>(H * nn);
+    row_inv_ = Buffer<float>(H * nn);
+    rest_mass_ = Buffer<double>(H * nn);
+  }
   if (statistics_) {
     head_stats_ = Buffer<unsigned char>(L * H * nn * sizeof(HeadRowStats));
     layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats));
+    const cuda::AttentionProblem p = attention_problem(0);
+    splits_ = cuda::statistics_splits(p, ctx_.multiprocessors());
+    partials_ = Buffer<double>(cuda::statistics_partial_doubles(p, splits_));
   }
   if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) {
     const std::size_t half = sz(c_.rotary_dims / 2);
@@ -274,9 +348,19 @@ std::size_t CudaPass::bytes_needed() const {
   const std::size_t nn = sz(n_), H = sz(c_.n_heads), L = sz(c_.n_layers);
   const std::size_t floats = nn * (5 * sz(c_.hidden_size) + sz(qkv_ld_) + sz(q_width_) + 2 * sz(c_.word_embed_dim) +
                                    (c_.gated_mlp ? 2 : 1) * sz(c_.intermediate_size)) +
-                             H * sz(kCausalBlock) * nn;
+                             (probabilities_ ? H * sz(kCausalBlock) * nn : 0);
+  const std::size_t row_scratch = probabilities_ ? 0 : H * nn * (2 * sizeof(float) + sizeof(double));
+  // The statistics' partial sums: at most the key tiles' count of splits (statistics_splits).
+  const std::size_t splits = sz(std::max(1, (n_ + block_rows_ - 1) / block_rows_));
+  const std::size_t partials = statistics_ ? std::min<std::size_t>(splits, 64) * nn * (H * 4 + 12) * sizeof(double) : 0;
   const std::size_t stats = statistics_ ? L * nn * (H * sizeof(HeadRowStats) + sizeof(LayerRowStats)) : 0;
-  return floats * sizeof(float) + stats;
+  const std::size_t narrow =
+      m_.precision() == cuda::Precision::kFloat32 ? 0 : nn * (widest_input() + sz(qkv_ld_)) * sizeof(std::uint16_t);
+  return floats * sizeof(float) + row_scratch + partials + stats + narrow;
+}
+
+std::size_t CudaPass::widest_input() const {
+  return std::max({sz(c_.hidden_size), sz(q_width_), sz(c_.intermediate_size), sz(c_.word_embed_dim)});
 }
 
 float* CudaPass::buffer(Buf b) {
@@ -323,7 +407,12 @@ void CudaPass::linear(const Linear& host, Buf in, Buf out, int col, int ldy) {
     cuda::fill_rows(y, ldy, n_, l.out, l.bias.data(), ctx_.stream());
     beta = 1.0f;
   }
-  if (l.in_by_out) {
+  if (m_.precision() != cuda::Precision::kFloat32) {
+    cuda::narrow(x, in16_.data(), sz(n_) * sz(l.in), m_.precision(), ctx_.stream());
+    const bool bf16 = m_.precision() == cuda::Precision::kBFloat16;
+    cuda::gemm_16(ctx_, bf16, false, !l.in_by_out, n_, l.out, l.in, 1.0f, in16_.data(), l.in, l.weight16.data(),
+                  l.in_by_out ? l.out : l.in, beta, y, ldy);
+  } else if (l.in_by_out) {
     cuda::gemm(ctx_, false, false, n_, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.out, beta, y, ldy);
   } else {
     cuda::gemm(ctx_, false, true, n_, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.in, beta, y, ldy);
@@ -355,7 +444,63 @@ void CudaPass::rotary() {
                fused ? dh : q_width_, fused ? 3 * dh : dh, c_.rotary_dims, cos_.data(), sin_.data(), ctx_.stream());
 }
 
+cuda::AttentionProblem CudaPass::attention_problem(int layer) const {
+  const int dh = c_.head_dim;
+  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
+  cuda::AttentionProblem p;
+  p.qkv = qkv_.data();
+  p.precision = cuda::Precision::kFloat32;
+  p.layout.ld = qkv_ld_;
+  p.layout.heads = c_.n_heads;
+  p.layout.kv_heads = fused ? c_.n_heads : c_.kv_heads();
+  p.layout.head_dim = dh;
+  p.layout.q_base = 0;
+  p.layout.q_stride = fused ? 3 * dh : dh;
+  p.layout.k_base = fused ? dh : q_width_;
+  p.layout.k_stride = fused ? 3 * dh : dh;
+  p.layout.v_base = fused ? 2 * dh : q_width_ + kv_width_;
+  p.layout.v_stride = p.layout.k_stride;
+  p.scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  if (c_.scale_attn_by_inverse_layer_idx) p.scale /= static_cast<float>(layer + 1);
+  p.window = c_.window(layer);
+  p.blocks = reinterpret_cast<const cuda::QueryBlock*>(blocks_.data());
+  p.n_blocks = n_blocks_;
+  p.rows = n_;
+  p.max_length = n_;
+  return p;
+}
+
+// The fused attention (backend/cuda/attention.h): no probability leaves the GPU's shared memory.
 void CudaPass::attention(int layer, AttentionObserver* observer) {
+  if (probabilities_) {
+    attention_by_row_blocks(layer, observer);
+    return;
+  }
+  cuda::AttentionProblem p = attention_problem(layer);
+  if (m_.precision() != cuda::Precision::kFloat32) {
+    cuda::narrow(qkv_.data(), qkv16_.data(), qkv16_.size(), m_.precision(), ctx_.stream());
+    p.qkv = qkv16_.data();
+    p.precision = m_.precision();
+  }
+  cuda::AttentionScratch scratch;
+  scratch.row_max = row_max_.data();
+  scratch.row_inv = row_inv_.data();
+  scratch.rest_mass = rest_mass_.data();
+  scratch.partials = partials_.data();
+  scratch.splits = splits_;
+  cuda::attention_softmax(p, scratch, ctx_buf_.data(), q_width_, ctx_.stream());
+  if (statistics_) {
+    const std::size_t nn = sz(n_), H = sz(c_.n_heads);
+    auto* head_stats = reinterpret_cast<HeadRowStats*>(head_stats_.data()) + sz(layer) * H * nn;
+    auto* layer_stats = reinterpret_cast<LayerRowStats*>(layer_stats_.data()) + sz(layer) * nn;
+    cuda::attention_statistics(p, scratch, head_stats, layer_stats, ctx_.stream());
+  }
+}
+
+// Probabilities for an observer that takes them: every head's scores of a block of query rows
+// through cuBLAS into one (H, kCausalBlock, n) buffer, softmaxed there, handed to the observer
+// row block by row block, then multiplied with V.
+void CudaPass::attention_by_row_blocks(int layer, AttentionObserver* observer) {
   const int n = n_, dh = c_.head_dim, H = c_.n_heads, ld = qkv_ld_;
   const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
   const int q_stride = fused ? 3 * dh : dh, k_base = fused ? dh : q_width_, k_stride = fused ? 3 * dh : dh;
@@ -366,8 +511,6 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
   const float* qkv = qkv_.data();
   float* scores = scores_.data();
   const std::size_t head_stride = sz(kCausalBlock) * sz(n);
-  auto* head_stats = reinterpret_cast<HeadRowStats*>(head_stats_.data()) + sz(layer) * sz(H) * sz(n);
-  auto* layer_stats = reinterpret_cast<LayerRowStats*>(layer_stats_.data()) + sz(layer) * sz(n);
   std::vector<float> host_block;  // (r1 - r0, n) one head's rows, for an observer that takes them
   for (int r0 = 0; r0 < n; r0 += kCausalBlock) {
     const int r1 = std::min(n, r0 + kCausalBlock), rows = r1 - r0;
@@ -377,9 +520,7 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
                  qkv + k_base + g * k_stride, ld, 0.0f, scores + sz(h) * head_stride, n);
     }
     cuda::causal_softmax(scores, H, head_stride, r0, r1, n, c_.window(layer), ctx_.stream());
-    if (statistics_) {
-      cuda::row_statistics(scores, H, head_stride, r0, r1, n, head_stats, layer_stats, ctx_.stream());
-    } else if (observer) {
+    if (observer) {
       host_block.resize(sz(rows) * sz(n));
       for (int h = 0; h < H; ++h) {
         cuda::download(ctx_, host_block.data(), scores + sz(h) * head_stride, host_block.size() * sizeof(float));
@@ -392,7 +533,7 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
                  ld, 0.0f, ctx_buf_.data() + sz(r0) * sz(q_width_) + h * dh, q_width_);
     }
   }
-  if (observer && !statistics_) observer->on_layer_end(layer);
+  if (observer) observer->on_layer_end(layer);
 }
 
 void CudaPass::activation(bool gated) {
@@ -422,15 +563,16 @@ void CudaPass::finish(AttentionObserver* observer) {
 std::vector<float> CudaModel::forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const {
   std::lock_guard<std::mutex> lock(mutex_);
   ctx_.activate();
-  CudaPass pass(*this, static_cast<int>(ids.size()), observer && !observer->wants_probabilities());
+  const bool probabilities = observer && observer->wants_probabilities();
+  CudaPass pass(*this, static_cast<int>(ids.size()), observer && !probabilities, probabilities);
   return run_decoder(c_, w_, pass, ids, observer);
 }
 
 }  // namespace
 
 std::unique_ptr<DeviceModel> upload_to_cuda(const ModelConfig& config, std::shared_ptr<const ModelWeights> weights,
-                                            int device, const std::string& model_name) {
-  return std::make_unique<CudaModel>(config, std::move(weights), device, model_name);
+                                            int device, const std::string& model_name, ComputeDtype dtype) {
+  return std::make_unique<CudaModel>(config, std::move(weights), device, model_name, dtype);
 }
 
 }  // namespace bentov

@@ -1,0 +1,632 @@
+// The fused attention passes (attention.h). A CTA of 256 threads owns a query block of BM rows;
+// key (and value) tiles of BN = BM rows stream through shared memory. Thread t = 16 ty + tx owns
+// the score elements (ty * RM + r, tx + 16 c) of a tile, r < RM = BM / 16, c < CN = BN / 16, so
+// a row's elements sit in 16 consecutive lanes and reduce with four xor shuffles.
+// Scores: float FMAs on CUDA cores (Precision::kFloat32), or WMMA 16x16x16 tensor-core fragments
+// with float accumulators (bfloat16, half), stored to shared memory and read back in the same
+// ownership. Every pass computes a score with the same code, so the three agree bit for bit.
+#include "attention.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <mma.h>
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "bentov/error.h"
+#include "context.h"
+
+namespace bentov::cuda {
+
+int attention_block_rows(int head_dim) { return head_dim > 128 ? 32 : kAttentionBlock; }
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr double kEps = 1e-10;  // the notebook's entropy threshold (row_stats.h)
+
+// Head partial sums (per split, head and row) and the head average's (per split and row).
+enum HeadField { kHeadMass, kHeadWeighted, kHeadKept, kHeadPlogp, kHeadFields };
+enum LayerField {
+  kMass,
+  kWeighted,
+  kOffDiagonal,
+  kSink,
+  kRest,          // z = sum_{j >= 1} a_j
+  kRestWeighted,  // sum_{j >= 1} a_j |i - j|
+  kRestFloat,     // z_f = sum_{j >= 1} a_f,j
+  kKept,
+  kPlogp,
+  kPlogpUnit,     // sum_{a_f > eps} a_f log(a_f + eps): the row's own entropy, before log k
+  kKeptNoSink,
+  kPlogpNoSink,   // sum a_f log(a_f + eps (n - 1) z_f), before log(w / (n - 1))
+  kLayerFields
+};
+
+template <typename E, int kDH, int kBM>
+struct Tile {
+  using T = E;
+  static constexpr int DH = kDH, BM = kBM, BN = kBM;
+  static constexpr int RM = BM / 16, CN = BN / 16, OC = DH / 16;
+  static constexpr bool kTensor = !std::is_same_v<T, float>;
+  static constexpr int QLD = kTensor ? DH + 8 : DH + 4;  // Qs (BM, DH)
+  static constexpr int KLD = kTensor ? DH + 8 : BN + 4;  // tensor: Ks (BN, DH); float: Kt (DH, BN)
+  static constexpr int VLD = QLD;                        // Vs (BN, DH)
+  static constexpr int SLD = BN + 4;                     // Ss (BM, BN) float
+  static constexpr int PLD = BN + 8;                     // Ps (BM, BN) T, tensor only
+  static constexpr int OLD = DH + 4;                     // Os (BM, DH) float, tensor only
+  static constexpr std::size_t up(std::size_t b) { return (b + 127) / 128 * 128; }
+  static constexpr std::size_t kQ = 0;
+  static constexpr std::size_t kK = up(kQ + sizeof(T) * BM * QLD);
+  static constexpr std::size_t kV = up(kK + sizeof(T) * (kTensor ? BN : DH) * KLD);
+  static constexpr std::size_t kS = up(kV + sizeof(T) * BN * VLD);
+  static constexpr std::size_t kP = up(kS + sizeof(float) * BM * SLD);
+  static constexpr std::size_t kO = up(kP + (kTensor ? sizeof(T) * BM * PLD : 0));
+  static constexpr std::size_t kRow = up(kO + (kTensor ? sizeof(float) * BM * OLD : 0));
+  static constexpr std::size_t kBytes = up(kRow + sizeof(double) * BM * kLayerFields);  // kRow: per-row values
+};
+
+template <typename T>
+__device__ T from_float(float v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return v;
+  } else if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    return __float2bfloat16_rn(v);
+  } else {
+    return __float2half_rn(v);
+  }
+}
+
+__device__ inline int lane_x() { return threadIdx.x & 15; }
+__device__ inline int lane_y() { return threadIdx.x >> 4; }
+
+__device__ inline float max16(float v) {
+  for (int off = 1; off < 16; off <<= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, off));
+  return v;
+}
+__device__ inline double sum16(double v) {  // the same order in every lane
+  for (int off = 1; off < 16; off <<= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+// Keys [first, last] of the tiles a query block needs.
+struct KeyTiles {
+  int first, last;
+};
+__device__ inline KeyTiles key_tiles(const QueryBlock& q, int window, int bm) {
+  const int lo = window > 0 ? max(0, q.r0 - window + 1) : 0;
+  const int hi = min(q.r0 + bm, q.length) - 1;
+  return {lo / bm, hi / bm};
+}
+__device__ inline bool attends(int i, int j, int window) { return j <= i && (window == 0 || j > i - window); }
+
+// dst (rows, DH) [or transposed (DH, rows)] = head columns [0, dh) of `count` packed rows from
+// src, zero beyond: the padding adds nothing to a dot product.
+template <class TL, bool kTransposed>
+__device__ void load_rows(typename TL::T* dst, int ld_dst, const typename TL::T* src, int ld_src, int count,
+                          int dh) {
+  using T = typename TL::T;
+  for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
+    const int r = idx / TL::DH, c = idx % TL::DH;
+    const T v = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : from_float<T>(0.0f);
+    if constexpr (kTransposed) {
+      dst[c * ld_dst + r] = v;
+    } else {
+      dst[r * ld_dst + c] = v;
+    }
+  }
+}
+
+template <class TL>
+__device__ void load_query(unsigned char* smem, const AttentionProblem& p, const QueryBlock& q, int h) {
+  const auto* qkv = static_cast<const typename TL::T*>(p.qkv);
+  const HeadLayout& L = p.layout;
+  const std::size_t row0 = static_cast<std::size_t>(q.offset + q.r0);
+  load_rows<TL, false>(reinterpret_cast<typename TL::T*>(smem + TL::kQ), TL::QLD,
+                       qkv + row0 * L.ld + L.q_base + h * L.q_stride, L.ld, min(TL::BM, q.length - q.r0),
+                       L.head_dim);
+}
+
+template <class TL>
+__device__ void load_keys(unsigned char* smem, const AttentionProblem& p, const QueryBlock& q, int g, int tile,
+                          bool values) {
+  const auto* qkv = static_cast<const typename TL::T*>(p.qkv);
+  const HeadLayout& L = p.layout;
+  const int j0 = tile * TL::BN, count = min(TL::BN, q.length - j0);
+  const auto* base = qkv + static_cast<std::size_t>(q.offset + j0) * L.ld;
+  auto* K = reinterpret_cast<typename TL::T*>(smem + TL::kK);
+  load_rows<TL, !TL::kTensor>(K, TL::KLD, base + L.k_base + g * L.k_stride, L.ld, count, L.head_dim);
+  if (values) {
+    load_rows<TL, false>(reinterpret_cast<typename TL::T*>(smem + TL::kV), TL::VLD, base + L.v_base + g * L.v_stride,
+                         L.ld, count, L.head_dim);
+  }
+}
+
+// s[r][c] = scale * (q_{ty RM + r} . k_{tx + 16 c}) of the tile in shared memory. All threads call it.
+template <class TL>
+__device__ void score_tile(unsigned char* smem, float scale, float (&s)[TL::RM][TL::CN]) {
+  const int tx = lane_x(), ty = lane_y();
+  float* Ss = reinterpret_cast<float*>(smem + TL::kS);
+  if constexpr (TL::kTensor) {
+    using namespace nvcuda;
+    using T = typename TL::T;
+    const T* Qs = reinterpret_cast<const T*>(smem + TL::kQ);
+    const T* Ks = reinterpret_cast<const T*>(smem + TL::kK);
+    constexpr int FR = TL::BM / 16, FC = TL::BN / 16;
+    for (int f = static_cast<int>(threadIdx.x >> 5); f < FR * FC; f += kThreads / 32) {
+      const int fr = f / FC, fc = f % FC;
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+      wmma::fill_fragment(acc, 0.0f);
+#pragma unroll
+      for (int k = 0; k < TL::DH; k += 16) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> b;
+        wmma::load_matrix_sync(a, Qs + fr * 16 * TL::QLD + k, TL::QLD);
+        wmma::load_matrix_sync(b, Ks + fc * 16 * TL::KLD + k, TL::KLD);
+        wmma::mma_sync(acc, a, b, acc);
+      }
+      wmma::store_matrix_sync(Ss + fr * 16 * TL::SLD + fc * 16, acc, TL::SLD, wmma::mem_row_major);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) s[r][c] = __fmul_rn(Ss[(ty * TL::RM + r) * TL::SLD + tx + 16 * c], scale);
+    }
+  } else {
+    const float* Qs = reinterpret_cast<const float*>(smem + TL::kQ);
+    const float* Kt = reinterpret_cast<const float*>(smem + TL::kK);
+    float acc[TL::RM][TL::CN] = {};
+#pragma unroll 4
+    for (int k = 0; k < TL::DH; ++k) {
+      float q[TL::RM], kk[TL::CN];
+#pragma unroll
+      for (int r = 0; r < TL::RM; ++r) q[r] = Qs[(ty * TL::RM + r) * TL::QLD + k];
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) kk[c] = Kt[k * TL::KLD + tx + 16 * c];
+#pragma unroll
+      for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+        for (int c = 0; c < TL::CN; ++c) acc[r][c] = fmaf(q[r], kk[c], acc[r][c]);
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) s[r][c] = __fmul_rn(acc[r][c], scale);
+    }
+  }
+}
+
+// Pass 1: row_max (heads, rows). Grid (blocks, heads).
+template <class TL>
+__global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, float* row_max) {
+  extern __shared__ __align__(128) unsigned char smem[];
+  const QueryBlock q = p.blocks[blockIdx.x];
+  const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
+  const int tx = lane_x(), ty = lane_y();
+  load_query<TL>(smem, p, q, h);
+  float m[TL::RM];
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) m[r] = -INFINITY;
+  const KeyTiles kt = key_tiles(q, p.window, TL::BM);
+  for (int tile = kt.first; tile <= kt.last; ++tile) {
+    __syncthreads();
+    load_keys<TL>(smem, p, q, g, tile, false);
+    __syncthreads();
+    float s[TL::RM][TL::CN];
+    score_tile<TL>(smem, p.scale, s);
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+      const int i = q.r0 + ty * TL::RM + r;
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) {
+        if (attends(i, tile * TL::BN + tx + 16 * c, p.window)) m[r] = fmaxf(m[r], s[r][c]);
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) {
+    const float v = max16(m[r]);
+    const int local = ty * TL::RM + r;
+    if (tx == 0 && q.r0 + local < q.length) row_max[static_cast<std::size_t>(h) * p.rows + q.offset + q.r0 + local] = v;
+  }
+}
+
+// Pass 2: e = exp(s - m), sum in double, ctx = (e V) / sum. Grid (blocks, heads).
+template <class TL>
+__global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, AttentionScratch scratch, float* ctx,
+                                                           int ld_ctx) {
+  extern __shared__ __align__(128) unsigned char smem[];
+  using T = typename TL::T;
+  const QueryBlock q = p.blocks[blockIdx.x];
+  const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
+  const int tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
+  const std::size_t head_rows = static_cast<std::size_t>(h) * p.rows + q.offset + q.r0;
+  const int count = min(TL::BM, q.length - q.r0);
+  load_query<TL>(smem, p, q, h);
+  float m[TL::RM];
+  double sum[TL::RM] = {}, rest[TL::RM] = {};
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) {
+    const int local = ty * TL::RM + r;
+    m[r] = local < count ? scratch.row_max[head_rows + local] : 0.0f;
+  }
+  float* Ss = reinterpret_cast<float*>(smem + TL::kS);
+  constexpr int kOutFrags = ((TL::BM / 16) * (TL::DH / 16) + kThreads / 32 - 1) / (kThreads / 32);
+  nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float> o_frag[TL::kTensor ? kOutFrags : 1];
+  float o[TL::kTensor ? 1 : TL::RM][TL::kTensor ? 1 : TL::OC] = {};
+  if constexpr (TL::kTensor) {
+    for (auto& f : o_frag) nvcuda::wmma::fill_fragment(f, 0.0f);
+  }
+  const KeyTiles kt = key_tiles(q, p.window, TL::BM);
+  for (int tile = kt.first; tile <= kt.last; ++tile) {
+    __syncthreads();
+    load_keys<TL>(smem, p, q, g, tile, true);
+    __syncthreads();
+    float s[TL::RM][TL::CN];
+    score_tile<TL>(smem, p.scale, s);
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+      const int local = ty * TL::RM + r, i = q.r0 + local;
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) {
+        const int j = tile * TL::BN + tx + 16 * c;
+        const float e = attends(i, j, p.window) ? expf(__fsub_rn(s[r][c], m[r])) : 0.0f;
+        sum[r] += e;
+        if (j >= 1) rest[r] += e;
+        if constexpr (TL::kTensor) {
+          reinterpret_cast<T*>(smem + TL::kP)[local * TL::PLD + tx + 16 * c] = from_float<T>(e);
+        } else {
+          Ss[local * TL::SLD + tx + 16 * c] = e;
+        }
+      }
+    }
+    __syncthreads();
+    if constexpr (TL::kTensor) {
+      using namespace nvcuda;
+      const T* Ps = reinterpret_cast<const T*>(smem + TL::kP);
+      const T* Vs = reinterpret_cast<const T*>(smem + TL::kV);
+      constexpr int FC = TL::DH / 16;
+#pragma unroll
+      for (int t = 0; t < kOutFrags; ++t) {
+        const int f = static_cast<int>(threadIdx.x >> 5) + t * (kThreads / 32);
+        if (f >= (TL::BM / 16) * FC) break;
+        const int fr = f / FC, fc = f % FC;
+#pragma unroll
+        for (int k = 0; k < TL::BN; k += 16) {
+          wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
+          wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> b;
+          wmma::load_matrix_sync(a, Ps + fr * 16 * TL::PLD + k, TL::PLD);
+          wmma::load_matrix_sync(b, Vs + k * TL::VLD + fc * 16, TL::VLD);
+          wmma::mma_sync(o_frag[t], a, b, o_frag[t]);
+        }
+      }
+    } else {
+      const float* Vs = reinterpret_cast<const float*>(smem + TL::kV);
+#pragma unroll 4
+      for (int j = 0; j < TL::BN; ++j) {
+        float e[TL::RM], v[TL::OC];
+#pragma unroll
+        for (int r = 0; r < TL::RM; ++r) e[r] = Ss[(ty * TL::RM + r) * TL::SLD + j];
+#pragma unroll
+        for (int c = 0; c < TL::OC; ++c) v[c] = Vs[j * TL::VLD + tx + 16 * c];
+#pragma unroll
+        for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+          for (int c = 0; c < TL::OC; ++c) o[r][c] = fmaf(e[r], v[c], o[r][c]);
+        }
+      }
+    }
+  }
+  float inv[TL::RM];
+  float* inv_rows = reinterpret_cast<float*>(smem + TL::kRow);  // (BM)
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) {
+    const int local = ty * TL::RM + r;
+    const double total = sum16(sum[r]), beyond_sink = sum16(rest[r]);
+    inv[r] = static_cast<float>(1.0 / total);
+    if (tx == 0) inv_rows[local] = inv[r];
+    if (tx == 0 && local < count) {
+      scratch.row_inv[head_rows + local] = inv[r];
+      scratch.rest_mass[head_rows + local] = static_cast<double>(inv[r]) * beyond_sink;
+    }
+  }
+  float* out = ctx + static_cast<std::size_t>(q.offset + q.r0) * ld_ctx + static_cast<std::size_t>(h) * dh;
+  if constexpr (TL::kTensor) {
+    __syncthreads();  // Ps and Vs read by every warp; inv_rows written
+    float* Os = reinterpret_cast<float*>(smem + TL::kO);
+    constexpr int FC = TL::DH / 16;
+#pragma unroll
+    for (int t = 0; t < kOutFrags; ++t) {
+      const int f = static_cast<int>(threadIdx.x >> 5) + t * (kThreads / 32);
+      if (f >= (TL::BM / 16) * FC) break;
+      nvcuda::wmma::store_matrix_sync(Os + (f / FC) * 16 * TL::OLD + (f % FC) * 16, o_frag[t], TL::OLD,
+                                      nvcuda::wmma::mem_row_major);
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < count * dh; idx += kThreads) {
+      const int r = idx / dh, c = idx % dh;
+      out[static_cast<std::size_t>(r) * ld_ctx + c] = __fmul_rn(Os[r * TL::OLD + c], inv_rows[r]);
+    }
+  } else {
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+      const int local = ty * TL::RM + r;
+      if (local >= count) continue;
+#pragma unroll
+      for (int c = 0; c < TL::OC; ++c) {
+        const int col = tx + 16 * c;
+        if (col < dh) out[static_cast<std::size_t>(local) * ld_ctx + col] = __fmul_rn(o[r][c], inv[r]);
+      }
+    }
+  }
+}
+
+struct SplitPlan {
+  int splits, tiles_per_split;
+};
+SplitPlan split_plan(const AttentionProblem& p, int requested) {
+  const int bm = attention_block_rows(p.layout.head_dim);
+  const int max_tiles = std::max(1, (p.max_length + bm - 1) / bm);
+  const int splits = std::clamp(requested, 1, max_tiles);
+  const int per = (max_tiles + splits - 1) / splits;
+  return {(max_tiles + per - 1) / per, per};
+}
+
+// Pass 3: partial sums of key tiles [split * per, (split + 1) * per) of a query block. Grid (blocks, splits).
+template <class TL>
+__global__ void __launch_bounds__(kThreads) statistics_kernel(AttentionProblem p, AttentionScratch scratch,
+                                                              int tiles_per_split) {
+  extern __shared__ __align__(128) unsigned char smem[];
+  const QueryBlock q = p.blocks[blockIdx.x];
+  const int split = static_cast<int>(blockIdx.y), H = p.layout.heads, group = H / p.layout.kv_heads;
+  const int tx = lane_x(), ty = lane_y(), count = min(TL::BM, q.length - q.r0);
+  const std::size_t rows = static_cast<std::size_t>(p.rows), row0 = static_cast<std::size_t>(q.offset + q.r0);
+  double* head_part = scratch.partials + static_cast<std::size_t>(split) * H * rows * kHeadFields;
+  double* layer_part =
+      scratch.partials + static_cast<std::size_t>(scratch.splits) * H * rows * kHeadFields +
+      static_cast<std::size_t>(split) * rows * kLayerFields;
+  double* layer_acc = reinterpret_cast<double*>(smem + TL::kRow);  // (BM, kLayerFields)
+  for (int idx = threadIdx.x; idx < TL::BM * kLayerFields; idx += kThreads) layer_acc[idx] = 0.0;
+  const float eps_f = static_cast<float>(kEps);
+  const double inv_n = 1.0 / q.length, n_minus_1 = q.length > 1 ? q.length - 1 : 1;
+
+  // The sink-free mass as pass 2 estimated it, for the sink-free threshold and shift.
+  float threshold_ns[TL::RM];
+  double shift_ns[TL::RM];
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) {
+    const int local = ty * TL::RM + r;
+    double z = 0.0;
+    if (local < count) {
+      for (int h = 0; h < H; ++h) z += scratch.rest_mass[static_cast<std::size_t>(h) * rows + row0 + local];
+    }
+    z /= H;
+    threshold_ns[r] = static_cast<float>(kEps * z);
+    shift_ns[r] = kEps * z * n_minus_1;
+    if (tx == 0 && local < count) {
+      for (int h = 0; h < H; ++h) {
+        for (int f = 0; f < kHeadFields; ++f) head_part[(h * rows + row0 + local) * kHeadFields + f] = 0.0;
+      }
+    }
+  }
+
+  const KeyTiles kt = key_tiles(q, p.window, TL::BM);
+  const int first = max(kt.first, split * tiles_per_split), last = min(kt.last, (split + 1) * tiles_per_split - 1);
+  for (int tile = first; tile <= last; ++tile) {
+    double a[TL::RM][TL::CN] = {};  // sum over heads of p, in head order
+    for (int h = 0; h < H; ++h) {
+      __syncthreads();
+      load_query<TL>(smem, p, q, h);
+      load_keys<TL>(smem, p, q, h / group, tile, false);
+      __syncthreads();
+      float s[TL::RM][TL::CN];
+      score_tile<TL>(smem, p.scale, s);
+#pragma unroll
+      for (int r = 0; r < TL::RM; ++r) {
+        const int local = ty * TL::RM + r, i = q.r0 + local;
+        const std::size_t at = static_cast<std::size_t>(h) * rows + row0 + local;
+        const float m = local < count ? scratch.row_max[at] : 0.0f;
+        const float inv = local < count ? scratch.row_inv[at] : 0.0f;
+        double mass = 0.0, weighted = 0.0, kept = 0.0, plogp = 0.0;
+#pragma unroll
+        for (int c = 0; c < TL::CN; ++c) {
+          const int j = tile * TL::BN + tx + 16 * c;
+          if (local >= count || !attends(i, j, p.window)) continue;
+          const float v = __fmul_rn(expf(__fsub_rn(s[r][c], m)), inv);  // the CPU's probability
+          a[r][c] += v;
+          mass += v;
+          weighted += static_cast<double>(v) * (i - j);
+          if (v > eps_f) {
+            kept += v;
+            plogp += v * log(v * inv_n + kEps);
+          }
+        }
+        mass = sum16(mass), weighted = sum16(weighted), kept = sum16(kept), plogp = sum16(plogp);
+        if (tx == 0 && local < count) {
+          double* out = head_part + at * kHeadFields;
+          out[kHeadMass] += mass;
+          out[kHeadWeighted] += weighted;
+          out[kHeadKept] += kept;
+          out[kHeadPlogp] += plogp;
+        }
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+      const int local = ty * TL::RM + r, i = q.r0 + local;
+      double t[kLayerFields] = {};
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) {
+        const int j = tile * TL::BN + tx + 16 * c;
+        if (local >= count || !attends(i, j, p.window)) continue;
+        const double av = a[r][c] / H;
+        const float af = static_cast<float>(av);
+        t[kMass] += av;
+        t[kWeighted] += av * (i - j);
+        if (j != i) t[kOffDiagonal] += av;
+        if (j == 0) t[kSink] += av;
+        if (j >= 1) {
+          t[kRest] += av;
+          t[kRestWeighted] += av * (i - j);
+          t[kRestFloat] += static_cast<double>(af);
+          if (i >= 1 && af > threshold_ns[r]) {
+            t[kKeptNoSink] += af;
+            t[kPlogpNoSink] += af * log(af + shift_ns[r]);
+          }
+        }
+        if (af > eps_f) {
+          t[kKept] += af;
+          t[kPlogp] += af * log(af * inv_n + kEps);
+          t[kPlogpUnit] += af * log(af + kEps);
+        }
+      }
+#pragma unroll
+      for (int f = 0; f < kLayerFields; ++f) {
+        const double v = sum16(t[f]);
+        if (tx == 0) layer_acc[local * kLayerFields + f] += v;
+      }
+    }
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < count * kLayerFields; idx += kThreads) {
+    layer_part[row0 * kLayerFields + idx] = layer_acc[idx];
+  }
+}
+
+// The partial sums of every split, in split order, closed into the row statistics. A thread per row.
+__global__ void finish_statistics_kernel(AttentionProblem p, AttentionScratch scratch, int bm,
+                                         HeadRowStats* head_stats, LayerRowStats* layer_stats) {
+  const QueryBlock q = p.blocks[blockIdx.x];
+  const int local = static_cast<int>(threadIdx.x);
+  if (local >= bm || q.r0 + local >= q.length) return;
+  const int i = q.r0 + local, H = p.layout.heads;
+  const std::size_t rows = static_cast<std::size_t>(p.rows), row = static_cast<std::size_t>(q.offset + i);
+  for (int h = 0; h < H; ++h) {
+    double s[kHeadFields] = {};
+    for (int k = 0; k < scratch.splits; ++k) {
+      const double* part = scratch.partials + ((static_cast<std::size_t>(k) * H + h) * rows + row) * kHeadFields;
+      for (int f = 0; f < kHeadFields; ++f) s[f] += part[f];
+    }
+    head_stats[static_cast<std::size_t>(h) * rows + row] = {s[kHeadMass], s[kHeadWeighted], s[kHeadKept],
+                                                            s[kHeadPlogp]};
+  }
+  double t[kLayerFields] = {};
+  const double* layer_parts = scratch.partials + static_cast<std::size_t>(scratch.splits) * H * rows * kHeadFields;
+  for (int k = 0; k < scratch.splits; ++k) {
+    const double* part = layer_parts + (static_cast<std::size_t>(k) * rows + row) * kLayerFields;
+    for (int f = 0; f < kLayerFields; ++f) t[f] += part[f];
+  }
+  LayerRowStats r;
+  r.mass = t[kMass];
+  r.weighted = t[kWeighted];
+  r.off_diagonal = t[kOffDiagonal];
+  r.sink = t[kSink];
+  const bool rest = i >= 1 && t[kRest] > 0.0;
+  r.no_sink_rows = rest ? 1.0 : 0.0;
+  r.no_sink_weighted = rest ? t[kRestWeighted] / t[kRest] : 0.0;
+  r.kept = t[kKept];
+  r.plogp = t[kPlogp];
+  const bool no_sink = i >= 1 && t[kRestFloat] > 0.0;
+  const double w = no_sink ? 1.0 / t[kRestFloat] : 0.0;
+  const double scale_ns = w / (q.length > 1 ? q.length - 1 : 1);
+  r.kept_no_sink = no_sink ? w * t[kKeptNoSink] : 0.0;
+  r.plogp_no_sink = no_sink ? w * (log(scale_ns) * t[kKeptNoSink] + t[kPlogpNoSink]) : 0.0;
+  r.row_entropy = r.kept > 0.0 ? -(t[kPlogpUnit] - r.kept * log(r.kept)) / r.kept : 0.0;
+  layer_stats[row] = r;
+}
+
+template <class TL, typename Kernel, typename... Args>
+void launch(Kernel kernel, dim3 grid, cudaStream_t stream, Args... args) {
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    static_cast<int>(TL::kBytes)),
+               "cudaFuncSetAttribute (attention)");
+  kernel<<<grid, kThreads, TL::kBytes, stream>>>(args...);
+  check(cudaGetLastError(), "attention kernel launch");
+}
+
+// Calls f(Tile<...>{}) for the problem's precision and head-dim bucket.
+template <typename F>
+void dispatch(const AttentionProblem& p, F&& f) {
+  const int dh = p.layout.head_dim;
+  if (dh < 1 || dh > 256) {
+    throw UnsupportedError("head dimension " + std::to_string(dh) + " on the GPU",
+                           "the CUDA attention takes head dimensions up to 256; use --device cpu");
+  }
+  auto by_dim = [&](auto element) {
+    using T = decltype(element);
+    if (dh <= 32) {
+      f(Tile<T, 32, 64>{});
+    } else if (dh <= 64) {
+      f(Tile<T, 64, 64>{});
+    } else if (dh <= 128) {
+      f(Tile<T, 128, 64>{});
+    } else {
+      f(Tile<T, 256, 32>{});
+    }
+  };
+  switch (p.precision) {
+    case Precision::kFloat32: by_dim(float{}); break;
+    case Precision::kBFloat16: by_dim(__nv_bfloat16{}); break;
+    case Precision::kFloat16: by_dim(__half{}); break;
+  }
+}
+
+__global__ void narrow_kernel(const float* src, void* dst, std::size_t count, Precision to) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    if (to == Precision::kBFloat16) {
+      static_cast<__nv_bfloat16*>(dst)[i] = __float2bfloat16_rn(src[i]);
+    } else {
+      static_cast<__half*>(dst)[i] = __float2half_rn(src[i]);
+    }
+  }
+}
+
+}  // namespace
+
+int statistics_splits(const AttentionProblem& p, int sms) {
+  const int wanted = p.n_blocks > 0 ? (2 * sms + p.n_blocks - 1) / p.n_blocks : 1;
+  return split_plan(p, wanted).splits;
+}
+
+std::size_t statistics_partial_doubles(const AttentionProblem& p, int splits) {
+  return static_cast<std::size_t>(splits) * static_cast<std::size_t>(p.rows) *
+         (static_cast<std::size_t>(p.layout.heads) * kHeadFields + kLayerFields);
+}
+
+void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx,
+                       cudaStream_t stream) {
+  if (p.n_blocks == 0) return;
+  const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(p.layout.heads));
+  dispatch(p, [&](auto tile) {
+    using TL = decltype(tile);
+    launch<TL>(row_max_kernel<TL>, grid, stream, p, s.row_max);
+    launch<TL>(softmax_kernel<TL>, grid, stream, p, s, ctx, ld_ctx);
+  });
+}
+
+void attention_statistics(const AttentionProblem& p, const AttentionScratch& s, HeadRowStats* head_stats,
+                          LayerRowStats* layer_stats, cudaStream_t stream) {
+  if (p.n_blocks == 0) return;
+  const SplitPlan plan = split_plan(p, s.splits);
+  dispatch(p, [&](auto tile) {
+    using TL = decltype(tile);
+    launch<TL>(statistics_kernel<TL>, dim3(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(plan.splits)),
+               stream, p, s, plan.tiles_per_split);
+    finish_statistics_kernel<<<static_cast<unsigned>(p.n_blocks), TL::BM, 0, stream>>>(p, s, TL::BM, head_stats,
+                                                                                        layer_stats);
+    check(cudaGetLastError(), "attention statistics launch");
+  });
+}
+
+void narrow(const float* src, void* dst, std::size_t count, Precision to, cudaStream_t stream) {
+  if (!count || to == Precision::kFloat32) return;
+  const std::size_t blocks = std::min<std::size_t>((count + 255) / 256, 65535 * 32);
+  narrow_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(src, dst, count, to);
+}
+
+}  // namespace bentov::cuda
