@@ -6,12 +6,13 @@ saved folder with transformers in bfloat16 (eager attention, on a GPU when there
 every reference sequence, and compares with the float64 reference that scripts/make_fixtures.py
 recorded: the attention probabilities (max abs) and the notebook's metrics computed from
 transformers' bf16 attention (scripts/notebook_metrics.py) against the float64 ones (max abs for
-locality, entropy and the per-head ones; max relative for the sheaf trace). Written into the
-fixture's reference.json:
+locality, entropy and the per-head ones; max relative for the sheaf trace, and its error per
+row and unit ||W_V||^2). Written into the fixture's reference.json:
 
     "transformers_bfloat16": {"attention_max_abs": M,
                               "metrics_max_abs": {"locality": .., "entropy": .., "head_locality": ..,
-                                                  "head_entropy": .., "sheaf_trace_rel": ..}}
+                                                  "head_entropy": .., "sheaf_trace_rel": ..,
+                                                  "sheaf_trace_per_row": ..}}
 
 Usage (where torch and transformers are installed):
     python3 scripts/bf16_floor.py tests/data/fixtures/* models/gpt2-demo:tests/data/demo/gpt2-demo ...
@@ -63,6 +64,9 @@ def floor_for(model_dir, ref_dir):
         for key in ("locality", "entropy", "head_locality", "head_entropy"):
             worst(metrics, key, got[key], nb[key])
         worst(metrics, "sheaf_trace_rel", got["sheaf_trace"], nb["sheaf_trace"], relative=True)
+        # The sheaf trace is the off-diagonal mass times ||W_V||^2: its error per row and unit norm.
+        per_row = [abs(g - w) / (f * len(ids)) for g, w, f in zip(got["sheaf_trace"], nb["sheaf_trace"], meta["value_frob_sq"])]
+        metrics["sheaf_trace_per_row"] = max(metrics.get("sheaf_trace_per_row", 0.0), max(per_row))
     meta["transformers_bfloat16"] = {"attention_max_abs": attention_max, "metrics_max_abs": metrics}
     with open(meta_path, "w") as f:
         json.dump(meta, f, indent=1)
