@@ -2,7 +2,7 @@
 """bentov against transformers on the same GPU, in one run: tokens/s and peak GPU memory.
 
 For each case (a Pythia shape, a compute dtype, a length and a batch of texts):
-  - bentov: `bentov_bench --benchmark_filter=BM_Forward$` with BENTOV_BENCH_DEVICE=cuda,
+  - bentov: `bentov_bench --benchmark_filter=^BM_Forward` with BENTOV_BENCH_DEVICE=cuda,
     BENTOV_BENCH_DTYPE, BENTOV_BENCH_TOKENS and BENTOV_BENCH_TEXTS: the forward pass and every
     signature, on a random-weight checkpoint with the real shape written by bentov_make_model
     (fp16, as the hub's; pythia-12b as zeros in a sparse file, which times the same);
@@ -92,8 +92,8 @@ def make_model(make_model_bin, work, shape):
 def bentov_case(bench_bin, folder, dtype, tokens, texts):
     env = dict(os.environ, BENTOV_BENCH_MODEL=folder, BENTOV_BENCH_DEVICE="cuda", BENTOV_BENCH_DTYPE=dtype,
                BENTOV_BENCH_TOKENS=str(tokens), BENTOV_BENCH_TEXTS=str(texts))
-    rc, out, err, peak = run_sampled([bench_bin, "--benchmark_filter=BM_Forward$", "--benchmark_format=json",
-                                      "--benchmark_min_time=1s"], env)
+    rc, out, err, peak = run_sampled([bench_bin, "--benchmark_filter=^BM_Forward", "--benchmark_format=json",
+                                      "--benchmark_min_time=1"], env)
     if rc != 0:
         return {"error": err.strip().splitlines()[-1] if err.strip() else f"exit {rc}"}
     runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
