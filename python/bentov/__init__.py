@@ -14,7 +14,11 @@ The engine is bentov's C++ library (bentov._bentov), the same as the `bentov` co
 same numbers, the same JSON. It runs without the GIL; Ctrl-C stops a corpus between texts.
 Errors are bentov.Error subclasses carrying the engine's message and a hint.
 """
-from . import _bentov
+from ._blas import choose_kernels as _choose_kernels
+
+_choose_kernels()  # before the extension loads OpenBLAS
+
+from . import _bentov  # noqa: E402
 from ._api import NOTEBOOK_SENTENCE, Model, analyze, compare, corpus, demo_models, load, sweep
 from ._progress import Progress
 from .errors import (ConfigError, Error, FileError, FormatError, InputError, ModelError, UnsupportedError,
