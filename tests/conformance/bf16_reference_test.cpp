@@ -69,7 +69,9 @@ class Bf16Reference : public ::testing::TestWithParam<std::tuple<Case, bentov::D
 };
 
 TEST_P(Bf16Reference, MetricsWithinTransformersBf16Error) {
-  const auto& [c, device] = GetParam();
+  // Plain references, not structured bindings: clang 14 cannot capture a binding in a lambda.
+  const Case& c = std::get<0>(GetParam());
+  const bentov::Device device = std::get<1>(GetParam());
   bentov::analysis::RunOptions options;
   options.device = device;
   options.dtype = bentov::ComputeDtype::kBFloat16;
