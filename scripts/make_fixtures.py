@@ -30,10 +30,11 @@ import numpy as np
 import torch
 import transformers
 from safetensors.numpy import save_file
-from transformers import (AutoModel, GPT2Config, GPT2LMHeadModel, GPT2Model,
-                          GPTNeoXConfig, GPTNeoXForCausalLM, GPTNeoXModel, LlamaConfig,
-                          LlamaForCausalLM, LlamaModel, MistralConfig, MistralForCausalLM,
-                          OPTConfig, OPTForCausalLM, OPTModel, Qwen2Config, Qwen2ForCausalLM)
+from transformers import (AutoModel, Gemma2Config, Gemma2ForCausalLM, GemmaConfig, GemmaForCausalLM,
+                          GPT2Config, GPT2LMHeadModel, GPT2Model, GPTNeoXConfig, GPTNeoXForCausalLM,
+                          GPTNeoXModel, LlamaConfig, LlamaForCausalLM, LlamaModel, MistralConfig,
+                          MistralForCausalLM, OPTConfig, OPTForCausalLM, OPTModel, PhiConfig,
+                          PhiForCausalLM, Qwen2Config, Qwen2ForCausalLM)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_texts import TEXT_FIXTURES  # noqa: E402
@@ -96,6 +97,39 @@ def llama_kw(**kw):
     return base
 
 
+def phi_cfg(**kw):
+    """Phi-2's shape in miniature: LayerNorm, one norm feeding the parallel attention and MLP,
+    q/k/v/dense biases, rotary on half of each head, gelu_new."""
+    base = dict(vocab_size=300, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, intermediate_size=64, max_position_embeddings=128,
+                hidden_act="gelu_new", layer_norm_eps=1e-5, resid_pdrop=0.0, embd_pdrop=0.0,
+                attention_dropout=0.0, qk_layernorm=False, tie_word_embeddings=False,
+                partial_rotary_factor=0.5,
+                rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.5})
+    base.update(kw)
+    return PhiConfig(**base)
+
+
+def gemma_kw(**kw):
+    """Gemma in miniature: RMSNorm scaled by 1 + w, embeddings times sqrt(hidden), GeGLU
+    (tanh GELU), an explicit head_dim, multi-query attention, tied output head. Both
+    activation keys say the same, whichever one the modeling code reads."""
+    base = dict(vocab_size=300, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                num_key_value_heads=1, head_dim=16, intermediate_size=64, max_position_embeddings=128,
+                hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh", rms_norm_eps=1e-6,
+                attention_dropout=0.0, tie_word_embeddings=True,
+                rope_parameters={"rope_type": "default", "rope_theta": 10000.0})
+    base.update(kw)
+    return base
+
+
+# Gemma 2 on top: sandwich norms (post-attention and pre/post-feedforward), scores scaled by
+# query_pre_attn_scalar^-0.5 (24, not head_dim) and soft-capped by cap * tanh(s / cap) with a
+# cap small enough to bend them, sliding window on layer 0 and full attention on layer 1.
+GEMMA2_KW = dict(query_pre_attn_scalar=24, attn_logit_softcapping=5.0, final_logit_softcapping=3.0,
+                 sliding_window=8, layer_types=["sliding_attention", "full_attention"])
+
+
 # name: (model class, config, storage dtype, shard size or None, config style)
 CHECKPOINTS = {
     "gpt2-lmhead": (GPT2LMHeadModel, lambda: gpt2_cfg(), torch.float32, None, "hub"),
@@ -129,7 +163,17 @@ CHECKPOINTS = {
         rotary_pct=0.5, use_parallel_residual=False), torch.float16, None, "hub"),
     "gpt2-tied-torchbin": (GPT2LMHeadModel, lambda: gpt2_cfg(n_layer=2), torch.float32, None, "hub"),
     "llama-gqa-bf16-torchbin": (LlamaForCausalLM, lambda: LlamaConfig(**llama_kw()), torch.bfloat16, None, "new"),
+    # Stored as the hub's checkpoints are: Phi-1.5 and Phi-2 in float16, Gemma in bfloat16.
+    "phi-parallel-partial-rope": (PhiForCausalLM, lambda: phi_cfg(), torch.float16, None, "new"),
+    "gemma-geglu-mqa-bf16": (GemmaForCausalLM, lambda: GemmaConfig(**gemma_kw()), torch.bfloat16, None, "new"),
+    "gemma2-softcap-window-bf16": (Gemma2ForCausalLM, lambda: Gemma2Config(**gemma_kw(**GEMMA2_KW)),
+                                   torch.bfloat16, None, "new"),
 }
+
+# Shorter sequences than the default [2, 20, 100] for the small-budget fixtures (the reference's
+# float64 patterns grow with n^2); 48 tokens still cross Gemma 2's window of 8 many times.
+SEQUENCE_LENGTHS = {"phi-parallel-partial-rope": [2, 20, 48], "gemma-geglu-mqa-bf16": [2, 20, 48],
+                    "gemma2-softcap-window-bf16": [2, 20, 48]}
 
 
 def text_kw(vocab, **kw):
@@ -250,7 +294,7 @@ def value_frob_sq(model):
     elif mt == "opt":
         for layer in base.decoder.layers:
             out.append(float((layer.self_attn.v_proj.weight.double() ** 2).sum()))
-    elif mt in ("llama", "mistral", "qwen2"):
+    elif mt in ("llama", "mistral", "qwen2", "phi", "gemma", "gemma2"):
         # Each query head reads its group's value head: v_proj repeated H / KV times.
         groups = model.config.num_attention_heads // model.config.num_key_value_heads
         for layer in base.layers:
@@ -311,7 +355,7 @@ def build_checkpoints(out, only=None):
         if style == "hub":
             to_hub_style(folder)
         max_pos = getattr(cfg, "max_position_embeddings", None) or cfg.n_positions
-        seqs = sequences(cfg.vocab_size, seed=i, lengths=[2, 20, 100], max_pos=max_pos)
+        seqs = sequences(cfg.vocab_size, seed=i, lengths=SEQUENCE_LENGTHS.get(name, [2, 20, 100]), max_pos=max_pos)
         record_reference(folder, seqs)
 
 
