@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6's side by side: bentov (scripts/bench.py) and the notebook's stack, transformers
+# Side by side: bentov (scripts/bench.py) and the notebook's stack, transformers
 # (scripts/bench_transformers.py), on the same random-weight checkpoints with the real shapes,
 # each command pinned to the same cores; then the ratios (scripts/side_by_side.py).
 #

@@ -37,6 +37,7 @@
 #include "bentov/report/json_writer.h"
 #include "bentov/report/sweep_compare.h"
 #include "bentov/tokenizer/tokenizer.h"
+#include "bentov/version.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -304,9 +305,7 @@ py::array_t<float> owning_array(std::unique_ptr<std::vector<float>> buf, int hea
 class PyModel {
  public:
   PyModel(const std::string& spec, bool offline, const std::string& device) : device_(device_of(device)) {
-    auto resolve = bentov::io::default_resolve_options();
-    resolve.allow_download = resolve.allow_download && !offline;
-    resolved_ = bentov::io::resolve_model(spec, resolve);
+    resolved_ = bentov::io::resolve_model(spec, bentov::io::ResolveOptions{!offline, true});
     model_ = std::make_unique<bentov::Model>(bentov::Model::load(resolved_.folder));
     if (bentov::Tokenizer::available(resolved_.folder)) {
       tokenizer_ = std::make_unique<bentov::Tokenizer>(bentov::Tokenizer::load(resolved_.folder));

@@ -15,20 +15,15 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The per-layer fields averaged over texts, in one fixed order.
-constexpr std::size_t kFields = 8;
-using FieldPtr = double LayerSignature::*;
-constexpr std::array<FieldPtr, kFields> kLayerFields = {
-    &LayerSignature::locality,         &LayerSignature::entropy,
-    &LayerSignature::sheaf_trace,      &LayerSignature::sheaf_trace_per_token,
-    &LayerSignature::sink_mass,        &LayerSignature::locality_no_sink,
-    &LayerSignature::entropy_no_sink,  &LayerSignature::row_entropy_mean};
+// The per-layer fields averaged over texts (metrics::kTextLayerFields) and, in the same order,
+// the statistics they become.
+constexpr std::size_t kFields = metrics::kTextLayerFieldCount;
+constexpr auto& kLayerFields = metrics::kTextLayerFields;
 using StatPtr = MeanCi CorpusLayer::*;
 constexpr std::array<StatPtr, kFields> kStatFields = {
-    &CorpusLayer::locality,         &CorpusLayer::entropy,
-    &CorpusLayer::sheaf_trace,      &CorpusLayer::sheaf_trace_per_token,
-    &CorpusLayer::sink_mass,        &CorpusLayer::locality_no_sink,
-    &CorpusLayer::entropy_no_sink,  &CorpusLayer::row_entropy_mean};
+    &CorpusLayer::locality,          &CorpusLayer::entropy,         &CorpusLayer::sheaf_trace,
+    &CorpusLayer::sink_mass,         &CorpusLayer::locality_no_sink, &CorpusLayer::entropy_no_sink,
+    &CorpusLayer::row_entropy_mean,  &CorpusLayer::sheaf_trace_per_token};
 
 // Running mean of the finite values.
 struct NanMean {

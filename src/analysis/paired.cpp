@@ -16,15 +16,13 @@ namespace {
 
 constexpr double kNaN = LayerSignature::kUnset;
 
-// The per-layer fields a shift is reported for, in PairedLayer's order.
-constexpr std::array<double LayerSignature::*, 8> kFields{
-    &LayerSignature::locality,         &LayerSignature::entropy,         &LayerSignature::sheaf_trace,
-    &LayerSignature::sheaf_trace_per_token, &LayerSignature::sink_mass, &LayerSignature::locality_no_sink,
-    &LayerSignature::entropy_no_sink,  &LayerSignature::row_entropy_mean};
-constexpr std::array<PairedStat PairedLayer::*, 8> kPairedFields{
-    &PairedLayer::locality,  &PairedLayer::entropy,          &PairedLayer::sheaf_trace,
-    &PairedLayer::sheaf_trace_per_token, &PairedLayer::sink_mass, &PairedLayer::locality_no_sink,
-    &PairedLayer::entropy_no_sink, &PairedLayer::row_entropy_mean};
+// The per-layer fields a shift is reported for (metrics::kTextLayerFields) and, in the same
+// order, the statistics they become.
+constexpr auto& kFields = metrics::kTextLayerFields;
+constexpr std::array<PairedStat PairedLayer::*, metrics::kTextLayerFieldCount> kPairedFields{
+    &PairedLayer::locality,         &PairedLayer::entropy,          &PairedLayer::sheaf_trace,
+    &PairedLayer::sink_mass,        &PairedLayer::locality_no_sink, &PairedLayer::entropy_no_sink,
+    &PairedLayer::row_entropy_mean, &PairedLayer::sheaf_trace_per_token};
 constexpr std::size_t kF = kFields.size();
 
 // The texts of both sides that share a corpus line, in line order.

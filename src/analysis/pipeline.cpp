@@ -7,6 +7,7 @@
 #include "bentov/error.h"
 #include "bentov/analysis/l_star.h"
 #include "bentov/io/hf_cache.h"
+#include "bentov/metrics/attention_metrics.h"
 #include "bentov/metrics/signature_observer.h"
 #include "bentov/model/fan_out_observer.h"
 #include "bentov/model/model.h"
@@ -46,9 +47,9 @@ std::string fmt_duration(double s) {
 void add_failure(AnalysisReport& out, const RunOptions& options, const std::string& spec,
                  const Error& e) {
   if (options.rethrow_failures) throw;
-  const std::string line = failure_line(e);
-  say(options, "error: " + line);
-  out.failures.push_back({spec, line});
+  const Failure failure = failure_of(e);
+  say(options, "error: " + failure.line());
+  out.failures.push_back({spec, failure});
 }
 
 }  // namespace
@@ -88,7 +89,7 @@ ModelReport report_header(const io::ResolvedModel& resolved, const ModelConfig& 
 ModelReport analyze_model(const std::string& spec, const TextSource& source,
                                   const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  const io::ResolvedModel resolved = io::resolve_model(spec);
+  const io::ResolvedModel resolved = io::resolve_model(spec, options.resolve);
   say(options, resolved.name + ": loading " + resolved.folder.string());
   const Model model = Model::load(resolved.folder);
   const auto& cfg = model.config();
@@ -98,11 +99,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
   } catch (const Error& e) {
     rethrow_with_context(e, resolved.name);
   }
-  if (ids.size() < 2) {
-    throw InputError(resolved.name + ": the text has " + std::to_string(ids.size()) +
-                         " token(s); locality needs at least 2",
-                     "give a longer text");
-  }
+  metrics::require_min_tokens(ids.size(), resolved.name + ": ");
   try {
     model.check_input(ids);
   } catch (const Error& e) {
@@ -174,7 +171,7 @@ struct CorpusModelRun::State {
 
 CorpusModelRun::CorpusModelRun(const std::string& spec, const RunOptions& options, const CorpusOptions& co) {
   const auto t0 = std::chrono::steady_clock::now();
-  io::ResolvedModel resolved = io::resolve_model(spec);
+  io::ResolvedModel resolved = io::resolve_model(spec, options.resolve);
   say(options, resolved.name + ": loading " + resolved.folder.string());
   Model model = Model::load(resolved.folder);
   if (!Tokenizer::available(resolved.folder)) {
@@ -220,9 +217,9 @@ void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::siz
     }
     const std::string head = name + ": text " + std::to_string(i + 1) + "/" + std::to_string(total) +
                              " (line " + std::to_string(ct.line) + ", " + std::to_string(ids.size()) + " tokens)";
-    if (ids.size() < 2) {
+    if (ids.size() < metrics::kMinTokens) {
       ++out.skipped;
-      say(options, head + " skipped: fewer than 2 tokens");
+      say(options, head + " skipped: fewer than " + std::to_string(metrics::kMinTokens) + " tokens");
       continue;
     }
     if (ts.truncated) ++out.truncated;
@@ -273,12 +270,6 @@ ModelReport finish_model_corpus(ModelReport r, CorpusTexts texts, const std::vec
   compute_l_star(r);
   compute_estimators(r);
   return r;
-}
-
-std::string failure_line(const Error& e) {
-  std::string line = e.what();
-  if (!e.hint().empty()) line += " (hint: " + e.hint() + ")";
-  return line;
 }
 
 ModelReport analyze_model_corpus(const std::string& spec, const Corpus& corpus,

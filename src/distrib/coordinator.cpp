@@ -48,7 +48,7 @@ ItemResult ItemRunner::run(std::size_t item) {
       try {
         loaded_ = std::make_unique<analysis::CorpusModelRun>(spec, options_, co);
       } catch (const Error& e) {
-        load_error_ = analysis::failure_line(e);  // the same on every range: loaded once
+        load_error_ = analysis::failure_of(e);  // the same on every range: loaded once
       }
     }
     if (load_error_) {
@@ -59,13 +59,13 @@ ItemResult ItemRunner::run(std::size_t item) {
     r.value_frob_sq = loaded_->value_frob_sq();
     loaded_->run_texts(plan_.corpus, it.begin, it.end, r.texts);
   } catch (const Error& e) {
-    r.error = analysis::failure_line(e);
+    r.error = analysis::failure_of(e);
   } catch (const std::bad_alloc&) {
-    r.error = spec + ": out of memory (hint: use shorter texts (--max-tokens) or fewer ranks per node)";
+    r.error = analysis::Failure{spec + ": out of memory", "use shorter texts (--max-tokens) or fewer ranks per node"};
   } catch (const std::exception& e) {
-    r.error = spec + ": internal error: " + e.what() + " (hint: please report this with the command line)";
+    r.error = analysis::Failure{spec + ": internal error: " + e.what(), "please report this with the command line"};
   }
-  if (r.error) say(options_, "error: " + *r.error);
+  if (r.error) say(options_, "error: " + r.error->line());
   return r;
 }
 
@@ -74,7 +74,7 @@ std::vector<ItemResult> coordinate(const Plan& plan, Channel* channel, Journal* 
   const std::size_t n = plan.items.size();
   std::vector<std::optional<std::string>> encoded(n);
   Scheduler scheduler(plan.items);
-  std::vector<std::optional<std::string>> given_up(n);  // items not tried again (kMaxAttempts)
+  std::vector<std::optional<analysis::Failure>> given_up(n);  // items not tried again (kMaxAttempts)
   if (journal) {
     for (const auto& [item, bytes] : journal->loaded()) {
       encoded[item] = bytes;
@@ -82,10 +82,10 @@ std::vector<ItemResult> coordinate(const Plan& plan, Channel* channel, Journal* 
     }
     for (const auto& [item, runs] : journal->attempts()) {
       if (runs < kMaxAttempts || encoded[item]) continue;
-      given_up[item] = plan.specs[plan.items[item].spec] + ": work item " + std::to_string(item) + " (" +
-                       describe_item(plan, item) + ") was running when " + std::to_string(runs) +
-                       " earlier runs stopped (a crashed rank?); not tried again (hint: delete " +
-                       (journal->dir() / "attempts.json").string() + " to try it again)";
+      given_up[item] = analysis::Failure{
+          plan.specs[plan.items[item].spec] + ": work item " + std::to_string(item) + " (" + describe_item(plan, item) +
+              ") was running when " + std::to_string(runs) + " earlier runs stopped (a crashed rank?); not tried again",
+          "delete " + (journal->dir() / "attempts.json").string() + " to try it again"};
       scheduler.mark_done(item);
     }
   }

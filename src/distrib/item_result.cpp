@@ -11,10 +11,8 @@ using nlohmann::json;
 using metrics::HeadSignature;
 using metrics::LayerSignature;
 
-// Every field of LayerSignature travels (layer_to_json / layer_from_json). A field added to
-// the struct changes its size: add it to both functions below, then update this check.
-static_assert(sizeof(LayerSignature) == sizeof(int) + 4 + 9 * sizeof(double) + sizeof(std::vector<HeadSignature>),
-              "LayerSignature changed: encode the new field in distrib/item_result.cpp");
+// Every field of LayerSignature travels, in metrics::kLayerFields order (signature.h checks
+// that the table covers the struct).
 static_assert(sizeof(HeadSignature) == 2 * sizeof(double), "HeadSignature changed: see distrib/item_result.cpp");
 
 namespace {
@@ -34,28 +32,26 @@ double get_num(const json& j) {
   throw FormatError("'" + s + "' is not a number");
 }
 
+// [index, each field of kLayerFields, [[head locality, head entropy], ...]]
+constexpr std::size_t kLayerValues = metrics::kLayerFields.size() + 2;
+
 json layer_to_json(const LayerSignature& l) {
+  json a = json::array({l.index});
+  for (const auto& f : metrics::kLayerFields) a.push_back(num(l.*f.member));
   json heads = json::array();
   for (const auto& h : l.heads) heads.push_back(json::array({num(h.locality), num(h.entropy)}));
-  return json::array({l.index, num(l.locality), num(l.entropy), num(l.sheaf_trace), num(l.value_frob_sq),
-                      num(l.sink_mass), num(l.locality_no_sink), num(l.entropy_no_sink), num(l.row_entropy_mean),
-                      num(l.sheaf_trace_per_token), std::move(heads)});
+  a.push_back(std::move(heads));
+  return a;
 }
 
 LayerSignature layer_from_json(const json& j) {
-  if (!j.is_array() || j.size() != 11) throw FormatError("a layer must be an array of 11 values");
+  if (!j.is_array() || j.size() != kLayerValues) {
+    throw FormatError("a layer must be an array of " + std::to_string(kLayerValues) + " values");
+  }
   LayerSignature l{};
   l.index = j[0].get<int>();
-  l.locality = get_num(j[1]);
-  l.entropy = get_num(j[2]);
-  l.sheaf_trace = get_num(j[3]);
-  l.value_frob_sq = get_num(j[4]);
-  l.sink_mass = get_num(j[5]);
-  l.locality_no_sink = get_num(j[6]);
-  l.entropy_no_sink = get_num(j[7]);
-  l.row_entropy_mean = get_num(j[8]);
-  l.sheaf_trace_per_token = get_num(j[9]);
-  for (const auto& h : j[10]) l.heads.push_back(HeadSignature{get_num(h.at(0)), get_num(h.at(1))});
+  for (std::size_t f = 0; f < metrics::kLayerFields.size(); ++f) l.*metrics::kLayerFields[f].member = get_num(j[f + 1]);
+  for (const auto& h : j[kLayerValues - 1]) l.heads.push_back(HeadSignature{get_num(h.at(0)), get_num(h.at(1))});
   return l;
 }
 
@@ -76,7 +72,8 @@ std::vector<LayerSignature> layers_from_json(const json& j) {
 std::string encode_result(std::size_t item, const ItemResult& r) {
   json j = json::object();
   j["item"] = item;
-  j["error"] = r.error ? json(*r.error) : json(nullptr);
+  j["error"] = r.error ? json(r.error->message) : json(nullptr);
+  if (r.error) j["hint"] = r.error->hint;
   const auto& m = r.model;
   j["model"] = {{"name", m.name},
                 {"source", m.source},
@@ -109,7 +106,9 @@ ItemResult decode_result(std::string_view bytes, const std::string& where, std::
     const json j = json::parse(bytes);
     ItemResult r;
     if (item) *item = j.at("item").get<std::size_t>();
-    if (!j.at("error").is_null()) r.error = j.at("error").get<std::string>();
+    if (!j.at("error").is_null()) {
+      r.error = analysis::Failure{j.at("error").get<std::string>(), j.value("hint", std::string())};
+    }
     const auto& m = j.at("model");
     r.model.name = m.at("name").get<std::string>();
     r.model.source = m.at("source").get<std::string>();

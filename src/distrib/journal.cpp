@@ -8,6 +8,7 @@
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "bentov/io/json_file.h"
+#include "bentov/version.h"
 
 namespace bentov::distrib {
 namespace fs = std::filesystem;

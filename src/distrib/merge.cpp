@@ -19,9 +19,10 @@ void check_sizes(const Plan& plan, const std::vector<ItemResult>& results) {
   }
 }
 
-void fail(AnalysisReport& out, const analysis::RunOptions& options, const std::string& spec, std::string line) {
-  say(options, "error: " + line);
-  out.failures.push_back({spec, std::move(line)});
+void fail(AnalysisReport& out, const analysis::RunOptions& options, const std::string& spec,
+          analysis::Failure failure) {
+  say(options, "error: " + failure.line());
+  out.failures.push_back({spec, std::move(failure)});
 }
 
 }  // namespace
@@ -43,7 +44,7 @@ AnalysisReport merge_text(const Plan& plan, std::vector<ItemResult> results, con
       analysis::compute_estimators(m);
       out.models.push_back(std::move(m));
     } catch (const Error& e) {
-      fail(out, options, spec, analysis::failure_line(e));
+      fail(out, options, spec, analysis::failure_of(e));
     }
   }
   analysis::compute_mean_deviation(out);
@@ -59,7 +60,7 @@ AnalysisReport merge_corpus(const Plan& plan, std::vector<ItemResult> results, c
   std::size_t i = 0;
   for (std::size_t s = 0; s < plan.specs.size(); ++s) {
     analysis::CorpusTexts texts;
-    std::optional<std::string> error;
+    std::optional<analysis::Failure> error;
     const ItemResult* first = nullptr;  // the range that holds the header
     for (; i < plan.items.size() && plan.items[i].spec == s; ++i) {
       ItemResult& r = results[i];
@@ -78,7 +79,7 @@ AnalysisReport merge_corpus(const Plan& plan, std::vector<ItemResult> results, c
       continue;
     }
     if (!first) {
-      fail(out, options, plan.specs[s], "internal: no work item for " + plan.specs[s]);
+      fail(out, options, plan.specs[s], {"internal: no work item for " + plan.specs[s], "please report this with the command line"});
       continue;
     }
     try {
@@ -88,7 +89,7 @@ AnalysisReport merge_corpus(const Plan& plan, std::vector<ItemResult> results, c
                        " texts merged (L* of the mean profile " +
                        std::to_string(out.models.back().corpus->l_star.mean_profile) + ")");
     } catch (const Error& e) {
-      fail(out, options, plan.specs[s], analysis::failure_line(e));
+      fail(out, options, plan.specs[s], analysis::failure_of(e));
     }
   }
   analysis::compute_mean_deviation(out);

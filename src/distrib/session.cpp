@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "bentov/error.h"
+#include "bentov/exit_codes.h"
 #include "bentov/ops/parallel.h"
 
 #if BENTOV_WITH_MPI
@@ -187,13 +188,13 @@ Session::Session() : impl_(std::make_unique<Impl>()) {
 Session::~Session() {
   if (!impl_->mpi) return;
   if (impl_->channel && impl_->channel->state == MpiChannel::kSent) {
-    MPI_Abort(MPI_COMM_WORLD, 3);  // rank 0 failed mid-run: the other ranks would wait forever
+    MPI_Abort(MPI_COMM_WORLD, kExitNothing);  // rank 0 failed mid-run: the other ranks would wait forever
   }
   if (rank_ == 0 && size_ > 1 && (!impl_->channel || impl_->channel->state == MpiChannel::kIdle)) {
     channel();
     impl_->channel->give_up_before_plan();
   }
-  if (rank_ > 0 && (!impl_->link || !impl_->link->done)) MPI_Abort(MPI_COMM_WORLD, 3);
+  if (rank_ > 0 && (!impl_->link || !impl_->link->done)) MPI_Abort(MPI_COMM_WORLD, kExitNothing);
   MPI_Finalize();
 }
 

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
 
 #include "bentov/error.h"
 #include "bentov/io/hf_hub.h"
@@ -42,9 +41,6 @@ std::string last_component(const fs::path& p) {
   if (name.empty()) name = clean.parent_path().filename().string();
   return name;
 }
-
-std::mutex g_options_mutex;
-ResolveOptions g_options;
 
 bool has_weights(const fs::path& folder) {
   std::error_code ec;
@@ -90,16 +86,6 @@ std::optional<HubId> parse_hub_id(const std::string& spec) {
   return id;
 }
 
-void set_default_resolve_options(const ResolveOptions& options) {
-  std::lock_guard<std::mutex> lock(g_options_mutex);
-  g_options = options;
-}
-
-ResolveOptions default_resolve_options() {
-  std::lock_guard<std::mutex> lock(g_options_mutex);
-  return g_options;
-}
-
 std::optional<CachedSnapshot> find_cached_snapshot(const HubId& id) {
   const fs::path repo = hf_hub_cache_dir() / id.cache_folder_name();
   const std::string rev = id.rev();
@@ -113,10 +99,6 @@ std::optional<CachedSnapshot> find_cached_snapshot(const HubId& id) {
   if (!fs::is_directory(folder, ec)) return std::nullopt;
   const bool complete = fs::exists(folder / "config.json", ec) && has_weights(folder);
   return CachedSnapshot{folder, commit, complete};
-}
-
-ResolvedModel resolve_model(const std::string& spec) {
-  return resolve_model(spec, default_resolve_options());
 }
 
 ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& options) {

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "bentov/version.h"
+
 namespace bentov::io::hub {
 
 namespace {

@@ -450,7 +450,9 @@ SafetensorsWriter::SafetensorsWriter(fs::path path, std::vector<TensorSpec> spec
   std::set<std::string> seen;
   std::uint64_t offset = 0;
   for (const auto& s : specs) {
-    if (!seen.insert(s.name).second) throw UsageError("duplicate tensor name '" + s.name + "'");
+    if (!seen.insert(s.name).second) {
+      throw UsageError("duplicate tensor name '" + s.name + "'", "a safetensors file names each tensor once");
+    }
     const auto nbytes = checked_nbytes(s.shape, dtype_size(s.dtype), s.name, impl_->path);
     header[s.name] = {{"dtype", dtype_name(s.dtype)}, {"shape", s.shape},
                       {"data_offsets", {offset, offset + nbytes}}};
@@ -497,9 +499,13 @@ SafetensorsWriter::~SafetensorsWriter() {
   }
 }
 
+namespace {
+constexpr const char* kWriterMisuseHint = "the payloads must match the tensors the writer was given, in order";
+}  // namespace
+
 void SafetensorsWriter::write(std::span<const std::byte> bytes) {
   if (impl_->written + bytes.size() > impl_->expected) {
-    throw UsageError("safetensors writer: more payload than the header declares");
+    throw UsageError("safetensors writer: more payload than the header declares", kWriterMisuseHint);
   }
   impl_->out.write(reinterpret_cast<const char*>(bytes.data()),
                    static_cast<std::streamsize>(bytes.size()));
@@ -508,7 +514,7 @@ void SafetensorsWriter::write(std::span<const std::byte> bytes) {
 
 void SafetensorsWriter::write_zeros(std::uint64_t count) {
   if (impl_->written + count > impl_->expected) {
-    throw UsageError("safetensors writer: more payload than the header declares");
+    throw UsageError("safetensors writer: more payload than the header declares", kWriterMisuseHint);
   }
   impl_->out.seekp(static_cast<std::streamoff>(count), std::ios::cur);  // a hole, read back as zeros
   impl_->written += count;
@@ -517,7 +523,8 @@ void SafetensorsWriter::write_zeros(std::uint64_t count) {
 void SafetensorsWriter::commit() {
   if (impl_->written != impl_->expected) {
     throw UsageError("safetensors writer: " + std::to_string(impl_->written) + " of " +
-                     std::to_string(impl_->expected) + " payload bytes written");
+                         std::to_string(impl_->expected) + " payload bytes written",
+                     kWriterMisuseHint);
   }
   impl_->out.flush();
   if (!impl_->out) throw IoError("write to '" + impl_->path.string() + "' failed", "is the disk full?");

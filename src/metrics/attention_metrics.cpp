@@ -10,21 +10,23 @@
 #include "bentov/ops/vmath.h"
 
 namespace bentov::metrics {
-namespace {
 
-void check_size(int n, const char* what) {
-  if (n < 2) {
-    throw InputError(std::string(what) + " needs at least 2 tokens, got " + std::to_string(n),
-                     "give a text or --ids with two or more tokens");
+void require_min_tokens(std::size_t n, const std::string& context) {
+  if (n < kMinTokens) {
+    throw InputError(context + "the text has " + std::to_string(n) + " token(s); attention locality needs at least " +
+                         std::to_string(kMinTokens) + " tokens",
+                     "give a longer text or two or more --ids");
   }
 }
+
+namespace {
 
 // Notebook:
 //   distances = |arange(n)[:, None] - arange(n)[None, :]|
 //   locality  = 1 - ((attn * distances).sum() / attn.sum()) / (n - 1)
 template <typename T>
 double locality_impl(const T* A, int n) {
-  check_size(n, "attention locality");
+  require_min_tokens(static_cast<std::size_t>(n));
   const auto nn = static_cast<std::size_t>(n);
   double total = 0.0;     // sum_ij A_ij
   double weighted = 0.0;  // sum_ij A_ij |i - j|
@@ -240,13 +242,13 @@ void add_locality_row(const float* row, std::size_t i, std::size_t n, double* to
 }
 
 double locality_from_sums(double total, double weighted, int n) {
-  check_size(n, "attention locality");
+  require_min_tokens(static_cast<std::size_t>(n));
   if (total == 0.0) return std::numeric_limits<double>::quiet_NaN();
   return 1.0 - (weighted / total) / static_cast<double>(n - 1);
 }
 
 double attention_locality(const float* A, int n) {
-  check_size(n, "attention locality");
+  require_min_tokens(static_cast<std::size_t>(n));
   const auto nn = static_cast<std::size_t>(n);
   double total = 0.0, weighted = 0.0;
   for (std::size_t i = 0; i < nn; ++i) add_locality_row(A + i * nn, i, nn, &total, &weighted);

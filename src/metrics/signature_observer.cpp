@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "bentov/error.h"
+#include "bentov/metrics/attention_metrics.h"
 #include "bentov/metrics/row_metrics.h"
 
 namespace bentov::metrics {
@@ -40,11 +41,7 @@ SignatureObserver::~SignatureObserver() = default;
 
 void SignatureObserver::on_sequence(int n_layers, int n_heads, int n) {
   (void)n_layers;
-  if (n < 2) {
-    throw InputError("the text has " + std::to_string(n) +
-                         " token(s); attention locality needs at least 2",
-                     "give a longer text or two or more --ids");
-  }
+  require_min_tokens(static_cast<std::size_t>(n));
   std::lock_guard<std::mutex> lock(mutex_);
   n_heads_hint_ = n_heads;
   in_flight_.clear();

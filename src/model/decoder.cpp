@@ -35,10 +35,54 @@ void attention_sublayer(const ModelConfig& c, const LayerWeights& lw, int layer,
 }
 
 void mlp_sublayer(const ModelConfig& c, const LayerWeights& lw, DecoderBackend& b, Buf in, Buf out) {
+  const bool gated = c.mlp == MlpKind::kGated;
   b.linear(lw.fc1, in, Buf::kFf, 0, c.intermediate_size);
-  if (c.gated_mlp) b.linear(lw.up, in, Buf::kUp, 0, c.intermediate_size);
-  b.activation(c.gated_mlp);
+  if (gated) b.linear(lw.up, in, Buf::kUp, 0, c.intermediate_size);
+  b.activation(gated);
   b.linear(lw.fc2, Buf::kFf, out, 0, c.hidden_size);
+}
+
+// One layer in the config's block form (BlockKind, config.h), as the families' layers write it:
+// GPT2Block / LlamaDecoderLayer (pre-norm), OPTDecoderLayer with do_layer_norm_before=False
+// (post-norm), GPTNeoXLayer with use_parallel_residual (parallel), PhiDecoderLayer (parallel,
+// one shared input_layernorm), Gemma2DecoderLayer (sandwich).
+void layer(const ModelConfig& c, const LayerWeights& lw, int l, DecoderBackend& b, AttentionObserver* observer) {
+  switch (c.block) {
+    case BlockKind::kPostNorm:
+      attention_sublayer(c, lw, l, b, Buf::kX, Buf::kAttn, observer);
+      b.add(Buf::kX, Buf::kAttn);
+      b.norm(lw.attn_norm, Buf::kX, Buf::kX);
+      mlp_sublayer(c, lw, b, Buf::kX, Buf::kMlp);
+      b.add(Buf::kX, Buf::kMlp);
+      b.norm(lw.mlp_norm, Buf::kX, Buf::kX);
+      return;
+    case BlockKind::kParallel:
+      b.norm(lw.attn_norm, Buf::kX, Buf::kH);
+      attention_sublayer(c, lw, l, b, Buf::kH, Buf::kAttn, observer);
+      b.norm(lw.mlp_norm, Buf::kX, Buf::kH);
+      mlp_sublayer(c, lw, b, Buf::kH, Buf::kMlp);
+      b.add_parallel_residual(Buf::kX, Buf::kAttn, Buf::kMlp);
+      return;
+    case BlockKind::kParallelSharedNorm:
+      b.norm(lw.attn_norm, Buf::kX, Buf::kH);
+      attention_sublayer(c, lw, l, b, Buf::kH, Buf::kAttn, observer);
+      mlp_sublayer(c, lw, b, Buf::kH, Buf::kMlp);
+      b.add_parallel_residual(Buf::kX, Buf::kAttn, Buf::kMlp);
+      return;
+    case BlockKind::kPreNorm:
+    case BlockKind::kSandwich: {
+      const bool sandwich = c.block == BlockKind::kSandwich;
+      b.norm(lw.attn_norm, Buf::kX, Buf::kH);
+      attention_sublayer(c, lw, l, b, Buf::kH, Buf::kAttn, observer);
+      if (sandwich) b.norm(lw.attn_post_norm, Buf::kAttn, Buf::kAttn);
+      b.add(Buf::kX, Buf::kAttn);
+      b.norm(lw.mlp_norm, Buf::kX, Buf::kH);
+      mlp_sublayer(c, lw, b, Buf::kH, Buf::kMlp);
+      if (sandwich) b.norm(lw.mlp_post_norm, Buf::kMlp, Buf::kMlp);
+      b.add(Buf::kX, Buf::kMlp);
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -54,33 +98,7 @@ std::vector<float> run_decoder(const ModelConfig& c, const ModelWeights& w, Deco
   }
   // GPT-2: wpe[i]; OPT: embed_positions[i + 2] (OPTLearnedPositionalEmbedding offset).
   if (c.positions == PositionKind::kLearned) b.add_positions(Buf::kX);
-  for (int l = 0; l < c.n_layers; ++l) {
-    const LayerWeights& lw = w.layers[static_cast<std::size_t>(l)];
-    if (c.norm_placement == NormPlacement::kPost) {
-      // OPT-350m: x = LN1(x + attn(x)); x = LN2(x + mlp(x)).
-      attention_sublayer(c, lw, l, b, Buf::kX, Buf::kAttn, observer);
-      b.add(Buf::kX, Buf::kAttn);
-      b.norm(lw.attn_norm, Buf::kX, Buf::kX);
-      mlp_sublayer(c, lw, b, Buf::kX, Buf::kMlp);
-      b.add(Buf::kX, Buf::kMlp);
-      b.norm(lw.mlp_norm, Buf::kX, Buf::kX);
-    } else if (c.parallel_residual) {
-      // GPT-NeoX: x = x + attn(LN1(x)) + mlp(LN2(x)).
-      b.norm(lw.attn_norm, Buf::kX, Buf::kH);
-      attention_sublayer(c, lw, l, b, Buf::kH, Buf::kAttn, observer);
-      b.norm(lw.mlp_norm, Buf::kX, Buf::kH);
-      mlp_sublayer(c, lw, b, Buf::kH, Buf::kMlp);
-      b.add_parallel_residual(Buf::kX, Buf::kAttn, Buf::kMlp);
-    } else {
-      // Pre-LN: x = x + attn(LN1(x)); x = x + mlp(LN2(x)).
-      b.norm(lw.attn_norm, Buf::kX, Buf::kH);
-      attention_sublayer(c, lw, l, b, Buf::kH, Buf::kAttn, observer);
-      b.add(Buf::kX, Buf::kAttn);
-      b.norm(lw.mlp_norm, Buf::kX, Buf::kH);
-      mlp_sublayer(c, lw, b, Buf::kH, Buf::kMlp);
-      b.add(Buf::kX, Buf::kMlp);
-    }
-  }
+  for (int l = 0; l < c.n_layers; ++l) layer(c, w.layers[static_cast<std::size_t>(l)], l, b, observer);
   if (!w.final_norm.weight.empty()) b.norm(w.final_norm, Buf::kX, Buf::kX);
   std::vector<float> hidden;
   if (!w.project_out.weight.empty()) {

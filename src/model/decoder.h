@@ -6,7 +6,10 @@
 //   GPTNeoXLayer.forward / GPTNeoXAttention (modeling_gpt_neox.py),
 //   OPTDecoderLayer.forward / OPTAttention (modeling_opt.py),
 //   LlamaDecoderLayer.forward / LlamaAttention / LlamaMLP / LlamaRMSNorm (modeling_llama.py;
-//   Mistral and Qwen2 are the same with sliding windows and q/k/v biases).
+//   Mistral and Qwen2 are the same with sliding windows and q/k/v biases),
+//   PhiDecoderLayer.forward / PhiAttention (modeling_phi.py),
+//   GemmaDecoderLayer / GemmaRMSNorm (modeling_gemma.py), Gemma2DecoderLayer.forward and
+//   eager_attention_forward's softcapping (modeling_gemma2.py).
 #pragma once
 
 #include <cstddef>
@@ -51,8 +54,9 @@ class DecoderBackend {
   virtual void add(Buf x, Buf y) = 0;                                  // x += y
   virtual void add_parallel_residual(Buf x, Buf attn, Buf mlp) = 0;    // x = (mlp + attn) + x
   virtual void rotary() = 0;                                           // on the q and k heads of kQkv
-  // kQkv -> kCtx: scaled scores, causal (windowed) softmax, the observer (probabilities by row
-  // block, or row statistics), probabilities times V. Ends the layer for the observer.
+  // kQkv -> kCtx: scores times config.score_scale(layer), soft-capped when
+  // config.attn_logit_softcap is set, causal (windowed) softmax, the observer (probabilities by
+  // row block, or row statistics), probabilities times V. Ends the layer for the observer.
   virtual void attention(int layer, AttentionObserver* observer) = 0;
   virtual void activation(bool gated) = 0;  // kFf = act(kFf), times kUp when gated
   virtual std::vector<float> download(Buf b) = 0;

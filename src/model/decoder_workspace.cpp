@@ -33,7 +33,7 @@ DecoderWorkspace::Sizes DecoderWorkspace::sizes(const ModelConfig& c, const Mode
   z.scores = sz(std::min(n, kCausalBlock)) * nn;
   z.ctx = nn * q_width;
   z.ff = nn * ff;
-  z.up = c.gated_mlp ? z.ff : 0;
+  z.up = c.mlp == MlpKind::kGated ? z.ff : 0;
   z.out = w.project_out.weight.empty() ? 0 : nn * sz(c.word_embed_dim);
   z.rotary = c.positions == PositionKind::kRotary ? nn * sz(c.rotary_dims / 2) : 0;
   std::size_t widest_raw = 0;  // the longest row of a matrix widened on use
@@ -265,6 +265,7 @@ void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float sc
   const float* v = head_v(h);
   ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld, 0.0f,
             scores, n_);
+  if (c_.attn_logit_softcap > 0.0) ops::tanh_softcap(scores, r1 - r0, r1, n_, static_cast<float>(c_.attn_logit_softcap));
   // Reads k <= q only (and k > q - window), writes exact zeros elsewhere.
   ops::causal_softmax_rows(scores, r0, r1, n_, c_.window(layer));
   if (observer) observer->on_attention_rows(layer, h, r0, r1, scores, n_);
@@ -273,10 +274,7 @@ void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float sc
 }
 
 void DecoderWorkspace::attention(int layer, AttentionObserver* observer) {
-  // Every family scales scores by head_dim^-0.5 (GPT-2 divides by sqrt(dh), NeoX multiplies by
-  // norm_factor, OPT scales the query); GPT-2 optionally also by 1 / (layer + 1).
-  float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
-  if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(layer + 1);
+  const float scale = c_.score_scale(layer);
   // Row blocks in order, every head of a block before the next block (the observer contract,
   // observer.h): no (n, n) buffer exists. Heads of a block run in parallel, each with
   // single-threaded sgemm (Model::forward keeps OpenBLAS at one thread: all parallelism is ours).

@@ -5,7 +5,7 @@
 
 #include "bentov/error.h"
 #include "bentov/io/safetensors.h"
-#include "bentov/ops/ops.h"
+#include "bentov/ops/rope.h"
 
 namespace bentov {
 
@@ -38,41 +38,15 @@ std::vector<float> token_rows(const ModelConfig& c, const ModelWeights& w, std::
       }
     }
   }
+  if (c.embedding_scale != 1.0) {  // GemmaModel: inputs_embeds * normalizer, in the activations' dtype
+    const auto scale = static_cast<float>(c.embedding_scale);
+    for (float& v : words) v *= scale;
+  }
   return words;
 }
 
-// Inverse rotary frequencies of the config's schedule, in float32 as transformers computes
-// them (modeling_rope_utils: _compute_default_rope_parameters, _compute_linear_scaling_rope_parameters,
-// _compute_llama3_parameters).
-std::vector<float> rope_inv_freq(const ModelConfig& c) {
-  const int half = c.rotary_dims / 2;
-  std::vector<float> inv(static_cast<std::size_t>(half));
-  ops::rotary_inv_freq(c.rotary_dims, c.rope_theta, inv.data());
-  const auto factor = static_cast<float>(c.rope_factor);
-  if (c.rope_type == RopeType::kLinear) {
-    for (auto& f : inv) f /= factor;
-  } else if (c.rope_type == RopeType::kLlama3) {
-    const auto low = static_cast<float>(c.rope_low_freq_factor);
-    const auto high = static_cast<float>(c.rope_high_freq_factor);
-    const auto old_len = static_cast<float>(c.rope_original_max_positions);
-    const float low_freq_wavelen = old_len / low, high_freq_wavelen = old_len / high;
-    for (auto& f : inv) {
-      const float wavelen = static_cast<float>(2 * M_PI) / f;
-      const float scaled = wavelen > low_freq_wavelen ? f / factor : f;
-      if (!(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen)) {  // medium frequency
-        const float smooth = (old_len / wavelen - low) / (high - low);
-        f = (1.0f - smooth) * scaled / factor + smooth * scaled;
-      } else {
-        f = scaled;
-      }
-    }
-  }
-  return inv;
-}
-
 void rotary_tables(const ModelConfig& c, int n, float* cos_out, float* sin_out) {
-  const auto inv_freq = rope_inv_freq(c);
-  ops::rotary_tables_from(n, c.rotary_dims / 2, inv_freq.data(), cos_out, sin_out);
+  ops::rotary_tables(n, c.rotary_dims, c.rope, cos_out, sin_out);
 }
 
 }  // namespace bentov

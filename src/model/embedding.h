@@ -13,11 +13,8 @@
 namespace bentov {
 
 // (n, word_embed_dim): the embedding rows of `ids`, widened from the stored dtype (only those
-// rows are touched).
+// rows are touched), times the config's embedding_scale.
 std::vector<float> token_rows(const ModelConfig& c, const ModelWeights& w, std::span<const std::int32_t> ids);
-
-// Inverse rotary frequencies of the config's schedule (rotary_dims / 2), in float32.
-std::vector<float> rope_inv_freq(const ModelConfig& c);
 
 // cos / sin (n, rotary_dims / 2) of positions 0 .. n-1 for the config's schedule.
 void rotary_tables(const ModelConfig& c, int n, float* cos_out, float* sin_out);

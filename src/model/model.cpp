@@ -29,8 +29,11 @@ Model Model::load(const fs::path& folder, WeightWidening widening) {
     const auto [config, entry] = load_model_config_and_entry(folder);
     m.config_ = config;
     m.store_ = std::make_shared<io::TensorStore>(io::TensorStore::open_folder(folder));
-    m.weights_ = std::make_shared<ModelWeights>(entry->bind_weights(*m.store_, m.config_, widening));
-    m.weights_->output_head = find_output_head(*m.store_, m.config_, *m.weights_, entry->output_head);
+    WeightBinder binder(*m.store_, widening);
+    m.weights_ = std::make_shared<ModelWeights>(entry->bind_weights(binder, m.config_));
+    const OutputHead head = find_output_head(*m.store_, m.config_, *m.weights_, entry->output_head);
+    m.weights_->output_head = head.weight;
+    m.weights_->output_head_bias = head.bias;
   } catch (const Error& e) {
     rethrow_with_context(e, "loading " + folder.string());
   }
@@ -156,7 +159,8 @@ double Model::next_token_loss(std::span<const std::int32_t> ids, const std::vect
                          std::to_string(ids.size()) + " x " + std::to_string(dim),
                      "pass what forward returned for these ids");
   }
-  const auto nll = next_token_nll(*weights_->output_head, ids, hidden, dim, threads);
+  const auto nll = next_token_nll({weights_->output_head, weights_->output_head_bias}, ids, hidden, dim,
+                                  static_cast<float>(config_.final_logit_softcap), threads);
   double sum = 0.0;
   for (const double v : nll) sum += v;
   return sum / static_cast<double>(nll.size());

@@ -7,15 +7,26 @@
 namespace bentov {
 
 const std::vector<ArchitectureEntry>& architecture_registry() {
-  static const std::vector<ArchitectureEntry> registry = {
-      archs::gpt2_entry(),
-      archs::gpt_neox_entry(),
-      archs::opt_entry(),
-      archs::llama_entry(),
-      archs::mistral_entry(),
-      archs::qwen2_entry(),
-  };
+  static const std::vector<ArchitectureEntry> registry = [] {
+    std::vector<ArchitectureEntry> all;
+    const auto append = [&all](std::vector<ArchitectureEntry> entries) {
+      for (auto& e : entries) all.push_back(std::move(e));
+    };
+#define BENTOV_APPEND_ARCHITECTURE_FILE(file) append(archs::file##_entries());
+    BENTOV_ARCHITECTURE_FILES(BENTOV_APPEND_ARCHITECTURE_FILE)
+#undef BENTOV_APPEND_ARCHITECTURE_FILE
+    return all;
+  }();
   return registry;
+}
+
+std::vector<TensorEntry> ArchitectureEntry::tensor_table(const ModelConfig& c) const {
+  WeightBinder recorder = WeightBinder::recorder();
+  bind_weights(recorder, c);
+  std::vector<TensorEntry> table = recorder.table();
+  // The head of find_output_head (output_head.h): optional, the tied embedding stands in.
+  table.push_back({output_head.front(), {c.vocab_size, c.word_embed_dim}, false});
+  return table;
 }
 
 const ArchitectureEntry& find_architecture(const nlohmann::json& config) {

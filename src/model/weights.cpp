@@ -51,17 +51,53 @@ FloatTensor make_float_tensor(const io::TensorInfo& t) {
 
 }  // namespace
 
-WeightBinder::WeightBinder(const io::TensorStore& store, std::string prefix, WeightWidening widening)
-    : store_(store), prefix_(std::move(prefix)), widening_(widening) {}
+WeightBinder::WeightBinder(const io::TensorStore& store, WeightWidening widening)
+    : store_(&store), widening_(widening) {}
 
-bool WeightBinder::has(const std::string& name) const { return store_.contains(prefix_ + name); }
+WeightBinder WeightBinder::recorder() { return WeightBinder(); }
+
+void WeightBinder::choose_prefix(const std::vector<std::string>& candidates, const std::string& probe) {
+  if (!store_) {
+    prefix_ = candidates.front();
+    return;
+  }
+  for (const auto& c : candidates) {
+    if (store_->contains(c + probe)) {
+      prefix_ = c;
+      return;
+    }
+  }
+  std::string some;
+  auto names = store_->names();
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, names.size()); ++i) {
+    some += (i ? ", " : "") + names[i];
+  }
+  throw FormatError("no tensor named like '" + candidates.front() + probe + "' in '" + store_->source().string() +
+                        "' (it has: " + some + ", ...)",
+                    "the weights belong to another architecture than config.json says");
+}
+
+bool WeightBinder::has(const std::string& name) const { return store_ && store_->contains(prefix_ + name); }
+
+const io::TensorInfo& WeightBinder::record(const std::string& full, const std::vector<std::int64_t>& shape) {
+  table_.push_back({full, shape, true});
+  io::TensorInfo& t = zeros_.emplace_back();
+  t.name = full;
+  t.dtype = io::DType::kF32;
+  t.shape = shape;
+  auto& payload = zero_payloads_.emplace_back(static_cast<std::size_t>(t.numel()), 0.0f);
+  t.data = reinterpret_cast<const std::byte*>(payload.data());
+  t.nbytes = payload.size() * sizeof(float);
+  return t;
+}
 
 const io::TensorInfo& WeightBinder::require_raw(const std::string& name,
                                                 std::vector<std::int64_t> shape) {
   const auto full = prefix_ + name;
-  const io::TensorInfo* t = store_.find(full);
+  if (!store_) return record(full, shape);
+  const io::TensorInfo* t = store_->find(full);
   if (!t) {
-    throw FormatError("tensor '" + full + "' is missing from '" + store_.source().string() + "'",
+    throw FormatError("tensor '" + full + "' is missing from '" + store_->source().string() + "'",
                       "the checkpoint does not match its config.json, or is incomplete");
   }
   if (t->shape != shape) {
@@ -92,23 +128,9 @@ FloatTensor WeightBinder::require_matrix(const std::string& name, std::vector<st
 }
 
 FloatTensor WeightBinder::optional(const std::string& name, std::vector<std::int64_t> shape) {
+  if (!store_) table_.push_back({prefix_ + name, shape, false});
   if (!has(name)) return {};
   return require(name, std::move(shape));
-}
-
-std::string detect_prefix(const io::TensorStore& store, const std::vector<std::string>& candidates,
-                          const std::string& probe) {
-  for (const auto& c : candidates) {
-    if (store.contains(c + probe)) return c;
-  }
-  std::string some;
-  auto names = store.names();
-  for (std::size_t i = 0; i < std::min<std::size_t>(3, names.size()); ++i) {
-    some += (i ? ", " : "") + names[i];
-  }
-  throw FormatError("no tensor named like '" + candidates.front() + probe + "' in '" +
-                        store.source().string() + "' (it has: " + some + ", ...)",
-                    "the weights belong to another architecture than config.json says");
 }
 
 void widen_raw_matrices(ModelWeights& weights) {

@@ -16,10 +16,6 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
               trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void set_blas_threads(int n) {
-  if (n > 0) openblas_set_num_threads(n);
-}
-
 void layer_norm_to(const float* x, float* out, int rows, int d, const float* weight,
                    const float* bias, double eps) {
   for (int r = 0; r < rows; ++r) {
@@ -96,34 +92,6 @@ void causal_softmax_rows(float* rows, int r0, int r1, int n, int window) {
 
 void causal_softmax(float* scores, int n) { causal_softmax_window(scores, n, 0); }
 
-void rotary_inv_freq(int rot_dims, double base, float* inv_freq) {
-  // transformers: inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)) in float32
-  // (modeling_rope_utils._compute_default_rope_parameters). Float32 pow matters: computing it
-  // in double drifts the attention by 1e-5 at 100 tokens.
-  for (int i = 0; i < rot_dims / 2; ++i) {
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(rot_dims);
-    const float power = std::pow(static_cast<float>(base), exponent);
-    inv_freq[i] = 1.0f / power;
-  }
-}
-
-void rotary_tables_from(int n, int half, const float* inv_freq, float* cos_out, float* sin_out) {
-  // freqs = position.float() * inv_freq in float32, then cos()/sin() (RotaryEmbedding.forward).
-  for (int p = 0; p < n; ++p) {
-    for (int i = 0; i < half; ++i) {
-      const float angle = static_cast<float>(p) * inv_freq[i];
-      cos_out[static_cast<std::ptrdiff_t>(p) * half + i] = std::cos(angle);
-      sin_out[static_cast<std::ptrdiff_t>(p) * half + i] = std::sin(angle);
-    }
-  }
-}
-
-void rotary_tables(int n, int rot_dims, double base, float* cos_out, float* sin_out) {
-  std::vector<float> inv_freq(static_cast<std::size_t>(rot_dims / 2));
-  rotary_inv_freq(rot_dims, base, inv_freq.data());
-  rotary_tables_from(n, rot_dims / 2, inv_freq.data(), cos_out, sin_out);
-}
-
 void apply_rotary(float* x, int rot_dims, const float* cos_row, const float* sin_row) {
   const int half = rot_dims / 2;
   for (int i = 0; i < half; ++i) {
@@ -134,10 +102,10 @@ void apply_rotary(float* x, int rot_dims, const float* cos_row, const float* sin
   }
 }
 
-void add_bias_rows(float* x, int rows, int cols, const float* bias) {
-  for (int r = 0; r < rows; ++r) {
-    float* xr = x + static_cast<std::ptrdiff_t>(r) * cols;
-    for (int c = 0; c < cols; ++c) xr[c] += bias[c];
+void tanh_softcap(float* rows, int n_rows, int cols, int ld, float cap) {
+  for (int r = 0; r < n_rows; ++r) {
+    float* x = rows + static_cast<std::ptrdiff_t>(r) * ld;
+    for (int c = 0; c < cols; ++c) x[c] = std::tanh(x[c] / cap) * cap;
   }
 }
 

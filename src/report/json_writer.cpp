@@ -143,15 +143,9 @@ template <typename Json>
 Json layer_json(const LayerSignature& l, bool with_value_frob_sq) {
   Json jl = Json::object();
   jl["index"] = l.index;
-  jl["locality"] = number<Json>(l.locality);
-  jl["entropy"] = number<Json>(l.entropy);
-  jl["sheaf_trace"] = number<Json>(l.sheaf_trace);
-  if (with_value_frob_sq) jl["value_frob_sq"] = number<Json>(l.value_frob_sq);
-  jl["sink_mass"] = number<Json>(l.sink_mass);
-  jl["locality_no_sink"] = number<Json>(l.locality_no_sink);
-  jl["entropy_no_sink"] = number<Json>(l.entropy_no_sink);
-  jl["row_entropy_mean"] = number<Json>(l.row_entropy_mean);
-  jl["sheaf_trace_per_token"] = number<Json>(l.sheaf_trace_per_token);
+  for (const auto& f : metrics::kLayerFields) {
+    if (f.per_text || with_value_frob_sq) jl[f.name] = number<Json>(l.*f.member);
+  }
   Json heads = Json::array();
   for (const auto& h : l.heads) {
     Json jh = Json::object();
@@ -196,7 +190,7 @@ Json build(const AnalysisReport& r) {
   for (const auto& f : r.failures) {
     Json jf = Json::object();
     jf["source"] = f.source;
-    jf["error"] = f.error;
+    jf["error"] = f.failure.line();
     failures.push_back(std::move(jf));
   }
   j["failures"] = std::move(failures);

@@ -1,20 +1,11 @@
 #include "bentov/report/plot.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -25,8 +16,6 @@
 #include "bentov/error.h"
 #include "bentov/io/atomic_file.h"
 #include "report/gnuplot.h"
-
-extern char** environ;
 
 namespace bentov::report {
 namespace fs = std::filesystem;

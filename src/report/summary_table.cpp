@@ -110,7 +110,7 @@ std::string format_summary_table(const AnalysisReport& report, const TableOption
     out += row(m.name, base, more);
   }
   for (const auto& f : report.failures) {
-    std::string error = f.error;  // one line, whatever the caller passed
+    std::string error = f.failure.line();  // one line, whatever the caller passed
     std::replace(error.begin(), error.end(), '\n', ' ');
     out += fmt::format("{:<{}}FAILED: {}\n", display_name(f.source), name_w, error);
   }

@@ -9,6 +9,7 @@
 
 #include "bentov/error.h"
 #include "bentov/report/json_writer.h"
+#include "bentov/version.h"
 #include "gnuplot.h"
 
 namespace bentov::report {
@@ -125,7 +126,7 @@ std::string format_sweep_table(const AnalysisReport& sweep, const SweepCorpus* c
     }
     out += "\n";
   }
-  for (const auto& f : sweep.failures) out += fmt::format("{:<{}}FAILED: {}\n", display_name(f.source), w, f.error);
+  for (const auto& f : sweep.failures) out += fmt::format("{:<{}}FAILED: {}\n", display_name(f.source), w, f.failure.line());
   if (!corpus) return out;
   out += "\nShifts between consecutive checkpoints (B - A, paired over texts; 95% CI, p-value):\n";
   for (std::size_t k = 0; k < corpus->shifts.size() && k + 1 < sweep.models.size(); ++k) {

@@ -2,6 +2,7 @@
 // and absurd or malformed configs rejected with a message naming the key.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "bentov/error.h"
 #include "bentov/model/config.h"
 #include "bentov/model/registry.h"
+#include "support/minimal_configs.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -38,9 +40,9 @@ TEST(Config, PythiaHubEraKeys) {
   EXPECT_EQ(c.architecture, "gpt_neox");
   EXPECT_EQ(c.head_dim, 64);
   EXPECT_EQ(c.rotary_dims, 16);  // int(64 * 0.25)
-  EXPECT_EQ(c.rope_theta, 10000.0);
+  EXPECT_EQ(c.rope.theta, 10000.0);
   EXPECT_EQ(c.dtype, "float16");
-  EXPECT_TRUE(c.parallel_residual);
+  EXPECT_EQ(c.block, bentov::BlockKind::kParallel);
   EXPECT_EQ(c.qkv_layout, bentov::QkvLayout::kPerHeadFused);
 }
 
@@ -53,7 +55,7 @@ TEST(Config, PythiaCurrentKeys) {
   j["dtype"] = "bfloat16";
   const auto c = bentov::load_model_config(write_config("new", j));
   EXPECT_EQ(c.rotary_dims, 32);
-  EXPECT_EQ(c.rope_theta, 1000.0);
+  EXPECT_EQ(c.rope.theta, 1000.0);
   EXPECT_EQ(c.dtype, "bfloat16");
 }
 
@@ -63,7 +65,7 @@ TEST(Config, OptPostLnWithProjections) {
                   {"max_position_embeddings", 2048}, {"word_embed_proj_dim", 512},
                   {"do_layer_norm_before", false},   {"torch_dtype", "float16"}};
   const auto c = bentov::load_model_config(write_config("opt350", j));
-  EXPECT_EQ(c.norm_placement, bentov::NormPlacement::kPost);
+  EXPECT_EQ(c.block, bentov::BlockKind::kPostNorm);
   EXPECT_FALSE(c.final_norm);
   EXPECT_EQ(c.word_embed_dim, 512);
   EXPECT_EQ(c.position_offset, 2);
@@ -78,16 +80,7 @@ TEST(Config, ArchitectureFromClassNameWhenModelTypeMissing) {
 
 // Every registered architecture resolves a minimal config of its own and rejects absurd sizes.
 TEST(Config, EveryRegisteredArchitectureResolvesAndRejectsAbsurdSizes) {
-  std::map<std::string, json> minimal = {
-      {"gpt2", {{"n_embd", 64}, {"n_layer", 2}, {"n_head", 4}, {"vocab_size", 100}, {"n_positions", 64}}},
-      {"gpt_neox", {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
-                    {"vocab_size", 100}, {"max_position_embeddings", 64}}},
-      {"opt", {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"ffn_dim", 128},
-               {"vocab_size", 100}, {"max_position_embeddings", 64}}},
-  };
-  const json llama_like = {{"hidden_size", 64}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
-                           {"num_key_value_heads", 2}, {"intermediate_size", 128}, {"vocab_size", 100}};
-  for (const char* family : {"llama", "mistral", "qwen2"}) minimal[family] = llama_like;
+  const auto minimal = bentov::testing::minimal_configs();
   for (const auto& entry : bentov::architecture_registry()) {
     SCOPED_TRACE(entry.model_type);
     ASSERT_TRUE(minimal.count(entry.model_type)) << "add a minimal config for " << entry.model_type;
@@ -109,10 +102,74 @@ TEST(Config, EveryRegisteredArchitectureResolvesAndRejectsAbsurdSizes) {
         }
       }
     }
+    // 5 heads of a 64-wide model; as many key/value heads, so that the grouped-query check
+    // passes and the divisibility check is the one that refuses it.
     json indivisible = j;
     indivisible[j.contains("n_head") ? "n_head" : "num_attention_heads"] = 5;
-    EXPECT_THROW(entry.resolve_config(indivisible), bentov::Error);
+    if (indivisible.contains("num_key_value_heads")) indivisible["num_key_value_heads"] = 5;
+    try {
+      entry.resolve_config(indivisible);
+      ADD_FAILURE() << "5 heads of 64 dims accepted";
+    } catch (const bentov::Error& e) {
+      EXPECT_EQ(e.kind(), bentov::ErrorKind::kConfig);
+      EXPECT_NE(std::string(e.what()).find("not divisible by 5 heads"), std::string::npos) << e.what();
+    }
   }
+}
+
+// Phi: one shared norm before parallel attention and MLP, rotary on half of each head.
+TEST(Config, PhiParallelBlockWithSharedNorm) {
+  const json j = {{"model_type", "phi"},          {"architectures", {"PhiForCausalLM"}},
+                  {"hidden_size", 2560},          {"num_hidden_layers", 32},
+                  {"num_attention_heads", 32},    {"intermediate_size", 10240},
+                  {"vocab_size", 51200},          {"partial_rotary_factor", 0.4},
+                  {"rope_theta", 10000.0},        {"rope_scaling", nullptr},
+                  {"hidden_act", "gelu_new"},     {"torch_dtype", "float16"}};
+  const auto c = bentov::load_model_config(write_config("phi2", j));
+  EXPECT_EQ(c.block, bentov::BlockKind::kParallelSharedNorm);
+  EXPECT_EQ(c.norm_kind, bentov::NormKind::kLayerNorm);
+  EXPECT_EQ(c.mlp, bentov::MlpKind::kPlain);
+  EXPECT_EQ(c.activation, bentov::Activation::kGeluTanh);
+  EXPECT_EQ(c.rotary_dims, 32);  // int(80 * 0.4)
+  EXPECT_FLOAT_EQ(c.score_scale(3), 1.0f / std::sqrt(80.0f));
+  json qk = j;
+  qk["qk_layernorm"] = true;
+  try {
+    bentov::load_model_config(write_config("phiqk", qk));
+    ADD_FAILURE() << "qk_layernorm accepted";
+  } catch (const bentov::Error& e) {
+    EXPECT_EQ(e.kind(), bentov::ErrorKind::kUnsupported);
+  }
+}
+
+// Gemma: 1 + w norms, scaled embeddings, GeGLU; Gemma 2: sandwich norms, query_pre_attn_scalar,
+// soft caps (null turns one off), windows on even layers when layer_types is absent.
+TEST(Config, GemmaAndGemma2) {
+  json j = {{"model_type", "gemma"},       {"hidden_size", 2048},       {"num_hidden_layers", 4},
+            {"num_attention_heads", 8},    {"num_key_value_heads", 1},  {"head_dim", 256},
+            {"intermediate_size", 16384},  {"vocab_size", 256000},      {"hidden_act", "gelu"},
+            {"hidden_activation", nullptr}, {"torch_dtype", "bfloat16"}};
+  const auto c = bentov::load_model_config(write_config("gemma", j));
+  EXPECT_EQ(c.block, bentov::BlockKind::kPreNorm);
+  EXPECT_EQ(c.mlp, bentov::MlpKind::kGated);
+  EXPECT_EQ(c.activation, bentov::Activation::kGeluTanh);  // the tanh GELU, whatever hidden_act says
+  EXPECT_EQ(c.norm_weight_offset, 1.0);
+  EXPECT_DOUBLE_EQ(c.embedding_scale, std::sqrt(2048.0));
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_EQ(c.attn_logit_softcap, 0.0);
+
+  j["model_type"] = "gemma2";
+  j["query_pre_attn_scalar"] = 224;
+  j["final_logit_softcapping"] = nullptr;
+  j["sliding_window"] = 4096;
+  const auto c2 = bentov::load_model_config(write_config("gemma2", j));
+  EXPECT_EQ(c2.block, bentov::BlockKind::kSandwich);
+  EXPECT_FLOAT_EQ(c2.score_scale(0), static_cast<float>(1.0 / std::sqrt(224.0)));
+  EXPECT_EQ(c2.attn_logit_softcap, 50.0);  // Gemma2Config's default when the key is absent
+  EXPECT_EQ(c2.final_logit_softcap, 0.0);  // null: none
+  EXPECT_EQ(c2.window(0), 4096);
+  EXPECT_EQ(c2.window(1), 0);
+  EXPECT_EQ(c2.window(2), 4096);
 }
 
 TEST(Config, MalformedAndMissing) {
@@ -144,10 +201,11 @@ TEST(Config, LlamaFamilyRopeScalingWindowsAndGroupedHeads) {
   EXPECT_EQ(c.kv_heads(), 8);
   EXPECT_EQ(c.head_dim, 128);
   EXPECT_EQ(c.rotary_dims, 128);
-  EXPECT_EQ(c.rope_type, bentov::RopeType::kLlama3);
-  EXPECT_EQ(c.rope_factor, 8.0);
+  EXPECT_EQ(c.rope.kind, bentov::RopeType::kLlama3);
+  EXPECT_EQ(c.rope.factor, 8.0);
   EXPECT_EQ(c.norm_kind, bentov::NormKind::kRmsNorm);
-  EXPECT_TRUE(c.gated_mlp);
+  EXPECT_EQ(c.mlp, bentov::MlpKind::kGated);
+  EXPECT_EQ(c.activation, bentov::Activation::kSilu);
   EXPECT_EQ(c.window(5), 0);
 
   json m = j;

@@ -240,8 +240,11 @@ TEST(DistribResult, DoublesRoundTripBitForBit) {
   EXPECT_TRUE(std::signbit(d.value_frob_sq[2]));
   EXPECT_EQ(d.texts.skipped, 2);
   EXPECT_FALSE(d.error.has_value());
-  r.error = "m: broken (hint: fix it)";
-  EXPECT_EQ(decode_result(encode_result(1, r), "t").error, r.error);
+  r.error = analysis::Failure{"m: broken", "fix it"};
+  const auto back = decode_result(encode_result(1, r), "t").error;
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->message, "m: broken");
+  EXPECT_EQ(back->hint, "fix it");
   EXPECT_THROW(decode_result("{\"item\": 1}", "where.json"), Error);
 }
 
@@ -320,7 +323,7 @@ TEST(DistribMerge, CorpusStopsAtTheFirstFailingRangeLikeOneProcess) {
   };
   results[0].texts.texts = {text(1), text(2)};
   results[1].texts.texts = {text(3)};
-  results[1].error = "model: corpus line 4: token id 99 out of range (hint: h)";
+  results[1].error = analysis::Failure{"model: corpus line 4: token id 99 out of range", "h"};
   results[2].texts.texts = {text(5), text(6)};
   std::vector<int> seen;
   analysis::CorpusOptions co;
@@ -329,7 +332,7 @@ TEST(DistribMerge, CorpusStopsAtTheFirstFailingRangeLikeOneProcess) {
   EXPECT_TRUE(report.models.empty());
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].source, "/m/model");
-  EXPECT_EQ(report.failures[0].error, *results[1].error);
+  EXPECT_EQ(report.failures[0].failure.line(), "model: corpus line 4: token id 99 out of range (hint: h)");
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3}));
   EXPECT_THROW(merge_corpus(plan, std::vector<ItemResult>(2), {}, co), Error);
 }
@@ -452,9 +455,9 @@ TEST(DistribJournal, AnItemThatStoppedTwoRunsIsReportedNotRetried) {
   EXPECT_EQ(report.models[0].name, "opt-demo");  // one earlier attempt: retried
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].source, specs[0]);
-  EXPECT_NE(report.failures[0].error.find("was running when 2 earlier runs stopped"), std::string::npos)
-      << report.failures[0].error;
-  EXPECT_NE(report.failures[0].error.find("attempts.json"), std::string::npos);
+  EXPECT_NE(report.failures[0].failure.message.find("was running when 2 earlier runs stopped"), std::string::npos)
+      << report.failures[0].failure.message;
+  EXPECT_NE(report.failures[0].failure.hint.find("attempts.json"), std::string::npos);
 }
 
 // ---------------------------------------------------------------- command line (no mpirun)

@@ -1,5 +1,6 @@
 // Each optimized kernel against its plain scalar reference (ops::ref) and closed forms.
 #include "bentov/ops/ops.h"
+#include "bentov/ops/rope.h"
 
 #include <gtest/gtest.h>
 
@@ -133,7 +134,9 @@ TEST(Ops, RotaryRotatesPairsByPositionAngle) {
   const int n = 3, rot = 4;
   const double base = 100.0;
   std::vector<float> cos_t(n * rot / 2), sin_t(n * rot / 2);
-  bentov::ops::rotary_tables(n, rot, base, cos_t.data(), sin_t.data());
+  bentov::ops::RopeSchedule schedule;
+  schedule.theta = base;
+  bentov::ops::rotary_tables(n, rot, schedule, cos_t.data(), sin_t.data());
   EXPECT_FLOAT_EQ(cos_t[0], 1.0f);                    // position 0: no rotation
   EXPECT_FLOAT_EQ(cos_t[2], std::cos(1.0f));          // position 1, freq 1
   EXPECT_FLOAT_EQ(sin_t[3], std::sin(0.1f));          // position 1, freq 100^-0.5
@@ -144,6 +147,49 @@ TEST(Ops, RotaryRotatesPairsByPositionAngle) {
   EXPECT_FLOAT_EQ(v[1], -std::sin(0.1f));
   EXPECT_FLOAT_EQ(v[3], std::cos(0.1f));
   EXPECT_EQ(v[4], 9.0f);
+}
+
+TEST(Ops, RopeInvFreqSchedules) {
+  // rot_dims 6, theta 10000: default inv_freq = 10000^(-2i/6) = {1, 10000^(-1/3), 10000^(-2/3)}
+  // = {1, 0.046416, 0.0021544}, wavelengths 2 pi / f = {6.283, 135.37, 2916.4}.
+  bentov::ops::RopeSchedule s;
+  std::vector<float> inv(3);
+  bentov::ops::rope_inv_freq(6, s, inv.data());
+  EXPECT_FLOAT_EQ(inv[0], 1.0f);
+  EXPECT_NEAR(inv[1], 0.0464159, 1e-6);
+  EXPECT_NEAR(inv[2], 0.00215443, 1e-8);
+  // linear: every frequency divided by the factor (positions stretched by it).
+  s.kind = bentov::ops::RopeSchedule::Kind::kLinear;
+  s.factor = 4.0;
+  std::vector<float> lin(3);
+  bentov::ops::rope_inv_freq(6, s, lin.data());
+  for (int i = 0; i < 3; ++i) EXPECT_FLOAT_EQ(lin[i], inv[i] / 4.0f) << i;
+  // llama3 with original 256 positions, low 1, high 4, factor 8: wavelengths under
+  // 256 / 4 = 64 are kept (6.283), over 256 / 1 = 256 divided by 8 (2916.4), and 135.37 sits
+  // between: smooth = (256 / 135.37 - 1) / (4 - 1) = 0.29705, f = (1 - smooth) f / 8 + smooth f
+  // = 0.046416 * (0.70298 / 8 + 0.29702) = 0.017866.
+  s.kind = bentov::ops::RopeSchedule::Kind::kLlama3;
+  s.factor = 8.0;
+  s.original_max_positions = 256;
+  std::vector<float> l3(3);
+  bentov::ops::rope_inv_freq(6, s, l3.data());
+  EXPECT_FLOAT_EQ(l3[0], 1.0f);
+  EXPECT_NEAR(l3[1], 0.017866, 2e-6);
+  EXPECT_FLOAT_EQ(l3[2], inv[2] / 8.0f);
+}
+
+TEST(Ops, TanhSoftcapBendsScoresTowardTheCap) {
+  // cap 5: 0 -> 0, 5 -> 5 tanh(1) = 3.8080, -100 -> -5 tanh(20) = -5 (to float), small x
+  // almost unchanged (0.5 -> 5 tanh(0.1) = 0.49834); columns past `cols` untouched.
+  std::vector<float> rows = {0.0f, 5.0f, 7.0f,  //
+                             -100.0f, 0.5f, 7.0f};
+  bentov::ops::tanh_softcap(rows.data(), 2, 2, 3, 5.0f);
+  EXPECT_EQ(rows[0], 0.0f);
+  EXPECT_NEAR(rows[1], 3.80797, 1e-5);
+  EXPECT_EQ(rows[2], 7.0f);
+  EXPECT_FLOAT_EQ(rows[3], -5.0f);
+  EXPECT_NEAR(rows[4], 0.498340, 1e-6);
+  EXPECT_EQ(rows[5], 7.0f);
 }
 
 }  // namespace

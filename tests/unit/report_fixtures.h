@@ -41,7 +41,7 @@ inline AnalysisReport fake_report() {
   r.models.push_back(fake_model("pythia-410m", 24, 9.4, 300.0));
   r.models.push_back(fake_model("gpt2", 12, 5.1, 2000.0));
   r.models.push_back(fake_model("opt-125m", 12, 2.2, 50.0));
-  r.failures.push_back({"/models/broken", "tensor 'h.0.attn.c_attn.weight' is missing"});
+  r.failures.push_back({"/models/broken", {"tensor 'h.0.attn.c_attn.weight' is missing", ""}});
   compute_mean_deviation(r);
   return r;
 }

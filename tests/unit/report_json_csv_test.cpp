@@ -11,6 +11,7 @@
 
 #include "bentov/report/csv_writer.h"
 #include "bentov/report/json_writer.h"
+#include "bentov/version.h"
 #include "unit/report_fixtures.h"
 
 namespace fs = std::filesystem;

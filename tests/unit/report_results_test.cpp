@@ -57,7 +57,7 @@ TEST(ReportTable, ColumnsRowsFailureAndMean) {
   b.l_star_empirical = 6;
   b.deviation = 0;
   r.models = {a, b};
-  r.failures.push_back({"/data/models/opt-350m", "unsupported architecture 'foo'"});
+  r.failures.push_back({"/data/models/opt-350m", {"unsupported architecture 'foo'", ""}});
   compute_mean_deviation(r);
   const std::string t = format_summary_table(r);
   const std::string expected =
@@ -82,7 +82,7 @@ TEST(ReportTable, LongNamesWidenTheModelColumn) {
 
 TEST(ReportTable, NothingAnalyzed) {
   AnalysisReport r;
-  r.failures.push_back({"x", "cannot open 'x/config.json'\nsecond line"});
+  r.failures.push_back({"x", {"cannot open 'x/config.json'\nsecond line", ""}});
   const std::string t = format_summary_table(r);
   EXPECT_NE(t.find("x                   FAILED: cannot open 'x/config.json' second line\n"),
             std::string::npos)

@@ -57,8 +57,8 @@ bentov::analysis::AnalysisReport run_corpus(const AnalyzeFlags& f, const std::ve
 
 }  // namespace
 
-int run_analyze(const AnalyzeFlags& f, bentov::distrib::Session& session) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss);
+int run_analyze(const AnalyzeFlags& f, const io::ResolveOptions& resolve, bentov::distrib::Session& session) {
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss, resolve);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   const auto specs = f.models.empty() ? demo_models() : f.models;
   const auto html_path = f.html ? std::optional<fs::path>(*f.html)

@@ -13,16 +13,18 @@
 
 #include "bentov/analysis/pipeline.h"
 #include "bentov/distrib/run.h"
+#include "bentov/exit_codes.h"
+#include "bentov/io/hf_cache.h"
 #include "bentov/report/summary_table.h"
 
 namespace bentov::cli {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitOk = 0;
-constexpr int kExitSomeFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitNothing = 3;
+using bentov::kExitNothing;
+using bentov::kExitOk;
+using bentov::kExitSomeFailed;
+using bentov::kExitUsage;
 
 constexpr const char* kThreadsHelp =
     "worker threads (default: the cores this process may run on); the numbers do not depend on it";
@@ -38,9 +40,9 @@ constexpr const char* kDtypeHelp =
 Device device_of(const std::string& flag);
 // The --dtype for the resolved device; a UsageError for bf16 / fp16 on the CPU.
 bentov::ComputeDtype dtype_of(const std::string& flag, const Device& device);
-// The engine's options from --threads, --quiet, --device, --dtype and --loss.
+// The engine's options from --threads, --quiet, --device, --dtype and --loss, and how ids reach the Hub.
 bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, const std::string& dtype,
-                                         bool loss);
+                                         bool loss, const io::ResolveOptions& resolve);
 
 constexpr const char* kHtmlHelp =
     "write the interactive report: one offline HTML file (curves, every head's attention, readouts)";
@@ -171,15 +173,17 @@ std::vector<std::string> demo_models();
 int nothing_analyzed(const report::AnalysisReport& report);
 void print_error(const std::string& message, const std::string& hint);
 
-// One function per subcommand, each returning its exit code.
-int run_analyze(const AnalyzeFlags& f, distrib::Session& session);    // analyze_command.cpp
-int run_sweep(const SweepFlags& f, distrib::Session& session);        // sweep_compare_commands.cpp
-int run_compare(const CompareFlags& f);                               // sweep_compare_commands.cpp
-int run_attention(const AttentionFlags& f);                           // model_commands.cpp
+// One function per subcommand, each returning its exit code. `resolve` says whether ids missing
+// from the cache are downloaded (--offline) and with progress bars (--quiet).
+int run_analyze(const AnalyzeFlags& f, const io::ResolveOptions& resolve, distrib::Session& session);  // analyze_command.cpp
+int run_sweep(const SweepFlags& f, const io::ResolveOptions& resolve, distrib::Session& session);  // sweep_compare_commands.cpp
+int run_compare(const CompareFlags& f, const io::ResolveOptions& resolve);  // sweep_compare_commands.cpp
+int run_attention(const AttentionFlags& f, const io::ResolveOptions& resolve);  // model_commands.cpp
 // Prints the ids as a JSON array; with `tokens`, each token as the tokenizer's decoder shows
 // it instead (a JSON array of strings).
-int run_tokenize(const std::string& dir_or_id, const TextFlags& input, bool tokens = false);
-int run_info(const std::string& spec, bool as_json);
+int run_tokenize(const std::string& dir_or_id, const TextFlags& input, const io::ResolveOptions& resolve,
+                 bool tokens = false);
+int run_info(const std::string& spec, bool as_json, const io::ResolveOptions& resolve);
 int run_download(const std::string& spec, bool offline, bool quiet);
 
 }  // namespace bentov::cli

@@ -101,14 +101,10 @@ std::vector<std::string> demo_models() {
 // Every model failed: the table and JSON list why; stderr still gets the one error line (and
 // its hint), also under --quiet.
 int nothing_analyzed(const bentov::report::AnalysisReport& report) {
-  std::string first = report.failures.empty() ? "no model given" : report.failures.front().error;
-  std::string hint;
-  if (const auto at = first.rfind(" (hint: "); at != std::string::npos && first.back() == ')') {
-    hint = first.substr(at + 8, first.size() - at - 9);
-    first.erase(at);
-  }
-  std::cerr << "bentov: error: nothing could be analyzed: " << first << '\n';
-  if (!hint.empty()) std::cerr << "hint: " << hint << '\n';
+  const bentov::analysis::Failure first =
+      report.failures.empty() ? bentov::analysis::Failure{"no model given", ""} : report.failures.front().failure;
+  std::cerr << "bentov: error: nothing could be analyzed: " << first.message << '\n';
+  if (!first.hint.empty()) std::cerr << "hint: " << first.hint << '\n';
   return kExitNothing;
 }
 
@@ -126,8 +122,9 @@ bentov::ComputeDtype dtype_of(const std::string& flag, const Device& device) {
 }
 
 bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, const std::string& dtype,
-                                         bool loss) {
+                                         bool loss, const io::ResolveOptions& resolve) {
   bentov::analysis::RunOptions o;
+  o.resolve = resolve;
   o.loss = loss;
   o.threads = threads;
   o.progress = progress_printer(quiet);

@@ -9,6 +9,7 @@
 #include "bentov/error.h"
 #include "bentov/io/hf_cache.h"
 #include "bentov/ops/blas_kernels.h"
+#include "bentov/version.h"
 #include "cli.h"
 
 using namespace bentov::cli;
@@ -152,18 +153,17 @@ int main(int argc, char** argv) {
   }
 
   // Ids that are not cached are downloaded by resolve_model unless --offline.
-  bentov::io::set_default_resolve_options(
-      {!offline, !(af.quiet || tf.quiet || sf.quiet || cf.quiet || download_quiet)});
+  const bentov::io::ResolveOptions resolve{!offline, !(af.quiet || tf.quiet || sf.quiet || cf.quiet || download_quiet)};
 
   std::optional<bentov::distrib::Session> session;  // MPI under mpirun (distrib/session.h)
   try {
     if (*analyze || *sweep) session.emplace();
-    if (*analyze) return run_analyze(af, *session);
-    if (*attention) return run_attention(tf);
-    if (*tokenize) return run_tokenize(tok_model, tok_input, tok_tokens);
-    if (*info) return run_info(info_model, info_json);
-    if (*sweep) return run_sweep(sf, *session);
-    if (*compare) return run_compare(cf);
+    if (*analyze) return run_analyze(af, resolve, *session);
+    if (*attention) return run_attention(tf, resolve);
+    if (*tokenize) return run_tokenize(tok_model, tok_input, resolve, tok_tokens);
+    if (*info) return run_info(info_model, info_json, resolve);
+    if (*sweep) return run_sweep(sf, resolve, *session);
+    if (*compare) return run_compare(cf, resolve);
     if (*download) return run_download(download_id, offline, download_quiet);
   } catch (const bentov::Error& e) {
     print_error(e.what(), e.hint());

@@ -1,6 +1,7 @@
 // The commands about one model: `attention` (dump), `tokenize`, `info`, `download`.
 #include "cli.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -11,14 +12,15 @@
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
 #include "bentov/tokenizer/tokenizer.h"
+#include "bentov/version.h"
 
 namespace bentov::cli {
 
-int run_attention(const AttentionFlags& f) {
+int run_attention(const AttentionFlags& f, const io::ResolveOptions& resolve) {
   const auto source = text_source(f.input, /*default_sentence=*/true);
   const Device device = device_of(f.device);  // no GPU: one error line before anything is loaded
   const bentov::ComputeDtype dtype = dtype_of(f.dtype, device);
-  const auto resolved = bentov::io::resolve_model(f.model);
+  const auto resolved = bentov::io::resolve_model(f.model, resolve);
   auto note = progress_printer(f.quiet);
   if (note) note(resolved.name + ": loading " + resolved.folder.string());
   const auto model = bentov::Model::load(resolved.folder);
@@ -33,14 +35,14 @@ int run_attention(const AttentionFlags& f) {
   return kExitOk;
 }
 
-int run_tokenize(const std::string& dir_or_id, const TextFlags& input, bool tokens) {
+int run_tokenize(const std::string& dir_or_id, const TextFlags& input, const io::ResolveOptions& resolve, bool tokens) {
   if (input.ids) {
     throw bentov::UsageError("tokenize takes --text or --text-file, not --ids",
                              "bentov tokenize MODEL --text \"Hello world\"");
   }
   const auto source = text_source(input, /*default_sentence=*/false);
   fs::path folder = dir_or_id;
-  if (!fs::is_directory(folder)) folder = bentov::io::resolve_model(dir_or_id).folder;
+  if (!fs::is_directory(folder)) folder = bentov::io::resolve_model(dir_or_id, resolve).folder;
   const auto tok = bentov::Tokenizer::load(folder);
   const auto ids = tok.encode(*source.text);
   if (!tokens) {
@@ -54,8 +56,33 @@ int run_tokenize(const std::string& dir_or_id, const TextFlags& input, bool toke
   return kExitOk;
 }
 
-int run_info(const std::string& spec, bool as_json) {
-  const auto resolved = bentov::io::resolve_model(spec);
+namespace {
+
+// "pre-LN", "post-LN", "pre-RMSNorm", "sandwich RMSNorm": where the norms sit and which they are.
+std::string norm_description(const ModelConfig& c) {
+  const std::string kind = c.norm_kind == NormKind::kRmsNorm ? "RMSNorm" : "LN";
+  switch (c.block) {
+    case BlockKind::kPostNorm: return "post-" + kind;
+    case BlockKind::kSandwich: return "sandwich " + kind;
+    default: return "pre-" + kind;
+  }
+}
+
+bool parallel_block(const ModelConfig& c) {
+  return c.block == BlockKind::kParallel || c.block == BlockKind::kParallelSharedNorm;
+}
+
+// The largest sliding window of any layer (0: every layer attends to the whole prefix).
+int widest_window(const ModelConfig& c) {
+  int widest = 0;
+  for (const int w : c.sliding_window) widest = std::max(widest, w);
+  return widest;
+}
+
+}  // namespace
+
+int run_info(const std::string& spec, bool as_json, const io::ResolveOptions& resolve) {
+  const auto resolved = bentov::io::resolve_model(spec, resolve);
   const auto model = bentov::Model::load(resolved.folder);
   const auto& c = model.config();
   nlohmann::json j = {{"name", resolved.name},
@@ -65,6 +92,7 @@ int run_info(const std::string& spec, bool as_json) {
                       {"class", c.model_class},
                       {"n_layers", c.n_layers},
                       {"n_heads", c.n_heads},
+                      {"n_kv_heads", c.kv_heads()},
                       {"hidden_size", c.hidden_size},
                       {"head_dim", c.head_dim},
                       {"intermediate_size", c.intermediate_size},
@@ -73,11 +101,12 @@ int run_info(const std::string& spec, bool as_json) {
                       {"dtype", c.dtype},
                       {"parameters", model.weights().parameter_count},
                       {"positions", c.positions == bentov::PositionKind::kRotary ? "rotary" : "learned"},
-                      {"norm", c.norm_placement == bentov::NormPlacement::kPre ? "pre-LN" : "post-LN"},
-                      {"parallel_residual", c.parallel_residual}};
+                      {"norm", norm_description(c)},
+                      {"parallel_residual", parallel_block(c)},
+                      {"sliding_window", widest_window(c)}};
   if (c.positions == bentov::PositionKind::kRotary) {
     j["rotary_dims"] = c.rotary_dims;
-    j["rope_theta"] = c.rope_theta;
+    j["rope_theta"] = c.rope.theta;
   }
   if (bentov::Tokenizer::available(resolved.folder)) {
     const auto tok = bentov::Tokenizer::load(resolved.folder);
@@ -95,12 +124,15 @@ int run_info(const std::string& spec, bool as_json) {
   row("model", resolved.name + " (" + resolved.source + ")");
   row("architecture", c.architecture + (c.model_class.empty() ? "" : " (" + c.model_class + ")"));
   row("layers", std::to_string(c.n_layers));
-  row("heads", std::to_string(c.n_heads) + " x " + std::to_string(c.head_dim) + " dims");
+  row("heads", std::to_string(c.n_heads) + " x " + std::to_string(c.head_dim) + " dims" +
+                   (c.kv_heads() != c.n_heads ? ", " + std::to_string(c.kv_heads()) + " key/value heads" : ""));
   row("hidden size", std::to_string(c.hidden_size));
   row("mlp size", std::to_string(c.intermediate_size));
   row("vocabulary", std::to_string(c.vocab_size));
   row("positions", std::string(j["positions"]) + ", up to " + std::to_string(c.max_positions));
-  row("norm", std::string(j["norm"]) + (c.parallel_residual ? ", parallel residual" : ""));
+  row("norm", std::string(j["norm"]) + (parallel_block(c) ? ", parallel residual" : "") +
+                  (c.block == BlockKind::kParallelSharedNorm ? " from one shared norm" : ""));
+  if (widest_window(c) > 0) row("sliding window", std::to_string(widest_window(c)) + " tokens");
   row("dtype", c.dtype);
   row("parameters", std::to_string(model.weights().parameter_count));
   if (j["tokenizer"].is_null()) {

@@ -15,8 +15,8 @@ namespace bentov::cli {
 
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
-int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss);
+int run_sweep(const SweepFlags& f, const io::ResolveOptions& resolve, bentov::distrib::Session& session) {
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss, resolve);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   std::vector<std::string> specs;
   if (f.revisions) {
@@ -77,8 +77,8 @@ int run_sweep(const SweepFlags& f, bentov::distrib::Session& session) {
   return report.failures.empty() ? kExitOk : kExitSomeFailed;
 }
 
-int run_compare(const CompareFlags& f) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss);
+int run_compare(const CompareFlags& f, const io::ResolveOptions& resolve) {
+  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss, resolve);
   std::optional<bentov::report::PatternCollector> patterns;
   if (f.output.html_path()) {
     patterns.emplace(2);

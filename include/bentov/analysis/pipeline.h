@@ -17,6 +17,7 @@
 #include "bentov/analysis/results.h"
 #include "bentov/backend/device.h"
 #include "bentov/error.h"
+#include "bentov/io/hf_cache.h"
 #include "bentov/model/observer.h"
 
 namespace bentov::analysis {
@@ -52,6 +53,8 @@ struct RunOptions {
   // returns sees that same pass beside the metrics (model/fan_out_observer.h), e.g. the HTML
   // report's pattern capture. The caller owns it. May be empty.
   std::function<AttentionObserver*(const PassContext&)> observe_pass;
+  // How model ids missing from the Hugging Face cache are fetched (the CLI's --offline, --quiet).
+  io::ResolveOptions resolve;
 };
 
 // The model folder's tokenizer applied to the text, or the ids as given.
@@ -125,8 +128,8 @@ class CorpusModelRun {
 ModelReport finish_model_corpus(ModelReport header, CorpusTexts texts, const std::vector<double>& value_frob_sq,
                                 const Corpus& corpus, const CorpusOptions& corpus_options);
 
-// The one line a failed model is reported with: the message, then " (hint: ...)" if any.
-std::string failure_line(const Error& e);
+// A bentov::Error as the failure a run reports.
+inline Failure failure_of(const Error& e) { return {e.what(), e.hint()}; }
 
 // Every spec in order, failures collected; fills the mean deviation and the cross-model
 // summary. The report's text is nullopt and corpus_file the corpus file.

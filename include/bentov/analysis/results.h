@@ -9,6 +9,7 @@
 
 #include "bentov/analysis/estimators.h"
 #include "bentov/metrics/signature.h"
+#include "bentov/version.h"
 
 namespace bentov::analysis {
 
@@ -93,10 +94,19 @@ struct CrossModelSummary {
   RatioTest mean_ratio;  // mean over models of L*/L; replicate b averages the models' replicate b
 };
 
-// A model that could not be analyzed, with its one-line error.
+// An error's message and hint, kept apart until they are printed.
+struct Failure {
+  std::string message;  // one line, the model named
+  std::string hint;     // what to do about it; may be empty
+
+  // The one line the table and the JSON show: the message, then " (hint: ...)" if any.
+  std::string line() const { return hint.empty() ? message : message + " (hint: " + hint + ")"; }
+};
+
+// A model that could not be analyzed, and why.
 struct FailureReport {
   std::string source;  // as given on the command line
-  std::string error;   // one line: the error message (and hint, if the caller adds it)
+  Failure failure;
 };
 
 struct AnalysisReport {

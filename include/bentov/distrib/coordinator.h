@@ -61,7 +61,7 @@ class ItemRunner {
   analysis::RunOptions options_;
   std::optional<std::size_t> loaded_spec_;
   std::unique_ptr<analysis::CorpusModelRun> loaded_;
-  std::optional<std::string> load_error_;
+  std::optional<analysis::Failure> load_error_;
 };
 
 // Rank 0: runs every item of `plan` (those finished in `journal` excepted) on this process

@@ -21,7 +21,7 @@ struct ItemResult {
   analysis::ModelReport model;
   std::vector<double> value_frob_sq;  // corpus mode: (n_layers) when the checkpoint loaded
   analysis::CorpusTexts texts;        // corpus mode: the range's texts, up to a failing one
-  std::optional<std::string> error;   // the item failed: its one line (failure_line)
+  std::optional<analysis::Failure> error;  // the item failed: why
 };
 
 // {"item": N, "error": ..., "model": {...}, "value_frob_sq": [...], "texts": [...], ...}.

@@ -50,15 +50,9 @@ struct ResolveOptions {
   bool progress = true;        // download progress bars on stderr
 };
 
-// The options resolve_model(spec) uses. The command line sets them once at start-up (its
-// --offline and --quiet flags), so that library code resolving models (analysis/pipeline)
-// follows them without threading them through every call.
-void set_default_resolve_options(const ResolveOptions& options);
-ResolveOptions default_resolve_options();
-
 // Throws IoError with a hint naming the cache folder searched; download failures propagate
-// the downloader's errors (io/hf_hub.h).
-ResolvedModel resolve_model(const std::string& spec);
+// the downloader's errors (io/hf_hub.h). Callers pass their options down (analysis::RunOptions
+// carries them for the engine).
 ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& options);
 
 // The cached snapshot of `id` if its ref (or commit) and snapshot folder exist; nullopt

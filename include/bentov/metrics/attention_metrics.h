@@ -5,8 +5,15 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace bentov::metrics {
+
+// Locality needs a distance between tokens: a text of fewer than kMinTokens has no metrics.
+inline constexpr std::size_t kMinTokens = 2;
+// Throws InputError "<context>the text has n token(s); attention locality needs at least 2 tokens"
+// when n < kMinTokens; the one check every entry point (pipeline, observer, metric functions) uses.
+void require_min_tokens(std::size_t n, const std::string& context = "");
 
 // The notebook's epsilon, both as the "keep" threshold and inside the log of the entropy.
 inline constexpr double kEntropyEpsilon = 1e-10;

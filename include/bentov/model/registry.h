@@ -19,12 +19,17 @@ struct ArchitectureEntry {
   std::string model_type;                 // "gpt2"
   std::vector<std::string> class_names;   // "GPT2LMHeadModel", "GPT2Model", ...
   std::function<ModelConfig(const nlohmann::json&)> resolve_config;
-  std::function<ModelWeights(const io::TensorStore&, const ModelConfig&, WeightWidening)> bind_weights;
+  // Binds the checkpoint's tensors through `b` (its store, widening and prefix).
+  std::function<ModelWeights(WeightBinder& b, const ModelConfig&)> bind_weights;
   // The *ForCausalLM output head's tensor names, first found wins, at the top of the file
   // ("lm_head.weight"; NeoX's hub files say "embed_out.weight", what transformers 5's
   // GPTNeoXForCausalLM.state_dict() writes says "lm_head.weight"); when none is present the
   // token embedding serves if the config ties them.
   std::vector<std::string> output_head = {"lm_head.weight"};
+
+  // The tensors bind_weights asks for under config c, with the prefix the *ForCausalLM class
+  // writes (the first that the architecture's binding tries).
+  std::vector<TensorEntry> tensor_table(const ModelConfig& c) const;
 };
 
 const std::vector<ArchitectureEntry>& architecture_registry();

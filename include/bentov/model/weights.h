@@ -4,6 +4,7 @@
 // and are widened block by block inside each product.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,9 +50,13 @@ struct LayerNormWeights {
   FloatTensor bias;    // [d]; empty for RMSNorm
 };
 
+// The norms' roles follow ModelConfig::block (config.h).
 struct LayerWeights {
   LayerNormWeights attn_norm;  // GPT-2 ln_1, NeoX input_layernorm, OPT self_attn_layer_norm
-  LayerNormWeights mlp_norm;   // GPT-2 ln_2, NeoX post_attention_layernorm, OPT final_layer_norm
+  LayerNormWeights mlp_norm;   // GPT-2 ln_2, NeoX post_attention_layernorm, OPT final_layer_norm;
+                               // empty for a parallel block with one shared norm (Phi)
+  LayerNormWeights attn_post_norm;  // sandwich: on the attention output (Gemma 2 post_attention_layernorm)
+  LayerNormWeights mlp_post_norm;   // sandwich: on the MLP output (Gemma 2 post_feedforward_layernorm)
   // QKV: either one fused projection (GPT-2, NeoX) or three (OPT), producing [n, 3d].
   Linear qkv;                  // fused; empty when q/k/v are separate
   Linear q, k, v;              // separate
@@ -71,13 +76,30 @@ struct ModelWeights {
   // [vocab, output dim] in its stored dtype: lm_head / embed_out, or the token embedding when
   // tied; null when the checkpoint has no output head (a base model with untied embeddings).
   const io::TensorInfo* output_head = nullptr;
+  const io::TensorInfo* output_head_bias = nullptr;  // [vocab] (Phi's lm_head.bias), or null
   std::int64_t parameter_count = 0;
 };
 
-// Helpers for architecture files: look a tensor up with a required shape.
+// One row of an architecture's tensor table: a tensor its binding asks for, under the prefix
+// it chose, with the shape the config implies, and whether the checkpoint must have it.
+struct TensorEntry {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  bool required = true;
+};
+
+// Helpers for architecture files: look a tensor up with a required shape. A recorder binds no
+// checkpoint: it notes every tensor asked for (its tensor table) and hands out zeros of that
+// shape, so that running an architecture's binding yields the table (ArchitectureEntry::tensor_table).
 class WeightBinder {
  public:
-  WeightBinder(const io::TensorStore& store, std::string prefix, WeightWidening widening = WeightWidening::kOnce);
+  explicit WeightBinder(const io::TensorStore& store, WeightWidening widening = WeightWidening::kOnce);
+  static WeightBinder recorder();
+
+  // The prefix of every name below: the first of `candidates` for which `prefix + probe` is a
+  // tensor of the store (a recorder takes the first); throws a FormatError listing a few tensor
+  // names when none matches.
+  void choose_prefix(const std::vector<std::string>& candidates, const std::string& probe);
 
   // The tensor `prefix + name` widened to float, its shape checked:
   // "tensor 'h.0.attn.c_attn.weight' has shape [64, 96], expected [64, 192]".
@@ -90,18 +112,20 @@ class WeightBinder {
   bool has(const std::string& name) const;
   const std::string& prefix() const { return prefix_; }
   std::int64_t bound_parameters() const { return bound_; }
+  const std::vector<TensorEntry>& table() const { return table_; }  // what a recorder noted
 
  private:
-  const io::TensorStore& store_;
-  std::string prefix_;
-  WeightWidening widening_;
-  std::int64_t bound_ = 0;
-};
+  WeightBinder() = default;
+  const io::TensorInfo& record(const std::string& full, const std::vector<std::int64_t>& shape);
 
-// The first of `candidates` for which `prefix + probe` is a tensor of the store; throws a
-// FormatError listing a few tensor names when none matches.
-std::string detect_prefix(const io::TensorStore& store, const std::vector<std::string>& candidates,
-                          const std::string& probe);
+  const io::TensorStore* store_ = nullptr;  // null for a recorder
+  std::string prefix_;
+  WeightWidening widening_ = WeightWidening::kOnce;
+  std::int64_t bound_ = 0;
+  std::vector<TensorEntry> table_;
+  std::deque<io::TensorInfo> zeros_;                 // a recorder's tensors, F32 zeros of their shape
+  std::deque<std::vector<float>> zero_payloads_;     // (numel) each
+};
 
 // Calls f on every projection of the model: project_in / project_out and each layer's (the
 // unused slots of an architecture included, empty). Weights may be const.

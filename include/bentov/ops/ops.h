@@ -44,15 +44,12 @@ void causal_softmax_rows(float* rows, int r0, int r1, int n, int window);
 // cos/sin: (n, rot_dims / 2) tables (emb = cat(freqs, freqs), so the halves share them).
 void apply_rotary(float* head_vec, int rot_dims, const float* cos_row, const float* sin_row);
 
-// cos/sin tables computed as transformers' default rotary embedding does (float32:
-// inv_freq = 1 / base^(2i/dim), freqs = pos * inv_freq, then cos/sin): (n, rot_dims / 2).
-void rotary_tables(int n, int rot_dims, double base, float* cos_out, float* sin_out);
-// The same tables from given inverse frequencies (rot_dims / 2 of them), for scaled schedules.
-void rotary_tables_from(int n, int half, const float* inv_freq, float* cos_out, float* sin_out);
-// transformers' default inverse frequencies in float32: 1 / base^(2i / rot_dims).
-void rotary_inv_freq(int rot_dims, double base, float* inv_freq);
+// The tables (cos_row, sin_row) come from ops/rope.h.
 
-void add_bias_rows(float* x, int rows, int cols, const float* bias);  // x[r, :] += bias
+// rows (rows, ld), the first `cols` of each: x = cap * tanh(x / cap) (Gemma 2's
+// attn_logit_softcapping in eager_attention_forward, before the mask and the softmax).
+void tanh_softcap(float* rows, int n_rows, int cols, int ld, float cap);
+
 void add_inplace(float* x, const float* y, std::size_t count);        // x += y
 
 namespace ref {
@@ -65,8 +62,5 @@ void causal_softmax(float* scores, int n);
 // transformers' sliding_window_overlay masks kv_idx <= q_idx - sliding_window.
 void causal_softmax_window(float* scores, int n, int window);
 }  // namespace ref
-
-// Sets OpenBLAS's thread count (0 = leave as is).
-void set_blas_threads(int n);
 
 }  // namespace bentov::ops

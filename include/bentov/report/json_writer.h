@@ -11,7 +11,7 @@
 
 namespace bentov::report {
 
-// Issue 8 adds, per layer: sink_mass, locality_no_sink, entropy_no_sink, row_entropy_mean,
+// Beside DESIGN.md's fields, per layer: sink_mass, locality_no_sink, entropy_no_sink, row_entropy_mean,
 // sheaf_trace_per_token; per model: estimators {argmax_gradient, two_segment {break,
 // supported, delta_bic, ...} | null, trace_sign_change | null, consensus {...}} and, in
 // corpus runs, corpus {n_texts, L_star_empirical {mode, ci95, counts, ...}, L_star_ratio,

@@ -144,9 +144,10 @@ __device__ void load_keys(unsigned char* smem, const AttentionProblem& p, const 
   }
 }
 
-// s[r][c] = scale * (q_{ty RM + r} . k_{tx + 16 c}) of the tile in shared memory. All threads call it.
+// s[r][c] = scale * (q_{ty RM + r} . k_{tx + 16 c}) of the tile in shared memory, then
+// cap * tanh(s / cap) when softcap > 0 (ops::tanh_softcap). All threads call it.
 template <class TL>
-__device__ void score_tile(unsigned char* smem, float scale, float (&s)[TL::RM][TL::CN]) {
+__device__ void score_tile(unsigned char* smem, float scale, float softcap, float (&s)[TL::RM][TL::CN]) {
   const int tx = lane_x(), ty = lane_y();
   float* Ss = reinterpret_cast<float*>(smem + TL::kS);
   if constexpr (TL::kTensor) {
@@ -198,6 +199,13 @@ __device__ void score_tile(unsigned char* smem, float scale, float (&s)[TL::RM][
       for (int c = 0; c < TL::CN; ++c) s[r][c] = __fmul_rn(acc[r][c], scale);
     }
   }
+  if (softcap > 0.0f) {
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) s[r][c] = tanhf(s[r][c] / softcap) * softcap;
+    }
+  }
 }
 
 // Pass 1: row_max (heads, rows). Grid (blocks, heads).
@@ -217,7 +225,7 @@ __global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, f
     load_keys<TL>(smem, p, q, g, tile, false);
     __syncthreads();
     float s[TL::RM][TL::CN];
-    score_tile<TL>(smem, p.scale, s);
+    score_tile<TL>(smem, p.scale, p.softcap, s);
 #pragma unroll
     for (int r = 0; r < TL::RM; ++r) {
       const int i = q.r0 + ty * TL::RM + r;
@@ -267,7 +275,7 @@ __global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, A
     load_keys<TL>(smem, p, q, g, tile, true);
     __syncthreads();
     float s[TL::RM][TL::CN];
-    score_tile<TL>(smem, p.scale, s);
+    score_tile<TL>(smem, p.scale, p.softcap, s);
 #pragma unroll
     for (int r = 0; r < TL::RM; ++r) {
       const int local = ty * TL::RM + r, i = q.r0 + local;
@@ -424,7 +432,7 @@ __global__ void __launch_bounds__(kThreads) statistics_kernel(AttentionProblem p
       load_keys<TL>(smem, p, q, h / group, tile, false);
       __syncthreads();
       float s[TL::RM][TL::CN];
-      score_tile<TL>(smem, p.scale, s);
+      score_tile<TL>(smem, p.scale, p.softcap, s);
 #pragma unroll
       for (int r = 0; r < TL::RM; ++r) {
         const int local = ty * TL::RM + r, i = q.r0 + local;

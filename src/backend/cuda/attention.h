@@ -54,6 +54,7 @@ struct AttentionProblem {
   Precision precision = Precision::kFloat32;
   HeadLayout layout;
   float scale = 1.0f;               // scores = scale * q . k
+  float softcap = 0.0f;             // then scores = softcap * tanh(scores / softcap); 0: none
   int window = 0;                   // keys in (i - window, i]; 0: all keys <= i
   const QueryBlock* blocks = nullptr;  // (n_blocks) device table, blocks of attention_block_rows(head_dim)
   int n_blocks = 0;

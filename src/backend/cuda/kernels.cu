@@ -177,6 +177,12 @@ __global__ void rotary_kernel(float* qkv, int n, int ld, int heads, int q_base, 
   }
 }
 
+// One block per (query row, head): the first `cols` keys of the row soft-capped.
+__global__ void softcap_kernel(float* scores, std::size_t head_stride, int cols, int n, float cap) {
+  float* row = scores + blockIdx.y * head_stride + static_cast<std::size_t>(blockIdx.x) * n;
+  for (int k = threadIdx.x; k < cols; k += blockDim.x) row[k] = tanhf(row[k] / cap) * cap;
+}
+
 // One block per (query row, head).
 __global__ void softmax_kernel(float* scores, std::size_t head_stride, int r0, int n, int window) {
   const int q = r0 + blockIdx.x;
@@ -238,6 +244,13 @@ void causal_softmax(float* scores, int heads, std::size_t head_stride, int r0, i
   if (r1 > r0 && heads > 0) {
     softmax_kernel<<<dim3(static_cast<unsigned>(r1 - r0), static_cast<unsigned>(heads)), 128, 0, s>>>(
         scores, head_stride, r0, n, window);
+  }
+}
+void tanh_softcap(float* scores, int heads, std::size_t head_stride, int rows, int cols, int n, float cap,
+                  cudaStream_t s) {
+  if (rows > 0 && cols > 0 && heads > 0) {
+    softcap_kernel<<<dim3(static_cast<unsigned>(rows), static_cast<unsigned>(heads)), 128, 0, s>>>(
+        scores, head_stride, cols, n, cap);
   }
 }
 }  // namespace bentov::cuda

@@ -42,5 +42,9 @@ void rotary(float* qkv, int n, int ld, int heads, int q_base, int q_stride, int 
 // zeros (ops::causal_softmax_rows).
 void causal_softmax(float* scores, int heads, std::size_t head_stride, int r0, int r1, int n, int window,
                     cudaStream_t s);
+// scores as above, the first `cols` keys of `rows` rows of every head: x = cap * tanh(x / cap)
+// (ops::tanh_softcap), before the softmax.
+void tanh_softcap(float* scores, int heads, std::size_t head_stride, int rows, int cols, int n, float cap,
+                  cudaStream_t s);
 
 }  // namespace bentov::cuda

@@ -36,9 +36,9 @@ ModelConfig resolve(const nlohmann::json& j) {
   return c;
 }
 
-ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWidening widening) {
+ModelWeights bind(WeightBinder& b, const ModelConfig& c) {
   // GPT2Model writes "h.0...", GPT2LMHeadModel "transformer.h.0...".
-  WeightBinder b(store, detect_prefix(store, {"transformer.", ""}, "wte.weight"), widening);
+  b.choose_prefix({"transformer.", ""}, "wte.weight");
   const int d = c.hidden_size;
   ModelWeights w;
   w.token_embedding = &b.require_raw("wte.weight", {c.vocab_size, d});
@@ -46,8 +46,8 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWide
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "h." + std::to_string(l) + ".";
     LayerWeights lw;
-    lw.attn_norm = bind_layer_norm(b, p + "ln_1", d);
-    lw.mlp_norm = bind_layer_norm(b, p + "ln_2", d);
+    lw.attn_norm = bind_norm(b, p + "ln_1", d, c);
+    lw.mlp_norm = bind_norm(b, p + "ln_2", d, c);
     lw.qkv = bind_conv1d(b, p + "attn.c_attn", d, 3 * d);
     lw.attn_out = bind_conv1d(b, p + "attn.c_proj", d, d);
     lw.fc1 = bind_conv1d(b, p + "mlp.c_fc", d, c.intermediate_size);
@@ -60,15 +60,15 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWide
     lw.value_frob_sq = s;
     w.layers.push_back(std::move(lw));
   }
-  w.final_norm = bind_layer_norm(b, "ln_f", d);
+  w.final_norm = bind_norm(b, "ln_f", d, c);
   w.parameter_count = b.bound_parameters();
   return w;
 }
 
 }  // namespace
 
-ArchitectureEntry gpt2_entry() {
-  return {"gpt2", {"GPT2LMHeadModel", "GPT2Model", "GPT2DoubleHeadsModel"}, resolve, bind};
+std::vector<ArchitectureEntry> gpt2_entries() {
+  return {{"gpt2", {"GPT2LMHeadModel", "GPT2Model", "GPT2DoubleHeadsModel"}, resolve, bind}};
 }
 
 }  // namespace bentov::archs

@@ -1,9 +1,9 @@
 // GPT-NeoX / Pythia (transformers models/gpt_neox/modeling_gpt_neox.py): fused
 // query_key_value laid out per head as [q_h; k_h; v_h], rotate-half rotary on the first
-// rotary_ndims = int(head_dim * rotary_pct) dims, parallel residual when
-// use_parallel_residual, exact erf GELU. Both config styles: hub-era `rotary_pct` /
-// `rotary_emb_base` / `torch_dtype` and current `rope_parameters` / `dtype`
-// (configuration_gpt_neox.py convert_rope_params_to_dict).
+// rotary_ndims = int(head_dim * rotary_pct) dims (the rope_parameters schedules of
+// GPTNeoXRotaryEmbedding), parallel residual when use_parallel_residual, exact erf GELU. Both
+// config styles: hub-era `rotary_pct` / `rotary_emb_base` / `torch_dtype` and current
+// `rope_parameters` / `dtype` (configuration_gpt_neox.py convert_rope_params_to_dict).
 #include "../config_json.h"
 #include "archs.h"
 #include "bentov/error.h"
@@ -26,53 +26,30 @@ ModelConfig resolve(const nlohmann::json& j) {
   c.max_positions = cj::optional_size(j, "max_position_embeddings", 2048, cj::kMaxPositions);
   c.word_embed_dim = c.hidden_size;
   c.norm_eps = cj::get_number(j, "layer_norm_eps").value_or(1e-5);
-  c.parallel_residual = cj::get_bool(j, "use_parallel_residual").value_or(true);
+  c.block = cj::get_bool(j, "use_parallel_residual").value_or(true) ? BlockKind::kParallel : BlockKind::kPreNorm;
   c.activation = parse_activation(cj::get_string(j, "hidden_act").value_or("gelu"), "hidden_act");
   c.attention_bias = cj::get_bool(j, "attention_bias").value_or(true);
   c.positions = PositionKind::kRotary;
   c.qkv_layout = QkvLayout::kPerHeadFused;
 
-  double pct = 0.25, theta = 10000.0;
-  const nlohmann::json* rope = nullptr;
-  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) rope = &j["rope_parameters"];
-  if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) rope = &j["rope_scaling"];
-  if (rope) {
-    const auto type = cj::get_string(*rope, "rope_type").value_or(cj::get_string(*rope, "type").value_or("default"));
-    if (type != "default") {
-      throw UnsupportedError("config.json: rope type '" + type + "' is not supported for gpt_neox",
-                             "bentov supports the default rotary embedding");
-    }
-    pct = cj::get_number(*rope, "partial_rotary_factor").value_or(cj::get_number(j, "rotary_pct").value_or(pct));
-    theta = cj::get_number(*rope, "rope_theta").value_or(cj::get_number(j, "rotary_emb_base").value_or(theta));
-  } else {
-    pct = cj::get_number(j, "rotary_pct").value_or(pct);
-    theta = cj::get_number(j, "rotary_emb_base").value_or(theta);
-  }
-  if (!(pct > 0.0 && pct <= 1.0) || !(theta > 0.0)) {
-    throw ConfigError("config.json: rotary fraction " + std::to_string(pct) + " or base " +
-                          std::to_string(theta) + " is out of range",
-                      "rotary_pct must be in (0, 1] and rotary_emb_base positive");
-  }
-  c.rotary_dims = static_cast<int>(c.head_dim * pct);  // int() truncation, as transformers
-  c.rotary_dims -= c.rotary_dims % 2;
-  c.rope_theta = theta;
+  resolve_rope(j, c, RopeKeys{"rotary_pct", 0.25, "rotary_emb_base"});
   c.tie_word_embeddings = cj::get_bool(j, "tie_word_embeddings").value_or(false);  // PretrainedConfig's default for the family
   c.dtype = cj::dtype_of(j);
   c.bos_token_id = cj::get_int(j, "bos_token_id").value_or(-1);
   return c;
 }
 
-ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWidening widening) {
+ModelWeights bind(WeightBinder& b, const ModelConfig& c) {
   // GPTNeoXModel writes "layers.0...", GPTNeoXForCausalLM "gpt_neox.layers.0...".
-  WeightBinder b(store, detect_prefix(store, {"gpt_neox.", ""}, "embed_in.weight"), widening);
+  b.choose_prefix({"gpt_neox.", ""}, "embed_in.weight");
   const int d = c.hidden_size, h = c.n_heads, dh = c.head_dim;
   ModelWeights w;
   w.token_embedding = &b.require_raw("embed_in.weight", {c.vocab_size, d});
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     LayerWeights lw;
-    lw.attn_norm = bind_layer_norm(b, p + "input_layernorm", d);
-    lw.mlp_norm = bind_layer_norm(b, p + "post_attention_layernorm", d);
+    lw.attn_norm = bind_norm(b, p + "input_layernorm", d, c);
+    lw.mlp_norm = bind_norm(b, p + "post_attention_layernorm", d, c);
     lw.qkv = bind_linear(b, p + "attention.query_key_value", d, 3 * d, c.attention_bias);
     lw.attn_out = bind_linear(b, p + "attention.dense", d, d, c.attention_bias);
     lw.fc1 = bind_linear(b, p + "mlp.dense_h_to_4h", d, c.intermediate_size, true);
@@ -85,15 +62,15 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWide
     lw.value_frob_sq = s;
     w.layers.push_back(std::move(lw));
   }
-  w.final_norm = bind_layer_norm(b, "final_layer_norm", d);
+  w.final_norm = bind_norm(b, "final_layer_norm", d, c);
   w.parameter_count = b.bound_parameters();
   return w;
 }
 
 }  // namespace
 
-ArchitectureEntry gpt_neox_entry() {
-  return {"gpt_neox", {"GPTNeoXForCausalLM", "GPTNeoXModel"}, resolve, bind, {"embed_out.weight", "lm_head.weight"}};
+std::vector<ArchitectureEntry> gpt_neox_entries() {
+  return {{"gpt_neox", {"GPTNeoXForCausalLM", "GPTNeoXModel"}, resolve, bind, {"embed_out.weight", "lm_head.weight"}}};
 }
 
 }  // namespace bentov::archs

@@ -28,7 +28,7 @@ ModelConfig resolve(const nlohmann::json& j) {
   c.position_offset = kOptPositionOffset;
   c.norm_eps = 1e-5;  // nn.LayerNorm default; OPT has no eps key
   const bool before = cj::get_bool(j, "do_layer_norm_before").value_or(true);
-  c.norm_placement = before ? NormPlacement::kPre : NormPlacement::kPost;
+  c.block = before ? BlockKind::kPreNorm : BlockKind::kPostNorm;
   c.final_norm = before && !cj::get_bool(j, "_remove_final_layer_norm").value_or(false);
   c.attention_bias = cj::get_bool(j, "enable_bias").value_or(true);
   c.mlp_bias = c.attention_bias;
@@ -45,9 +45,9 @@ ModelConfig resolve(const nlohmann::json& j) {
   return c;
 }
 
-ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWidening widening) {
+ModelWeights bind(WeightBinder& b, const ModelConfig& c) {
   // OPTForCausalLM writes "model.decoder.layers.0...", OPTModel "decoder.layers.0...".
-  WeightBinder b(store, detect_prefix(store, {"model.decoder.", "decoder.", ""}, "embed_tokens.weight"), widening);
+  b.choose_prefix({"model.decoder.", "decoder.", ""}, "embed_tokens.weight");
   const int d = c.hidden_size;
   const bool bias = c.attention_bias;
   ModelWeights w;
@@ -60,8 +60,8 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWide
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     LayerWeights lw;
-    lw.attn_norm = bind_layer_norm(b, p + "self_attn_layer_norm", d);
-    lw.mlp_norm = bind_layer_norm(b, p + "final_layer_norm", d);
+    lw.attn_norm = bind_norm(b, p + "self_attn_layer_norm", d, c);
+    lw.mlp_norm = bind_norm(b, p + "final_layer_norm", d, c);
     lw.q = bind_linear(b, p + "self_attn.q_proj", d, d, bias);
     lw.k = bind_linear(b, p + "self_attn.k_proj", d, d, bias);
     lw.v = bind_linear(b, p + "self_attn.v_proj", d, d, bias);
@@ -71,13 +71,13 @@ ModelWeights bind(const io::TensorStore& store, const ModelConfig& c, WeightWide
     lw.value_frob_sq = frob_sq(lw.v.weight, 0, static_cast<std::size_t>(d) * d);
     w.layers.push_back(std::move(lw));
   }
-  if (c.final_norm) w.final_norm = bind_layer_norm(b, "final_layer_norm", d);
+  if (c.final_norm) w.final_norm = bind_norm(b, "final_layer_norm", d, c);
   w.parameter_count = b.bound_parameters();
   return w;
 }
 
 }  // namespace
 
-ArchitectureEntry opt_entry() { return {"opt", {"OPTForCausalLM", "OPTModel"}, resolve, bind}; }
+std::vector<ArchitectureEntry> opt_entries() { return {{"opt", {"OPTForCausalLM", "OPTModel"}, resolve, bind}}; }
 
 }  // namespace bentov::archs

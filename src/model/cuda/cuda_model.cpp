@@ -72,7 +72,7 @@ struct DeviceNorm {
 };
 
 struct DeviceLayer {
-  DeviceNorm attn_norm, mlp_norm;
+  DeviceNorm attn_norm, mlp_norm, attn_post_norm, mlp_post_norm;
   DeviceLinear qkv, q, k, v, attn_out, fc1, fc2, up;
 };
 
@@ -187,6 +187,8 @@ CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w
     DeviceLayer d;
     d.attn_norm = upload_norm(l.attn_norm);
     d.mlp_norm = upload_norm(l.mlp_norm);
+    d.attn_post_norm = upload_norm(l.attn_post_norm);
+    d.mlp_post_norm = upload_norm(l.mlp_post_norm);
     for (auto [dst, src] : {std::pair{&d.qkv, &l.qkv}, {&d.q, &l.q}, {&d.k, &l.k}, {&d.v, &l.v},
                             {&d.attn_out, &l.attn_out}, {&d.fc1, &l.fc1}, {&d.fc2, &l.fc2}, {&d.up, &l.up}}) {
       *dst = upload_linear(*src);
@@ -207,6 +209,8 @@ CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w
     }
     norms_[&l.attn_norm] = &d.attn_norm;
     norms_[&l.mlp_norm] = &d.mlp_norm;
+    norms_[&l.attn_post_norm] = &d.attn_post_norm;
+    norms_[&l.mlp_post_norm] = &d.mlp_post_norm;
   }
   linears_[&w.project_in] = &project_in_;
   linears_[&w.project_out] = &project_out_;
@@ -309,7 +313,7 @@ CudaPass::CudaPass(const CudaModel& m, int n, bool statistics, bool probabilitie
   attn_ = Buffer<float>(nn * d);
   mlp_ = Buffer<float>(nn * d);
   ff_ = Buffer<float>(nn * sz(c_.intermediate_size));
-  if (c_.gated_mlp) up_ = Buffer<float>(ff_.size());
+  if (c_.mlp == MlpKind::kGated) up_ = Buffer<float>(ff_.size());
   out_ = Buffer<float>(nn * sz(c_.word_embed_dim));
   if (m_.precision() != cuda::Precision::kFloat32) {
     in16_ = Buffer<std::uint16_t>(nn * widest_input());
@@ -347,7 +351,7 @@ CudaPass::CudaPass(const CudaModel& m, int n, bool statistics, bool probabilitie
 std::size_t CudaPass::bytes_needed() const {
   const std::size_t nn = sz(n_), H = sz(c_.n_heads), L = sz(c_.n_layers);
   const std::size_t floats = nn * (5 * sz(c_.hidden_size) + sz(qkv_ld_) + sz(q_width_) + 2 * sz(c_.word_embed_dim) +
-                                   (c_.gated_mlp ? 2 : 1) * sz(c_.intermediate_size)) +
+                                   (c_.mlp == MlpKind::kGated ? 2 : 1) * sz(c_.intermediate_size)) +
                              (probabilities_ ? H * sz(kCausalBlock) * nn : 0);
   const std::size_t row_scratch = probabilities_ ? 0 : H * nn * (2 * sizeof(float) + sizeof(double));
   // The statistics' partial sums: at most the key tiles' count of splits (statistics_splits).
@@ -460,8 +464,8 @@ cuda::AttentionProblem CudaPass::attention_problem(int layer) const {
   p.layout.k_stride = fused ? 3 * dh : dh;
   p.layout.v_base = fused ? 2 * dh : q_width_ + kv_width_;
   p.layout.v_stride = p.layout.k_stride;
-  p.scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  if (c_.scale_attn_by_inverse_layer_idx) p.scale /= static_cast<float>(layer + 1);
+  p.scale = c_.score_scale(layer);
+  p.softcap = static_cast<float>(c_.attn_logit_softcap);
   p.window = c_.window(layer);
   p.blocks = reinterpret_cast<const cuda::QueryBlock*>(blocks_.data());
   p.n_blocks = n_blocks_;
@@ -506,8 +510,7 @@ void CudaPass::attention_by_row_blocks(int layer, AttentionObserver* observer) {
   const int q_stride = fused ? 3 * dh : dh, k_base = fused ? dh : q_width_, k_stride = fused ? 3 * dh : dh;
   const int v_base = fused ? 2 * dh : q_width_ + kv_width_, v_stride = k_stride;
   const int group = H / c_.kv_heads();  // query head h reads key/value head h / group (repeat_kv)
-  float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(layer + 1);
+  const float scale = c_.score_scale(layer);
   const float* qkv = qkv_.data();
   float* scores = scores_.data();
   const std::size_t head_stride = sz(kCausalBlock) * sz(n);
@@ -518,6 +521,9 @@ void CudaPass::attention_by_row_blocks(int layer, AttentionObserver* observer) {
       const int g = fused ? h : h / group;
       cuda::gemm(ctx_, false, true, rows, r1, dh, scale, qkv + sz(r0) * sz(ld) + h * q_stride, ld,
                  qkv + k_base + g * k_stride, ld, 0.0f, scores + sz(h) * head_stride, n);
+    }
+    if (c_.attn_logit_softcap > 0.0) {
+      cuda::tanh_softcap(scores, H, head_stride, rows, r1, n, static_cast<float>(c_.attn_logit_softcap), ctx_.stream());
     }
     cuda::causal_softmax(scores, H, head_stride, r0, r1, n, c_.window(layer), ctx_.stream());
     if (observer) {
