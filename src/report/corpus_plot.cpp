@@ -34,11 +34,7 @@ std::vector<const ModelReport*> corpus_models(const AnalysisReport& r) {
 }
 
 std::string header(int width, int height, const fs::path& output) {
-  return fmt::format(
-             "set terminal pngcairo size {},{} enhanced font 'DejaVu Sans,{:.1f}' "
-             "background '#ffffff'\n",
-             width, height, kFont) +
-         "set output " + quote(output.string()) + "\nset encoding utf8\n";
+  return figure_header("pngcairo", width, height, kFont, output);
 }
 
 std::string common_settings() {

@@ -55,6 +55,15 @@ inline std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.17g
 inline std::string colour(std::size_t i) { return std::string(kPalette[i % kPalette.size()]); }
 inline int point_type(std::size_t i) { return kPointTypes[i % kPointTypes.size()]; }
 
+// The opening lines of every figure script: a cairo terminal ("pngcairo" or "svg") of
+// width x height pixels, DejaVu Sans at `font` points on white, the output file, UTF-8 text.
+inline std::string figure_header(std::string_view terminal, int width, int height, double font,
+                                 const std::filesystem::path& output) {
+  return fmt::format("set terminal {} size {},{} enhanced font 'DejaVu Sans,{:.1f}' background '#ffffff'\n", terminal,
+                     width, height, font) +
+         "set output " + quote(output.string()) + "\nset encoding utf8\n";
+}
+
 // Draws `path` atomically: script(tmp) returns the complete gnuplot script that writes the
 // figure to `tmp` (a temporary sibling of `path`, renamed on success). The gnuplot executable
 // is $BENTOV_GNUPLOT when set, else `gnuplot` on PATH. Throws IoError (with an install hint)

@@ -204,19 +204,8 @@ class ScriptWriter {
   }
 
   void header(const fs::path& output, PlotFormat f) {
-    if (f == PlotFormat::kPng) {
-      out_ << fmt::format(
-          "set terminal pngcairo size {},{} enhanced font 'DejaVu Sans,{:.1f}' "
-          "background '#ffffff'\n",
-          st_.width, st_.height, st_.font);
-    } else {
-      out_ << fmt::format(
-          "set terminal svg size {},{} enhanced font 'DejaVu Sans,{:.1f}' "
-          "background '#ffffff'\n",
-          st_.width, st_.height, st_.font);
-    }
-    out_ << "set output " << quote(output.string()) << "\n";
-    out_ << "set encoding utf8\n";  // the rest is per panel, after each `reset`
+    // The rest is per panel, after each `reset`.
+    out_ << figure_header(f == PlotFormat::kPng ? "pngcairo" : "svg", st_.width, st_.height, st_.font, output);
   }
 
   // One block per model: layer, locality, entropy, sheaf trace (NaN when not drawable).
