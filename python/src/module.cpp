@@ -305,11 +305,11 @@ py::array_t<float> owning_array(std::unique_ptr<std::vector<float>> buf, int hea
 class PyModel {
  public:
   PyModel(const std::string& spec, bool offline, const std::string& device) : device_(device_of(device)) {
-    resolved_ = bentov::io::resolve_model(spec, bentov::io::ResolveOptions{!offline, true});
-    model_ = std::make_unique<bentov::Model>(bentov::Model::load(resolved_.folder));
-    if (bentov::Tokenizer::available(resolved_.folder)) {
-      tokenizer_ = std::make_unique<bentov::Tokenizer>(bentov::Tokenizer::load(resolved_.folder));
-    }
+    auto opened = bentov::analysis::open_model(spec, bentov::io::ResolveOptions{!offline, true}, {},
+                                               bentov::analysis::TokenizerUse::kIfPresent);
+    resolved_ = std::move(opened.resolved);
+    model_ = std::make_unique<bentov::Model>(std::move(opened.model));
+    if (opened.tokenizer) tokenizer_ = std::make_unique<bentov::Tokenizer>(std::move(*opened.tokenizer));
   }
 
   const bentov::io::ResolvedModel& resolved() const { return resolved_; }

@@ -86,12 +86,29 @@ ModelReport report_header(const io::ResolvedModel& resolved, const ModelConfig& 
 
 }  // namespace
 
+OpenedModel open_model(const std::string& spec, const io::ResolveOptions& resolve,
+                       const std::function<void(const std::string&)>& progress, TokenizerUse tokenizer,
+                       const std::string& needed_for) {
+  io::ResolvedModel resolved = io::resolve_model(spec, resolve);
+  if (progress) progress(resolved.name + ": loading " + resolved.folder.string());
+  Model model = Model::load(resolved.folder);
+  std::optional<Tokenizer> tok;
+  const bool available = tokenizer != TokenizerUse::kNone && Tokenizer::available(resolved.folder);
+  if (tokenizer == TokenizerUse::kRequired && !available) {
+    throw IoError(resolved.name + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt) in '" +
+                      resolved.folder.string() + "'",
+                  needed_for);
+  }
+  if (available) tok.emplace(Tokenizer::load(resolved.folder));
+  return {std::move(resolved), std::move(model), std::move(tok)};
+}
+
 ModelReport analyze_model(const std::string& spec, const TextSource& source,
                                   const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  const io::ResolvedModel resolved = io::resolve_model(spec, options.resolve);
-  say(options, resolved.name + ": loading " + resolved.folder.string());
-  const Model model = Model::load(resolved.folder);
+  OpenedModel opened = open_model(spec, options.resolve, options.progress);
+  const io::ResolvedModel& resolved = opened.resolved;
+  const Model& model = opened.model;
   const auto& cfg = model.config();
   std::vector<std::int32_t> ids;
   try {
@@ -171,15 +188,11 @@ struct CorpusModelRun::State {
 
 CorpusModelRun::CorpusModelRun(const std::string& spec, const RunOptions& options, const CorpusOptions& co) {
   const auto t0 = std::chrono::steady_clock::now();
-  io::ResolvedModel resolved = io::resolve_model(spec, options.resolve);
-  say(options, resolved.name + ": loading " + resolved.folder.string());
-  Model model = Model::load(resolved.folder);
-  if (!Tokenizer::available(resolved.folder)) {
-    throw IoError(resolved.name + ": no tokenizer files (tokenizer.json or vocab.json + merges.txt) in '" +
-                      resolved.folder.string() + "'",
-                  "a corpus run needs the model's tokenizer");
-  }
-  Tokenizer tokenizer = Tokenizer::load(resolved.folder);
+  OpenedModel opened =
+      open_model(spec, options.resolve, options.progress, TokenizerUse::kRequired, "a corpus run needs the model's tokenizer");
+  io::ResolvedModel resolved = std::move(opened.resolved);
+  Model model = std::move(opened.model);
+  Tokenizer tokenizer = std::move(*opened.tokenizer);
   if (options.loss) require_output_head(model, resolved.name);
   std::vector<double> frob = model.value_frob_sq();
   const auto& cfg = model.config();

@@ -20,10 +20,10 @@ int run_attention(const AttentionFlags& f, const io::ResolveOptions& resolve) {
   const auto source = text_source(f.input, /*default_sentence=*/true);
   const Device device = device_of(f.device);  // no GPU: one error line before anything is loaded
   const bentov::ComputeDtype dtype = dtype_of(f.dtype, device);
-  const auto resolved = bentov::io::resolve_model(f.model, resolve);
   auto note = progress_printer(f.quiet);
-  if (note) note(resolved.name + ": loading " + resolved.folder.string());
-  const auto model = bentov::Model::load(resolved.folder);
+  const auto opened = bentov::analysis::open_model(f.model, resolve, note);
+  const auto& resolved = opened.resolved;
+  const auto& model = opened.model;
   const auto ids = bentov::analysis::input_ids_for(resolved.folder, source);
   model.check_input(ids);
   const auto& c = model.config();
@@ -82,8 +82,9 @@ int widest_window(const ModelConfig& c) {
 }  // namespace
 
 int run_info(const std::string& spec, bool as_json, const io::ResolveOptions& resolve) {
-  const auto resolved = bentov::io::resolve_model(spec, resolve);
-  const auto model = bentov::Model::load(resolved.folder);
+  const auto opened = bentov::analysis::open_model(spec, resolve, {}, bentov::analysis::TokenizerUse::kIfPresent);
+  const auto& resolved = opened.resolved;
+  const auto& model = opened.model;
   const auto& c = model.config();
   nlohmann::json j = {{"name", resolved.name},
                       {"source", resolved.source},
@@ -108,9 +109,8 @@ int run_info(const std::string& spec, bool as_json, const io::ResolveOptions& re
     j["rotary_dims"] = c.rotary_dims;
     j["rope_theta"] = c.rope.theta;
   }
-  if (bentov::Tokenizer::available(resolved.folder)) {
-    const auto tok = bentov::Tokenizer::load(resolved.folder);
-    j["tokenizer"] = {{"kind", tok.kind()}, {"vocab_size", tok.vocab_size()}};
+  if (opened.tokenizer) {
+    j["tokenizer"] = {{"kind", opened.tokenizer->kind()}, {"vocab_size", opened.tokenizer->vocab_size()}};
   } else {
     j["tokenizer"] = nullptr;
   }

@@ -18,7 +18,9 @@
 #include "bentov/backend/device.h"
 #include "bentov/error.h"
 #include "bentov/io/hf_cache.h"
+#include "bentov/model/model.h"
 #include "bentov/model/observer.h"
+#include "bentov/tokenizer/tokenizer.h"
 
 namespace bentov::analysis {
 
@@ -56,6 +58,24 @@ struct RunOptions {
   // How model ids missing from the Hugging Face cache are fetched (the CLI's --offline, --quiet).
   io::ResolveOptions resolve;
 };
+
+// A model resolved (folder or Hugging Face id) and loaded, with its tokenizer when asked for.
+struct OpenedModel {
+  io::ResolvedModel resolved;
+  Model model;
+  std::optional<Tokenizer> tokenizer;
+};
+enum class TokenizerUse {
+  kNone,       // not loaded (ids, or input_ids_for later)
+  kIfPresent,  // loaded when the folder has tokenizer files
+  kRequired,   // an IoError naming the folder when it has none
+};
+// Resolves `spec` with `resolve`, says "<name>: loading <folder>" through `progress` (may be
+// empty), loads the checkpoint and, as `tokenizer` asks, its tokenizer; `needed_for` is the
+// hint of a missing required tokenizer. The one place commands open a model.
+OpenedModel open_model(const std::string& spec, const io::ResolveOptions& resolve,
+                       const std::function<void(const std::string&)>& progress,
+                       TokenizerUse tokenizer = TokenizerUse::kNone, const std::string& needed_for = "");
 
 // The model folder's tokenizer applied to the text, or the ids as given.
 std::vector<std::int32_t> input_ids_for(const std::filesystem::path& folder, const TextSource& source);
