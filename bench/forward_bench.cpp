@@ -2,12 +2,15 @@
 // is only meaningful next to what OpenBLAS reaches on the same cores.
 //   BENTOV_BENCH_MODEL=/path/to/checkpoint BENTOV_BENCH_TOKENS=512 bentov_bench --benchmark_filter=Forward
 // On a GPU (scripts/bench_gpu.py): BENTOV_BENCH_DEVICE=cuda BENTOV_BENCH_DTYPE=bf16 BENTOV_BENCH_TEXTS=64
-// runs that many texts of BENTOV_BENCH_TOKENS random ids per iteration, with the metrics.
+// runs that many texts of BENTOV_BENCH_TOKENS random ids per iteration, with the metrics, packed
+// as a corpus run packs them (Model::forward_packed). BM_Sgemm runs on OpenBLAS's own threads
+// (OPENBLAS_NUM_THREADS).
 // FLOPs are those of the dense formulation transformers runs (every projection 2*n*in*out,
 // QK^T and PV 2*n*n*d each per layer), so rates compare with transformers' own.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <deque>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -55,12 +58,14 @@ void BM_Forward(benchmark::State& state) {
     const std::vector<std::int32_t> warm(inputs[0].begin(), inputs[0].begin() + std::min(n, 16));
     model.forward(warm, nullptr, opts);
   }
-  for (auto _ : state) {
-    for (const auto& ids : inputs) {
-      bentov::metrics::SignatureObserver observer(model.value_frob_sq());
-      model.forward(ids, &observer, opts);
-      benchmark::DoNotOptimize(observer.take_layers());
-    }
+  const std::vector<std::span<const std::int32_t>> packed(inputs.begin(), inputs.end());
+  for (auto _ : state) {  // as a corpus run: the texts packed into shared passes on a GPU
+    std::deque<bentov::metrics::SignatureObserver> observers;  // not movable: a deque keeps them in place
+    for (std::size_t k = 0; k < inputs.size(); ++k) observers.emplace_back(model.value_frob_sq());
+    std::vector<bentov::AttentionObserver*> observed;
+    for (auto& o : observers) observed.push_back(&o);
+    benchmark::DoNotOptimize(model.forward_packed(packed, observed, opts));
+    for (auto& o : observers) benchmark::DoNotOptimize(o.take_layers());
   }
   const double flops = forward_flops(model.config(), n) * texts;
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
@@ -75,7 +80,6 @@ void BM_Sgemm(benchmark::State& state) {
             n = static_cast<int>(state.range(2));
   std::vector<float> a(static_cast<std::size_t>(m) * k, 0.5f), b(static_cast<std::size_t>(k) * n, 0.25f),
       c(static_cast<std::size_t>(m) * n);
-  bentov::ops::set_blas_threads(env_int("BENTOV_BENCH_THREADS", bentov::ops::default_threads()));
   for (auto _ : state) {
     bentov::ops::gemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n);
     benchmark::DoNotOptimize(c.data());

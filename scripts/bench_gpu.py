@@ -89,11 +89,22 @@ def make_model(make_model_bin, work, shape):
     return folder
 
 
-def bentov_case(bench_bin, folder, dtype, tokens, texts):
+def last_pass_phases(err):
+    """The phase lines (BENTOV_CUDA_PHASES) of the last pass in a bentov_bench stderr."""
+    lines = [l for l in err.splitlines() if l.startswith("bentov cuda phase")]
+    names = {l.split()[3] for l in lines}
+    return lines[-len(names):] if names else []
+
+
+def bentov_case(bench_bin, folder, dtype, tokens, texts, phases=False):
     env = dict(os.environ, BENTOV_BENCH_MODEL=folder, BENTOV_BENCH_DEVICE="cuda", BENTOV_BENCH_DTYPE=dtype,
                BENTOV_BENCH_TOKENS=str(tokens), BENTOV_BENCH_TEXTS=str(texts))
+    if phases:
+        env["BENTOV_CUDA_PHASES"] = "1"
     rc, out, err, peak = run_sampled([bench_bin, "--benchmark_filter=^BM_Forward", "--benchmark_format=json",
                                       "--benchmark_min_time=1"], env)
+    for line in last_pass_phases(err):
+        print("  " + line, file=sys.stderr, flush=True)
     if rc != 0:
         return {"error": err.strip().splitlines()[-1] if err.strip() else f"exit {rc}"}
     runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
@@ -142,6 +153,8 @@ def main():
     ap.add_argument("--work", default="/tmp/bench-gpu", help="where the checkpoints are written")
     ap.add_argument("--cases", default=None, help="comma-separated indices into the case list (default: all)")
     ap.add_argument("--skip-transformers", action="store_true")
+    ap.add_argument("--phases", action="store_true",
+                    help="print where bentov's last pass spent its GPU time (BENTOV_CUDA_PHASES)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -152,7 +165,7 @@ def main():
         print(f"bench_gpu: {label}", file=sys.stderr, flush=True)
         folder = make_model(args.make_model, args.work, shape)
         row = {"shape": shape, "dtype": dtype, "tokens": tokens, "texts": texts,
-               "bentov": bentov_case(args.bench, folder, dtype, tokens, texts)}
+               "bentov": bentov_case(args.bench, folder, dtype, tokens, texts, args.phases)}
         if not args.skip_transformers:
             row["eager"] = transformers_case(shape, dtype, tokens, texts, "eager")
             row["sdpa"] = transformers_case(shape, dtype, tokens, texts, "sdpa")

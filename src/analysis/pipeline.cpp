@@ -1,6 +1,7 @@
 #include "bentov/analysis/pipeline.h"
 
 #include <algorithm>
+#include <deque>
 #include <chrono>
 #include <cstdio>
 
@@ -213,40 +214,40 @@ const ModelReport& CorpusModelRun::header() const { return state_->header; }
 const std::vector<double>& CorpusModelRun::value_frob_sq() const { return state_->frob; }
 std::size_t CorpusModelRun::cut() const { return state_->cut; }
 
-void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::size_t end, CorpusTexts& out) const {
+namespace {
+
+// Tokens per pack of texts on a GPU: enough rows to fill it with a small model's products.
+constexpr std::size_t kPackTokens = 32768;
+
+}  // namespace
+
+struct CorpusModelRun::PendingText {
+  std::size_t index;              // in the corpus
+  std::vector<std::int32_t> ids;  // (n) cut to the model's limit
+  TextSignature signature;        // line and truncation so far
+  std::string head;               // its progress line's start
+};
+
+void CorpusModelRun::run_pack(std::vector<PendingText>& pack, std::size_t begin, std::size_t end,
+                              CorpusTexts& out) const {
+  if (pack.empty()) return;
   const State& s = *state_;
   const RunOptions& options = s.options;
-  const std::string& name = s.resolved.name;
-  const std::size_t total = corpus.texts.size();
-  end = std::min(end, total);
-  for (std::size_t i = begin; i < end; ++i) {
-    const CorpusText& ct = corpus.texts[i];
-    std::vector<std::int32_t> ids = s.tokenizer.encode(ct.text);
-    TextSignature ts;
-    ts.line = ct.line;
-    if (s.cut && ids.size() > s.cut) {
-      ids.resize(s.cut);
-      ts.truncated = true;
-    }
-    const std::string head = name + ": text " + std::to_string(i + 1) + "/" + std::to_string(total) +
-                             " (line " + std::to_string(ct.line) + ", " + std::to_string(ids.size()) + " tokens)";
-    if (ids.size() < metrics::kMinTokens) {
-      ++out.skipped;
-      say(options, head + " skipped: fewer than " + std::to_string(metrics::kMinTokens) + " tokens");
-      continue;
-    }
-    if (ts.truncated) ++out.truncated;
-    try {
-      s.model.check_input(ids);
-    } catch (const Error& e) {
-      rethrow_with_context(e, name + ": corpus line " + std::to_string(ct.line));
-    }
-    metrics::SignatureObserver observer(s.frob);
-    const std::vector<float> hidden =
-        s.model.forward(ids, &observer, ForwardOptions{options.threads, options.device, options.dtype});
-    if (options.loss) ts.loss = s.model.next_token_loss(ids, hidden, options.threads);
-    ts.n_tokens = static_cast<int>(ids.size());
-    ts.layers = observer.take_layers();
+  std::deque<metrics::SignatureObserver> observers;  // not movable: a deque keeps them in place
+  for (std::size_t k = 0; k < pack.size(); ++k) observers.emplace_back(s.frob);
+  std::vector<AttentionObserver*> observed;            // (pack) observers[k]
+  std::vector<std::span<const std::int32_t>> texts;  // (pack)
+  for (std::size_t k = 0; k < pack.size(); ++k) {
+    observed.push_back(&observers[k]);
+    texts.emplace_back(pack[k].ids);
+  }
+  const auto hidden =
+      s.model.forward_packed(texts, observed, ForwardOptions{options.threads, options.device, options.dtype});
+  for (std::size_t k = 0; k < pack.size(); ++k) {
+    TextSignature& ts = pack[k].signature;
+    if (options.loss) ts.loss = s.model.next_token_loss(pack[k].ids, hidden[k], options.threads);
+    ts.n_tokens = static_cast<int>(pack[k].ids.size());
+    ts.layers = observers[k].take_layers();
     std::vector<double> locality;
     locality.reserve(ts.layers.size());
     for (const auto& l : ts.layers) locality.push_back(l.locality);
@@ -254,12 +255,56 @@ void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::siz
     if (s.co.on_text) s.co.on_text(s.header, ts);
     out.texts.push_back(std::move(ts));
     if (options.progress) {
+      const std::size_t i = pack[k].index;
       const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.t0).count();
       const double per_text = now / static_cast<double>(i - begin + 1);
-      say(options, head + ": L* " + std::to_string(out.texts.back().l_star) + " | " + fmt_duration(now) +
+      say(options, pack[k].head + ": L* " + std::to_string(out.texts.back().l_star) + " | " + fmt_duration(now) +
                        " elapsed, ETA " + fmt_duration(per_text * static_cast<double>(end - i - 1)));
     }
   }
+  pack.clear();
+}
+
+void CorpusModelRun::run_texts(const Corpus& corpus, std::size_t begin, std::size_t end, CorpusTexts& out) const {
+  const State& s = *state_;
+  const RunOptions& options = s.options;
+  const std::string& name = s.resolved.name;
+  const std::size_t total = corpus.texts.size();
+  end = std::min(end, total);
+  // On a GPU texts share passes (Model::forward_packed); elsewhere each runs alone, at once.
+  const std::size_t pack_tokens = options.device.is_cuda() ? kPackTokens : 0;
+  std::vector<PendingText> pack;
+  std::size_t pack_rows = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const CorpusText& ct = corpus.texts[i];
+    PendingText t{i, s.tokenizer.encode(ct.text), {}, {}};
+    t.signature.line = ct.line;
+    if (s.cut && t.ids.size() > s.cut) {
+      t.ids.resize(s.cut);
+      t.signature.truncated = true;
+    }
+    t.head = name + ": text " + std::to_string(i + 1) + "/" + std::to_string(total) + " (line " +
+             std::to_string(ct.line) + ", " + std::to_string(t.ids.size()) + " tokens)";
+    if (t.ids.size() < metrics::kMinTokens) {
+      ++out.skipped;
+      say(options, t.head + " skipped: fewer than " + std::to_string(metrics::kMinTokens) + " tokens");
+      continue;
+    }
+    try {
+      s.model.check_input(t.ids);
+    } catch (const Error& e) {
+      run_pack(pack, begin, end, out);  // the texts before it stay in `out`
+      rethrow_with_context(e, name + ": corpus line " + std::to_string(ct.line));
+    }
+    if (t.signature.truncated) ++out.truncated;
+    pack_rows += t.ids.size();
+    pack.push_back(std::move(t));
+    if (pack_rows >= pack_tokens) {
+      run_pack(pack, begin, end, out);
+      pack_rows = 0;
+    }
+  }
+  run_pack(pack, begin, end, out);
 }
 
 ModelReport finish_model_corpus(ModelReport r, CorpusTexts texts, const std::vector<double>& frob,

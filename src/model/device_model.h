@@ -18,9 +18,14 @@ namespace bentov {
 class DeviceModel {
  public:
   virtual ~DeviceModel() = default;
-  // The last hidden state (n, out_dim) on the host; attention to the observer as the CPU
-  // decoder delivers it (observer.h), or as row statistics when it wants no probabilities.
-  virtual std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const = 0;
+  // The last hidden state (n, out_dim) on the host of texts packed side by side: ids holds
+  // lengths[k] ids of text k after the texts before it, n their sum, and no text attends to
+  // another. Attention goes to the observer as the CPU decoder delivers it (observer.h) for one
+  // text, or as row statistics of all n rows when it wants no probabilities.
+  virtual std::vector<float> forward(std::span<const std::int32_t> ids, std::span<const int> lengths,
+                                     AttentionObserver* observer) const = 0;
+  // Whether a pass over `rows` packed rows fits in the device's free memory now.
+  virtual bool fits(int rows, bool statistics) const = 0;
 };
 
 // Uploads every weight after checking that they fit in the GPU's free memory; throws

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
 
 #include "bentov/error.h"
 #include "bentov/io/memory.h"
@@ -13,6 +14,7 @@
 #include "decoder_workspace.h"
 #include "output_head.h"
 #include "device_model.h"
+#include "packed_observer.h"
 
 namespace bentov {
 namespace fs = std::filesystem;
@@ -121,7 +123,10 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
                                   const ForwardOptions& options) const {
   check_input(ids);
   check_compute_dtype(options.device, options.dtype);
-  if (options.device.is_cuda()) return on_cuda(options.device.index, options.dtype).forward(ids, observer);
+  if (options.device.is_cuda()) {
+    const int lengths[] = {static_cast<int>(ids.size())};
+    return on_cuda(options.device.index, options.dtype).forward(ids, lengths, observer);
+  }
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
   {
     // Widening on use pays when the products are memory-bound (short texts, one pass); long
@@ -141,6 +146,50 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   const ops::ScopedSingleThreadedBlas single_threaded;  // the decoder splits every product over its own workers
   DecoderWorkspace cpu(config_, *weights_, static_cast<int>(ids.size()), threads);
   return run_decoder(config_, *weights_, cpu, ids, observer);
+}
+
+std::vector<std::vector<float>> Model::forward_packed(std::span<const std::span<const std::int32_t>> texts,
+                                                     std::span<AttentionObserver* const> observers,
+                                                     const ForwardOptions& options) const {
+  if (observers.size() != texts.size()) throw std::logic_error("forward_packed: one observer (or null) per text");
+  const bool probabilities = std::any_of(observers.begin(), observers.end(), [](const AttentionObserver* o) {
+    return o && o->wants_probabilities();
+  });
+  std::vector<std::vector<float>> hidden(texts.size());
+  if (!options.device.is_cuda() || probabilities) {
+    for (std::size_t k = 0; k < texts.size(); ++k) hidden[k] = forward(texts[k], observers[k], options);
+    return hidden;
+  }
+  for (const auto& ids : texts) check_input(ids);
+  check_compute_dtype(options.device, options.dtype);
+  const DeviceModel& gpu = on_cuda(options.device.index, options.dtype);
+  const bool statistics = std::any_of(observers.begin(), observers.end(), [](const AttentionObserver* o) { return o; });
+  const auto dim = static_cast<std::size_t>(output_dim());
+  for (std::size_t first = 0; first < texts.size();) {
+    // The texts [first, last) that fit in one pass; a text alone always runs (and reports what it lacks).
+    std::size_t last = first + 1;
+    auto rows = static_cast<int>(texts[first].size());
+    while (last < texts.size() && gpu.fits(rows + static_cast<int>(texts[last].size()), statistics)) {
+      rows += static_cast<int>(texts[last++].size());
+    }
+    std::vector<std::int32_t> ids;  // (rows) the texts' ids side by side
+    std::vector<int> lengths;       // (last - first)
+    ids.reserve(static_cast<std::size_t>(rows));
+    for (std::size_t k = first; k < last; ++k) {
+      ids.insert(ids.end(), texts[k].begin(), texts[k].end());
+      lengths.push_back(static_cast<int>(texts[k].size()));
+    }
+    PackedObserver packed(lengths, observers.subspan(first, last - first));
+    const std::vector<float> all = gpu.forward(ids, lengths, packed.any() ? &packed : nullptr);  // (rows, dim)
+    std::size_t row = 0;
+    for (std::size_t k = first; k < last; ++k) {
+      const auto begin = all.begin() + static_cast<std::ptrdiff_t>(row * dim);
+      hidden[k].assign(begin, begin + static_cast<std::ptrdiff_t>(texts[k].size() * dim));
+      row += texts[k].size();
+    }
+    first = last;
+  }
+  return hidden;
 }
 
 }  // namespace bentov

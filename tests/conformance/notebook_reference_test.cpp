@@ -9,15 +9,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
+#include <span>
 #include <tuple>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "bentov/analysis/pipeline.h"
 #include "bentov/io/json_file.h"
+#include "bentov/metrics/signature_observer.h"
+#include "bentov/model/model.h"
 #include "support/devices.h"
 
 namespace fs = std::filesystem;
@@ -136,6 +140,48 @@ TEST_P(NotebookReference, MetricsAndLStarMatch) {
     ++checked;
   }
   EXPECT_GE(checked, 2) << c.name;
+}
+
+// Every sequence of a fixture in one Model::forward_packed call: on a GPU the texts share passes
+// (rows side by side, no attention across them), and each must still get its own numbers.
+TEST_P(NotebookReference, PackedSequencesMatch) {
+  const auto& c = std::get<0>(GetParam());
+  const bentov::Device device = std::get<1>(GetParam());
+  BENTOV_SKIP_WITHOUT(device);
+  if (c.from_text) GTEST_SKIP() << "the ids cases cover packing";
+  const json ref = bentov::io::read_json_file(c.reference / "reference.json");
+  const auto model = bentov::Model::load(c.model);
+  std::vector<std::vector<std::int32_t>> ids;  // (texts, n_k)
+  std::vector<const json*> notebooks;          // (texts)
+  for (const auto& seq : ref["sequences"]) {
+    if (!seq.contains("notebook") || seq["input_ids"].size() < 2) continue;
+    ids.push_back(seq["input_ids"].get<std::vector<std::int32_t>>());
+    notebooks.push_back(&seq["notebook"]);
+  }
+  ASSERT_GE(ids.size(), 2u) << c.name;
+  std::deque<bentov::metrics::SignatureObserver> observers;  // not movable: a deque keeps them in place
+  for (std::size_t k = 0; k < ids.size(); ++k) observers.emplace_back(model.value_frob_sq());
+  std::vector<bentov::AttentionObserver*> observed;
+  for (auto& o : observers) observed.push_back(&o);
+  const std::vector<std::span<const std::int32_t>> texts(ids.begin(), ids.end());
+  const auto hidden = model.forward_packed(texts, observed, bentov::ForwardOptions{0, device});
+  ASSERT_EQ(hidden.size(), ids.size());
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    EXPECT_EQ(hidden[k].size(), ids[k].size() * static_cast<std::size_t>(model.output_dim()));
+    const json& nb = *notebooks[k];
+    const auto layers = observers[k].take_layers();
+    ASSERT_EQ(layers.size(), nb["locality"].size());
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      const std::string at = c.name + " packed text " + std::to_string(k) + " (n=" + std::to_string(ids[k].size()) +
+                             ") layer " + std::to_string(l);
+      expect_rel(layers[l].locality, nb["locality"][l], at + " locality");
+      expect_rel(layers[l].entropy, nb["entropy"][l], at + " entropy");
+      expect_rel(layers[l].sheaf_trace, nb["sheaf_trace"][l], at + " sheaf_trace");
+      for (std::size_t h = 0; h < layers[l].heads.size(); ++h) {
+        expect_rel(layers[l].heads[h].locality, nb["head_locality"][l][h], at + " head " + std::to_string(h));
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(All, NotebookReference,

@@ -139,6 +139,10 @@ class CorpusModelRun {
 
  private:
   struct State;
+  struct PendingText;  // a text tokenized and checked, waiting for its forward pass
+  // The forward pass(es) of `pack` (texts [begin, end) are being run), then each text's
+  // signature, on_text and progress line, in corpus order; empties `pack`.
+  void run_pack(std::vector<PendingText>& pack, std::size_t begin, std::size_t end, CorpusTexts& out) const;
   std::unique_ptr<State> state_;
 };
 

@@ -54,6 +54,16 @@ class Model {
   std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer,
                              const ForwardOptions& options = {}) const;
 
+  // Several texts as forward runs each: observers[k] (may be null) receives text k, and the
+  // result's k-th entry is its last hidden state. On a GPU, with observers that take no
+  // probabilities, the texts run packed side by side in as few passes as its free memory allows
+  // (no attention across texts, none to padding), so short texts fill the device; the numbers
+  // are those of one pass per text up to the products' summation order. Elsewhere: one forward
+  // per text.
+  std::vector<std::vector<float>> forward_packed(std::span<const std::span<const std::int32_t>> texts,
+                                                 std::span<AttentionObserver* const> observers,
+                                                 const ForwardOptions& options = {}) const;
+
   int output_dim() const;
 
   // Whether the checkpoint has an output head: lm_head / embed_out, or the token embedding

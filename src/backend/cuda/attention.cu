@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 #include "bentov/error.h"
@@ -57,15 +58,23 @@ struct Tile {
   static constexpr int SLD = BN + 4;                     // Ss (BM, BN) float
   static constexpr int PLD = BN + 8;                     // Ps (BM, BN) T, tensor only
   static constexpr int OLD = DH + 4;                     // Os (BM, DH) float, tensor only
+  // Shared memory, in the order the passes need it: pass 1 the scores' (Q, K, S), pass 3 also
+  // the per-row values (Row), pass 2 also V, P and O. O, written after the last key tile, takes
+  // the place of K and S where it fits there.
   static constexpr std::size_t up(std::size_t b) { return (b + 127) / 128 * 128; }
   static constexpr std::size_t kQ = 0;
   static constexpr std::size_t kK = up(kQ + sizeof(T) * BM * QLD);
-  static constexpr std::size_t kV = up(kK + sizeof(T) * (kTensor ? BN : DH) * KLD);
-  static constexpr std::size_t kS = up(kV + sizeof(T) * BN * VLD);
-  static constexpr std::size_t kP = up(kS + sizeof(float) * BM * SLD);
-  static constexpr std::size_t kO = up(kP + (kTensor ? sizeof(T) * BM * PLD : 0));
-  static constexpr std::size_t kRow = up(kO + (kTensor ? sizeof(float) * BM * OLD : 0));
-  static constexpr std::size_t kBytes = up(kRow + sizeof(double) * BM * kLayerFields);  // kRow: per-row values
+  static constexpr std::size_t kS = up(kK + sizeof(T) * (kTensor ? BN : DH) * KLD);
+  static constexpr std::size_t kRow = up(kS + sizeof(float) * BM * SLD);  // per-row values
+  static constexpr std::size_t kV = up(kRow + sizeof(double) * BM * kLayerFields);
+  static constexpr std::size_t kP = up(kV + sizeof(T) * BN * VLD);
+  static constexpr std::size_t kAfterP = up(kP + (kTensor ? sizeof(T) * BM * PLD : 0));
+  static constexpr std::size_t kOBytes = kTensor ? sizeof(float) * BM * OLD : 0;
+  static constexpr bool kOOverKS = kK + kOBytes <= kRow;
+  static constexpr std::size_t kO = kOOverKS ? kK : kAfterP;
+  static constexpr std::size_t kBytesScores = kRow;                                  // pass 1
+  static constexpr std::size_t kBytesStatistics = kV;                                // pass 3
+  static constexpr std::size_t kBytes = kOOverKS ? kAfterP : up(kAfterP + kOBytes);  // pass 2
 };
 
 template <typename T>
@@ -108,6 +117,22 @@ template <class TL, bool kTransposed>
 __device__ void load_rows(typename TL::T* dst, int ld_dst, const typename TL::T* src, int ld_src, int count,
                           int dh) {
   using T = typename TL::T;
+  constexpr int kVec = 16 / sizeof(T);  // elements per 16-byte load
+  if constexpr (!kTransposed) {
+    // Full-width heads at 16-byte aligned rows (every checkpoint's layout with dh % 8 == 0):
+    // one uint4 per load and store.
+    if (dh == TL::DH && ld_src % kVec == 0 && ld_dst % kVec == 0 &&
+        reinterpret_cast<std::uintptr_t>(src) % 16 == 0) {
+      constexpr int kPerRow = TL::DH / kVec;
+      for (int idx = threadIdx.x; idx < TL::BM * kPerRow; idx += kThreads) {
+        const int r = idx / kPerRow, c = (idx % kPerRow) * kVec;
+        const uint4 v = r < count ? *reinterpret_cast<const uint4*>(src + static_cast<std::size_t>(r) * ld_src + c)
+                                  : make_uint4(0, 0, 0, 0);
+        *reinterpret_cast<uint4*>(dst + r * ld_dst + c) = v;
+      }
+      return;
+    }
+  }
   for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
     const int r = idx / TL::DH, c = idx % TL::DH;
     const T v = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : from_float<T>(0.0f);
@@ -399,8 +424,10 @@ __global__ void __launch_bounds__(kThreads) statistics_kernel(AttentionProblem p
       static_cast<std::size_t>(split) * rows * kLayerFields;
   double* layer_acc = reinterpret_cast<double*>(smem + TL::kRow);  // (BM, kLayerFields)
   for (int idx = threadIdx.x; idx < TL::BM * kLayerFields; idx += kThreads) layer_acc[idx] = 0.0;
-  const float eps_f = static_cast<float>(kEps);
-  const double inv_n = 1.0 / q.length, n_minus_1 = q.length > 1 ? q.length - 1 : 1;
+  // Each p log(p / n + eps) term in float, as the CPU's vectorized sum_plogp (ops/vmath.cpp)
+  // takes it, summed in double.
+  const float eps_f = static_cast<float>(kEps), inv_n_f = static_cast<float>(1.0 / q.length);
+  const double n_minus_1 = q.length > 1 ? q.length - 1 : 1;
 
   // The sink-free mass as pass 2 estimated it, for the sink-free threshold and shift.
   float threshold_ns[TL::RM];
@@ -450,7 +477,7 @@ __global__ void __launch_bounds__(kThreads) statistics_kernel(AttentionProblem p
           weighted += static_cast<double>(v) * (i - j);
           if (v > eps_f) {
             kept += v;
-            plogp += v * log(v * inv_n + kEps);
+            plogp += static_cast<double>(v * logf(fmaf(v, inv_n_f, eps_f)));
           }
         }
         mass = sum16(mass), weighted = sum16(weighted), kept = sum16(kept), plogp = sum16(plogp);
@@ -488,8 +515,8 @@ __global__ void __launch_bounds__(kThreads) statistics_kernel(AttentionProblem p
         }
         if (af > eps_f) {
           t[kKept] += af;
-          t[kPlogp] += af * log(af * inv_n + kEps);
-          t[kPlogpUnit] += af * log(af + kEps);
+          t[kPlogp] += static_cast<double>(af * logf(fmaf(af, inv_n_f, eps_f)));
+          t[kPlogpUnit] += static_cast<double>(af * logf(af + eps_f));
         }
       }
 #pragma unroll
@@ -547,12 +574,11 @@ __global__ void finish_statistics_kernel(AttentionProblem p, AttentionScratch sc
   layer_stats[row] = r;
 }
 
-template <class TL, typename Kernel, typename... Args>
-void launch(Kernel kernel, dim3 grid, cudaStream_t stream, Args... args) {
-  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    static_cast<int>(TL::kBytes)),
-               "cudaFuncSetAttribute (attention)");
-  kernel<<<grid, kThreads, TL::kBytes, stream>>>(args...);
+template <typename Kernel, typename... Args>
+void launch(Kernel kernel, std::size_t smem_bytes, dim3 grid, cudaStream_t stream, Args... args) {
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem_bytes)),
+        "cudaFuncSetAttribute (attention)");
+  kernel<<<grid, kThreads, smem_bytes, stream>>>(args...);
   check(cudaGetLastError(), "attention kernel launch");
 }
 
@@ -598,12 +624,12 @@ __global__ void narrow_kernel(const float* src, void* dst, std::size_t count, Pr
 
 int statistics_splits(const AttentionProblem& p, int sms) {
   const int wanted = p.n_blocks > 0 ? (2 * sms + p.n_blocks - 1) / p.n_blocks : 1;
-  return split_plan(p, wanted).splits;
+  return split_plan(p, std::min(wanted, kStatisticsMaxSplits)).splits;
 }
 
-std::size_t statistics_partial_doubles(const AttentionProblem& p, int splits) {
-  return static_cast<std::size_t>(splits) * static_cast<std::size_t>(p.rows) *
-         (static_cast<std::size_t>(p.layout.heads) * kHeadFields + kLayerFields);
+std::size_t statistics_partial_doubles(int rows, int heads, int splits) {
+  return static_cast<std::size_t>(splits) * static_cast<std::size_t>(rows) *
+         (static_cast<std::size_t>(heads) * kHeadFields + kLayerFields);
 }
 
 void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx,
@@ -612,8 +638,8 @@ void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, flo
   const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(p.layout.heads));
   dispatch(p, [&](auto tile) {
     using TL = decltype(tile);
-    launch<TL>(row_max_kernel<TL>, grid, stream, p, s.row_max);
-    launch<TL>(softmax_kernel<TL>, grid, stream, p, s, ctx, ld_ctx);
+    launch(row_max_kernel<TL>, TL::kBytesScores, grid, stream, p, s.row_max);
+    launch(softmax_kernel<TL>, TL::kBytes, grid, stream, p, s, ctx, ld_ctx);
   });
 }
 
@@ -623,7 +649,7 @@ void attention_statistics(const AttentionProblem& p, const AttentionScratch& s, 
   const SplitPlan plan = split_plan(p, s.splits);
   dispatch(p, [&](auto tile) {
     using TL = decltype(tile);
-    launch<TL>(statistics_kernel<TL>, dim3(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(plan.splits)),
+    launch(statistics_kernel<TL>, TL::kBytesStatistics, dim3(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(plan.splits)),
                stream, p, s, plan.tiles_per_split);
     finish_statistics_kernel<<<static_cast<unsigned>(p.n_blocks), TL::BM, 0, stream>>>(p, s, TL::BM, head_stats,
                                                                                         layer_stats);

@@ -71,9 +71,11 @@ struct AttentionScratch {
   int splits = 1;               // ranges of key tiles pass 3 splits each query block into
 };
 
-// The number of key-tile ranges that keeps `sms` multiprocessors busy, and the partial sums it needs.
+// The number of key-tile ranges (at most kStatisticsMaxSplits) that keeps `sms` multiprocessors
+// busy, and the partial sums pass 3 needs for `rows` packed rows of `heads` heads.
+constexpr int kStatisticsMaxSplits = 64;
 int statistics_splits(const AttentionProblem& p, int sms);
-std::size_t statistics_partial_doubles(const AttentionProblem& p, int splits);
+std::size_t statistics_partial_doubles(int rows, int heads, int splits);
 
 // Passes 1 and 2: ctx (rows, ld_ctx), query head h at columns h * head_dim, is softmax(scores) V.
 void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx,

@@ -15,6 +15,7 @@
 #include "backend/cuda/attention.h"
 #include "backend/cuda/context.h"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/phase_timer.h"
 #include "bentov/error.h"
 #include "bentov/io/safetensors.h"
 #include "model/decoder.h"
@@ -80,7 +81,9 @@ class CudaModel final : public DeviceModel {
  public:
   CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w, int device, const std::string& name,
             ComputeDtype dtype);
-  std::vector<float> forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const override;
+  std::vector<float> forward(std::span<const std::int32_t> ids, std::span<const int> lengths,
+                             AttentionObserver* observer) const override;
+  bool fits(int rows, bool statistics) const override;
 
   const ModelConfig& config() const { return c_; }
   const cuda::Context& context() const { return ctx_; }
@@ -116,9 +119,13 @@ class CudaModel final : public DeviceModel {
 // One forward pass on the GPU, with its buffers (those of the CPU backend, decoder_workspace.h).
 class CudaPass final : public DecoderBackend {
  public:
-  // statistics: the observer takes row statistics (delivered by finish); probabilities: it takes
-  // probabilities (row blocks through the host), so the attention materializes them.
-  CudaPass(const CudaModel& m, int n, bool statistics, bool probabilities);
+  // The texts' rows side by side, lengths[k] rows each, no attention across texts. statistics:
+  // the observer takes row statistics (delivered by finish); probabilities: it takes
+  // probabilities (row blocks through the host, one text only), so the attention materializes them.
+  CudaPass(const CudaModel& m, std::span<const int> lengths, bool statistics, bool probabilities);
+
+  // Device memory a pass over `rows` packed rows takes (the buffers below).
+  static std::size_t bytes_needed(const CudaModel& m, int rows, bool statistics, bool probabilities);
 
   void set_words(const std::vector<float>& rows) override;
   void copy(Buf from, Buf to) override;
@@ -136,15 +143,19 @@ class CudaPass final : public DecoderBackend {
  private:
   float* buffer(Buf b);
   std::size_t width(Buf b) const;  // row length of b
-  std::size_t bytes_needed() const;
-  std::size_t widest_input() const;  // the widest input of a product (floats per row)
+  static std::size_t widest_input(const ModelConfig& c);  // the widest input of a product (floats per row)
+  void upload_query_blocks();
+  void upload_rotary_tables();
   cuda::AttentionProblem attention_problem(int layer) const;
   void attention_by_row_blocks(int layer, AttentionObserver* observer);
 
   const CudaModel& m_;
   const ModelConfig& c_;
   const cuda::Context& ctx_;
-  int n_;
+  std::vector<int> lengths_;  // rows of each packed text
+  std::vector<int> offsets_;  // first row of each text
+  int n_;                     // rows of all texts
+  int max_length_;            // the longest text
   int q_width_, kv_width_, qkv_ld_;  // H * dh, KV * dh, and qkv's row stride
   bool statistics_;                  // the observer takes row statistics (delivered by finish)
   bool probabilities_;               // the observer takes probabilities
@@ -168,6 +179,7 @@ class CudaPass final : public DecoderBackend {
   Buffer<std::uint16_t> qkv16_;  // (n, qkv_ld_) the attention's input in bf16 / fp16
   Buffer<unsigned char> head_stats_;   // (L, H, n) HeadRowStats, with statistics_
   Buffer<unsigned char> layer_stats_;  // (L, n) LayerRowStats
+  cuda::PhaseTimer phases_;            // BENTOV_CUDA_PHASES: where the pass's time goes
 };
 
 CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> weights, int device,
@@ -290,21 +302,32 @@ DeviceNorm CudaModel::upload_norm(const LayerNormWeights& n) const {
   return d;
 }
 
-CudaPass::CudaPass(const CudaModel& m, int n, bool statistics, bool probabilities)
+CudaPass::CudaPass(const CudaModel& m, std::span<const int> lengths, bool statistics, bool probabilities)
     : m_(m),
       c_(m.config()),
       ctx_(m.context()),
-      n_(n),
+      lengths_(lengths.begin(), lengths.end()),
+      offsets_(lengths.size()),
+      n_(0),
+      max_length_(0),
       q_width_(c_.n_heads * c_.head_dim),
       kv_width_(c_.kv_heads() * c_.head_dim),
       qkv_ld_(q_width_ + 2 * kv_width_),
       statistics_(statistics),
       probabilities_(probabilities),
       block_rows_(cuda::attention_block_rows(c_.head_dim)),
-      n_blocks_((n + block_rows_ - 1) / block_rows_) {
-  m_.check_fits(bytes_needed(), std::to_string(n) + " tokens through " + m_.name(),
+      n_blocks_(0),
+      phases_(m.context().stream()) {
+  for (std::size_t k = 0; k < lengths_.size(); ++k) {
+    offsets_[k] = n_;
+    n_ += lengths_[k];
+    max_length_ = std::max(max_length_, lengths_[k]);
+    n_blocks_ += (lengths_[k] + block_rows_ - 1) / block_rows_;
+  }
+  if (probabilities_ && lengths_.size() != 1) throw std::logic_error("probabilities are delivered for one text per pass");
+  m_.check_fits(bytes_needed(m_, n_, statistics_, probabilities_), std::to_string(n_) + " tokens through " + m_.name(),
                 "use a shorter text (--max-tokens for corpora), or --device cpu");
-  const std::size_t nn = sz(n), d = sz(c_.hidden_size), H = sz(c_.n_heads), L = sz(c_.n_layers);
+  const std::size_t nn = sz(n_), d = sz(c_.hidden_size), H = sz(c_.n_heads), L = sz(c_.n_layers);
   words_ = Buffer<float>(nn * sz(c_.word_embed_dim));
   x_ = Buffer<float>(nn * d);
   h_ = Buffer<float>(nn * d);
@@ -316,16 +339,13 @@ CudaPass::CudaPass(const CudaModel& m, int n, bool statistics, bool probabilitie
   if (c_.mlp == MlpKind::kGated) up_ = Buffer<float>(ff_.size());
   out_ = Buffer<float>(nn * sz(c_.word_embed_dim));
   if (m_.precision() != cuda::Precision::kFloat32) {
-    in16_ = Buffer<std::uint16_t>(nn * widest_input());
+    in16_ = Buffer<std::uint16_t>(nn * widest_input(c_));
     qkv16_ = Buffer<std::uint16_t>(nn * sz(qkv_ld_));
   }
   if (probabilities_) {
     scores_ = Buffer<float>(H * sz(kCausalBlock) * nn);
   } else {
-    std::vector<cuda::QueryBlock> blocks;
-    for (int r0 = 0; r0 < n; r0 += block_rows_) blocks.push_back({0, n, r0});
-    blocks_ = Buffer<unsigned char>(blocks.size() * sizeof(cuda::QueryBlock));
-    cuda::upload(ctx_, blocks_.data(), blocks.data(), blocks_.size());
+    upload_query_blocks();
     row_max_ = Buffer<float>(H * nn);
     row_inv_ = Buffer<float>(H * nn);
     rest_mass_ = Buffer<double>(H * nn);
@@ -335,36 +355,57 @@ CudaPass::CudaPass(const CudaModel& m, int n, bool statistics, bool probabilitie
     layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats));
     const cuda::AttentionProblem p = attention_problem(0);
     splits_ = cuda::statistics_splits(p, ctx_.multiprocessors());
-    partials_ = Buffer<double>(cuda::statistics_partial_doubles(p, splits_));
+    partials_ = Buffer<double>(cuda::statistics_partial_doubles(p.rows, p.layout.heads, splits_));
   }
-  if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) {
-    const std::size_t half = sz(c_.rotary_dims / 2);
-    std::vector<float> cos(nn * half), sin(nn * half);
-    rotary_tables(c_, n, cos.data(), sin.data());
-    cos_ = Buffer<float>(cos.size());
-    sin_ = Buffer<float>(sin.size());
-    cuda::upload(ctx_, cos_.data(), cos.data(), cos.size() * sizeof(float));
-    cuda::upload(ctx_, sin_.data(), sin.data(), sin.size() * sizeof(float));
-  }
+  if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) upload_rotary_tables();
 }
 
-std::size_t CudaPass::bytes_needed() const {
-  const std::size_t nn = sz(n_), H = sz(c_.n_heads), L = sz(c_.n_layers);
-  const std::size_t floats = nn * (5 * sz(c_.hidden_size) + sz(qkv_ld_) + sz(q_width_) + 2 * sz(c_.word_embed_dim) +
-                                   (c_.mlp == MlpKind::kGated ? 2 : 1) * sz(c_.intermediate_size)) +
-                             (probabilities_ ? H * sz(kCausalBlock) * nn : 0);
-  const std::size_t row_scratch = probabilities_ ? 0 : H * nn * (2 * sizeof(float) + sizeof(double));
-  // The statistics' partial sums: at most the key tiles' count of splits (statistics_splits).
-  const std::size_t splits = sz(std::max(1, (n_ + block_rows_ - 1) / block_rows_));
-  const std::size_t partials = statistics_ ? std::min<std::size_t>(splits, 64) * nn * (H * 4 + 12) * sizeof(double) : 0;
-  const std::size_t stats = statistics_ ? L * nn * (H * sizeof(HeadRowStats) + sizeof(LayerRowStats)) : 0;
+// The fused attention's query blocks: each text's rows in blocks of block_rows_, its own keys only.
+void CudaPass::upload_query_blocks() {
+  std::vector<cuda::QueryBlock> blocks;  // (n_blocks_)
+  for (std::size_t k = 0; k < lengths_.size(); ++k) {
+    for (int r0 = 0; r0 < lengths_[k]; r0 += block_rows_) blocks.push_back({offsets_[k], lengths_[k], r0});
+  }
+  blocks_ = Buffer<unsigned char>(blocks.size() * sizeof(cuda::QueryBlock));
+  cuda::upload(ctx_, blocks_.data(), blocks.data(), blocks_.size());
+}
+
+// cos / sin (n, rotary_dims / 2) of every packed row at its position within its own text.
+void CudaPass::upload_rotary_tables() {
+  const std::size_t half = sz(c_.rotary_dims / 2), longest = sz(max_length_);
+  std::vector<float> cos_by_position(longest * half), sin_by_position(longest * half);  // (max_length, half)
+  rotary_tables(c_, max_length_, cos_by_position.data(), sin_by_position.data());
+  std::vector<float> cos(sz(n_) * half), sin(sz(n_) * half);  // (n, half)
+  for (std::size_t k = 0; k < lengths_.size(); ++k) {
+    const std::size_t count = sz(lengths_[k]) * half, at = sz(offsets_[k]) * half;
+    std::copy_n(cos_by_position.begin(), count, cos.begin() + static_cast<std::ptrdiff_t>(at));
+    std::copy_n(sin_by_position.begin(), count, sin.begin() + static_cast<std::ptrdiff_t>(at));
+  }
+  cos_ = Buffer<float>(cos.size());
+  sin_ = Buffer<float>(sin.size());
+  cuda::upload(ctx_, cos_.data(), cos.data(), cos.size() * sizeof(float));
+  cuda::upload(ctx_, sin_.data(), sin.data(), sin.size() * sizeof(float));
+}
+
+std::size_t CudaPass::bytes_needed(const CudaModel& m, int rows, bool statistics, bool probabilities) {
+  const ModelConfig& c = m.config();
+  const std::size_t nn = sz(rows), H = sz(c.n_heads), L = sz(c.n_layers);
+  const std::size_t q_width = H * sz(c.head_dim), qkv_ld = q_width + 2 * sz(c.kv_heads()) * sz(c.head_dim);
+  const std::size_t floats = nn * (5 * sz(c.hidden_size) + qkv_ld + q_width + 2 * sz(c.word_embed_dim) +
+                                   (c.mlp == MlpKind::kGated ? 2 : 1) * sz(c.intermediate_size)) +
+                             (probabilities ? H * sz(kCausalBlock) * nn : 0);
+  const std::size_t row_scratch = probabilities ? 0 : H * nn * (2 * sizeof(float) + sizeof(double));
+  // The statistics' partial sums, at their most splits (cuda::statistics_max_splits).
+  const std::size_t partials =
+      statistics ? cuda::statistics_partial_doubles(rows, c.n_heads, cuda::kStatisticsMaxSplits) * sizeof(double) : 0;
+  const std::size_t stats = statistics ? L * nn * (H * sizeof(HeadRowStats) + sizeof(LayerRowStats)) : 0;
   const std::size_t narrow =
-      m_.precision() == cuda::Precision::kFloat32 ? 0 : nn * (widest_input() + sz(qkv_ld_)) * sizeof(std::uint16_t);
+      m.precision() == cuda::Precision::kFloat32 ? 0 : nn * (widest_input(c) + qkv_ld) * sizeof(std::uint16_t);
   return floats * sizeof(float) + row_scratch + partials + stats + narrow;
 }
 
-std::size_t CudaPass::widest_input() const {
-  return std::max({sz(c_.hidden_size), sz(q_width_), sz(c_.intermediate_size), sz(c_.word_embed_dim)});
+std::size_t CudaPass::widest_input(const ModelConfig& c) {
+  return std::max({sz(c.hidden_size), sz(c.n_heads) * sz(c.head_dim), sz(c.intermediate_size), sz(c.word_embed_dim)});
 }
 
 float* CudaPass::buffer(Buf b) {
@@ -397,12 +438,16 @@ void CudaPass::copy(Buf from, Buf to) {
 
 void CudaPass::add_positions(Buf x) {
   const std::size_t d = sz(c_.hidden_size);
-  cuda::add(buffer(x), m_.positions().data() + sz(c_.position_offset) * d, sz(n_) * d, ctx_.stream());
+  const float* first_position = m_.positions().data() + sz(c_.position_offset) * d;
+  for (std::size_t k = 0; k < lengths_.size(); ++k) {  // each text from its own position 0
+    cuda::add(buffer(x) + sz(offsets_[k]) * d, first_position, sz(lengths_[k]) * d, ctx_.stream());
+  }
 }
 
 // out[:, col ..] (row stride ldy) = in W^T + b, or in W + b for Conv1D (the CPU's
 // DecoderWorkspace::linear: the bias written first, the product accumulated onto it).
 void CudaPass::linear(const Linear& host, Buf in, Buf out, int col, int ldy) {
+  const cuda::Phase phase(phases_, "products");
   const DeviceLinear& l = m_.on_device(host);
   const float* x = buffer(in);
   float* y = buffer(out) + col;
@@ -424,6 +469,7 @@ void CudaPass::linear(const Linear& host, Buf in, Buf out, int col, int ldy) {
 }
 
 void CudaPass::norm(const LayerNormWeights& host, Buf in, Buf out) {
+  const cuda::Phase phase(phases_, "norms");
   const DeviceNorm& w = m_.on_device(host);
   if (c_.norm_kind == NormKind::kRmsNorm) {
     cuda::rms_norm(buffer(in), buffer(out), n_, c_.hidden_size, w.weight.data(), c_.norm_eps, ctx_.stream());
@@ -470,7 +516,7 @@ cuda::AttentionProblem CudaPass::attention_problem(int layer) const {
   p.blocks = reinterpret_cast<const cuda::QueryBlock*>(blocks_.data());
   p.n_blocks = n_blocks_;
   p.rows = n_;
-  p.max_length = n_;
+  p.max_length = max_length_;
   return p;
 }
 
@@ -481,6 +527,7 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
     return;
   }
   cuda::AttentionProblem p = attention_problem(layer);
+  cuda::Phase phase(phases_, "softmax");
   if (m_.precision() != cuda::Precision::kFloat32) {
     cuda::narrow(qkv_.data(), qkv16_.data(), qkv16_.size(), m_.precision(), ctx_.stream());
     p.qkv = qkv16_.data();
@@ -494,6 +541,7 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
   scratch.splits = splits_;
   cuda::attention_softmax(p, scratch, ctx_buf_.data(), q_width_, ctx_.stream());
   if (statistics_) {
+    phases_.start("statistics");
     const std::size_t nn = sz(n_), H = sz(c_.n_heads);
     auto* head_stats = reinterpret_cast<HeadRowStats*>(head_stats_.data()) + sz(layer) * H * nn;
     auto* layer_stats = reinterpret_cast<LayerRowStats*>(layer_stats_.data()) + sz(layer) * nn;
@@ -566,12 +614,19 @@ void CudaPass::finish(AttentionObserver* observer) {
   }
 }
 
-std::vector<float> CudaModel::forward(std::span<const std::int32_t> ids, AttentionObserver* observer) const {
+std::vector<float> CudaModel::forward(std::span<const std::int32_t> ids, std::span<const int> lengths,
+                                     AttentionObserver* observer) const {
   std::lock_guard<std::mutex> lock(mutex_);
   ctx_.activate();
   const bool probabilities = observer && observer->wants_probabilities();
-  CudaPass pass(*this, static_cast<int>(ids.size()), observer && !probabilities, probabilities);
+  CudaPass pass(*this, lengths, observer && !probabilities, probabilities);
   return run_decoder(c_, w_, pass, ids, observer);
+}
+
+bool CudaModel::fits(int rows, bool statistics) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ctx_.activate();
+  return CudaPass::bytes_needed(*this, rows, statistics, false) <= ctx_.free_bytes();
 }
 
 }  // namespace

@@ -1,0 +1,46 @@
+// Where a pass's GPU time goes, for profiling without a profiler: with BENTOV_CUDA_PHASES set,
+// CUDA events bracket each phase (products, attention passes, ...) on the stream, and the
+// timer prints each phase's total milliseconds to stderr when it ends. Unset, it does nothing.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bentov::cuda {
+
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(cudaStream_t stream);
+  ~PhaseTimer();  // synchronizes the stream, prints the totals, frees the events
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+  bool enabled() const { return enabled_; }
+  // Ends the running phase (if any) and starts `phase`; nullptr only ends it.
+  void start(const char* phase);
+
+ private:
+  cudaStream_t stream_;
+  bool enabled_;
+  const char* running_ = nullptr;
+  cudaEvent_t running_since_ = nullptr;
+  std::vector<std::pair<const char*, std::pair<cudaEvent_t, cudaEvent_t>>> spans_;  // (phase, [begin, end])
+};
+
+// Starts `phase` on construction and ends it on destruction.
+class Phase {
+ public:
+  Phase(PhaseTimer& t, const char* phase) : t_(t) { t_.start(phase); }
+  ~Phase() { t_.start(nullptr); }
+  Phase(const Phase&) = delete;
+  Phase& operator=(const Phase&) = delete;
+
+ private:
+  PhaseTimer& t_;
+};
+
+}  // namespace bentov::cuda
