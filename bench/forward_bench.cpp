@@ -50,6 +50,7 @@ void BM_Forward(benchmark::State& state) {
     for (auto& id : ids) id = static_cast<std::int32_t>(rng() % static_cast<unsigned>(model.config().vocab_size));
   }
   bentov::ForwardOptions opts{env_int("BENTOV_BENCH_THREADS", 0)};
+  opts.last_hidden = false;  // as a corpus run without --loss
   const char* device = std::getenv("BENTOV_BENCH_DEVICE");
   const char* dtype = std::getenv("BENTOV_BENCH_DTYPE");
   opts.device = bentov::resolve_device(bentov::parse_device(device && *device ? device : "cpu"));

@@ -115,7 +115,8 @@ def demo_models():
     raise UsageError("no demo models found", "set BENTOV_MODELS_DIR, or name models explicitly")
 
 
-def analyze(models=None, text=None, ids=None, threads=None, device=None, progress=True, loss=False):
+def analyze(models=None, text=None, ids=None, threads=None, device=None, progress=True, loss=False, dtype=None,
+            max_positions=None):
     """Runs one text through each model and returns a :class:`Result`.
 
     ``models``: a name, folder, :class:`Model` or a list of them; None analyzes the demo
@@ -125,17 +126,21 @@ def analyze(models=None, text=None, ids=None, threads=None, device=None, progres
     Model's own device, else cpu). ``progress``: a tqdm bar per model (False: silent, or a
     callable, see ``bentov.Progress``). ``loss``: each model's mean next-token cross-entropy
     through its output head (the JSON's "loss"; ``Result.l_star`` gains ``loss`` and
-    ``perplexity``). The engine runs without the GIL.
+    ``perplexity``). ``dtype``: "fp32" (None: the exact mode), or on a GPU "bf16" / "fp16"
+    products on tensor cores with float32 accumulation. ``max_positions``: let texts run to N
+    tokens past a rotary model's max_position_embeddings (a UserWarning says so; a
+    learned-position model refuses). The engine runs without the GIL.
     """
     specs, device = _specs(models, device)
     text, ids = _input(text, ids, default_sentence=True)
     with Progress(progress, len(specs)) as bar:
-        out = _bentov.analyze(specs, text, ids, _threads(threads), device, bar.on_model, False, bool(loss))
+        out = _bentov.analyze(specs, text, ids, _threads(threads), _engine(device, dtype, max_positions), bar.on_model,
+                              False, bool(loss))
     return Result.from_json(out)
 
 
 def corpus(models=None, texts_or_file=None, bootstrap=1000, seed=0, max_tokens=None, max_texts=None,
-           threads=None, device=None, progress=True, loss=False):
+           threads=None, device=None, progress=True, loss=False, dtype=None, max_positions=None):
     """Every text of a corpus through each model: per-layer means with 95% bootstrap CIs, the
     distribution of L* over texts and its CI, and L*/L tested against 1/2, as ``analyze --corpus``.
 
@@ -143,6 +148,8 @@ def corpus(models=None, texts_or_file=None, bootstrap=1000, seed=0, max_tokens=N
     a "text" field). ``bootstrap``: resamples B; ``seed``: their seed; ``max_tokens``: keep each
     text's first tokens; ``max_texts``: the first texts only. ``progress``: bars per model and per
     text. ``loss``: each text's next-token cross-entropy, and its mean over texts with a CI.
+    ``dtype`` and ``max_positions`` as :func:`analyze`. On a GPU the texts share forward passes
+    (packed side by side, no attention across them).
     Ctrl-C stops the run after the current text (KeyboardInterrupt); nothing is written.
     """
     if texts_or_file is None:
@@ -151,12 +158,13 @@ def corpus(models=None, texts_or_file=None, bootstrap=1000, seed=0, max_tokens=N
     file, texts = _corpus_source(texts_or_file)
     with Progress(progress, len(specs)) as bar:
         out = _bentov.corpus(specs, file, texts, int(max_texts or 0), int(max_tokens or 0), int(bootstrap), int(seed),
-                             _threads(threads), device, bar.on_model, bar.on_text, False, bool(loss))
+                             _threads(threads), _engine(device, dtype, max_positions), bar.on_model, bar.on_text,
+                             False, bool(loss))
     return Result.from_json(out)
 
 
 def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, device=None, progress=True, loss=False,
-          corpus=None, bootstrap=1000, seed=0, max_tokens=None, max_texts=None):
+          corpus=None, bootstrap=1000, seed=0, max_tokens=None, max_texts=None, dtype=None, max_positions=None):
     """One model over an ordered series of checkpoints: ``sweep("EleutherAI/pythia-160m",
     revisions=["step1000", "step143000"])`` or ``sweep([folder1, folder2, ...])``. Returns a
     :class:`Result` whose ``sweep`` holds the checkpoints and their L*, as ``bentov sweep``.
@@ -165,6 +173,7 @@ def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, devic
     its corpus statistics, and ``sweep["shifts"]`` the paired shift between consecutive
     checkpoints (L*, every per-layer metric and, with ``loss``, the loss: each with a paired
     bootstrap CI and a p-value); ``sweep["rank_correlation"]`` relates L*/L and loss.
+    ``dtype`` and ``max_positions`` as :func:`analyze`.
     """
     if revisions is not None:
         if not isinstance(id_or_models, (str, os.PathLike)):
@@ -178,28 +187,38 @@ def sweep(id_or_models, revisions=None, text=None, ids=None, threads=None, devic
         if corpus is not None:
             file, texts = _corpus_source(corpus)
             out = _bentov.sweep_corpus(specs, file, texts, int(max_texts or 0), int(max_tokens or 0), int(bootstrap),
-                                       int(seed), _threads(threads), device, bar.on_model, bool(loss))
+                                       int(seed), _threads(threads), _engine(device, dtype, max_positions),
+                                       bar.on_model, bool(loss))
         else:
             text, ids = _input(text, ids, default_sentence=True)
-            out = _bentov.sweep(specs, text, ids, _threads(threads), device, bar.on_model, False, bool(loss))
+            out = _bentov.sweep(specs, text, ids, _threads(threads), _engine(device, dtype, max_positions),
+                                bar.on_model, False, bool(loss))
     return Result.from_json(out)
 
 
 def compare(a, b, text=None, ids=None, threads=None, device=None, progress=True, loss=False, corpus=None,
-            bootstrap=1000, seed=0, max_tokens=None, max_texts=None):
+            bootstrap=1000, seed=0, max_tokens=None, max_texts=None, dtype=None, max_positions=None):
     """Two models of one shape layer by layer (B - A): per-layer and per-head differences and
     the shift in L*, as ``bentov compare``. With ``corpus``, ``Comparison.paired`` holds every
-    shift with its paired bootstrap CI and p-value over the texts. Returns a :class:`Comparison`."""
+    shift with its paired bootstrap CI and p-value over the texts. ``dtype`` and ``max_positions``
+    as :func:`analyze`. Returns a :class:`Comparison`."""
     (spec_a, spec_b), device = _specs([a, b], device)
     with Progress(progress, 2) as bar:
         if corpus is not None:
             file, texts = _corpus_source(corpus)
             out = _bentov.compare_corpus(spec_a, spec_b, file, texts, int(max_texts or 0), int(max_tokens or 0),
-                                         int(bootstrap), int(seed), _threads(threads), device, bar.on_model, bool(loss))
+                                         int(bootstrap), int(seed), _threads(threads),
+                                         _engine(device, dtype, max_positions), bar.on_model, bool(loss))
         else:
             text, ids = _input(text, ids, default_sentence=True)
-            out = _bentov.compare(spec_a, spec_b, text, ids, _threads(threads), device, bar.on_model, bool(loss))
+            out = _bentov.compare(spec_a, spec_b, text, ids, _threads(threads), _engine(device, dtype, max_positions),
+                                  bar.on_model, bool(loss))
     return Comparison.from_json(out)
+
+
+def _engine(device, dtype, max_positions):
+    """Where and how the passes run, for the engine."""
+    return _bentov.Engine(device, dtype or "fp32", int(max_positions or 0))
 
 
 def _corpus_source(texts_or_file):

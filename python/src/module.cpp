@@ -112,12 +112,27 @@ std::function<void(Args...)> with_gil(const std::optional<py::function>& fn) {
   };
 }
 
-RunOptions run_options(int threads, const std::string& device, const std::optional<py::function>& on_model,
+// Where and how passes run: device, compute dtype and --max-positions, as Python gives them.
+struct Engine {
+  std::string device = "cpu";
+  std::string dtype = "fp32";
+  int max_positions = 0;  // 0: the model's own limit
+};
+
+RunOptions run_options(int threads, const Engine& engine, const std::optional<py::function>& on_model,
                        bool collect_failures, bool loss) {
   RunOptions o;
   o.loss = loss;
   o.threads = threads;
-  o.device = device_of(device);
+  o.device = device_of(engine.device);
+  o.dtype = bentov::parse_compute_dtype(engine.dtype);
+  bentov::check_compute_dtype(o.device, o.dtype);
+  if (engine.max_positions < 0) throw bentov::UsageError("max_positions must be positive", "max_positions=None keeps the model's limit");
+  o.max_positions = engine.max_positions;
+  o.warning = [](const std::string& line) {
+    const py::gil_scoped_acquire gil;
+    if (PyErr_WarnEx(PyExc_UserWarning, line.c_str(), 1) < 0) throw py::error_already_set();  // warnings as errors
+  };
   o.on_model_done = with_gil<std::size_t, std::size_t>(on_model);
   o.rethrow_failures = !collect_failures;
   return o;
@@ -146,10 +161,10 @@ bentov::analysis::Corpus corpus_of(const std::optional<std::string>& file, const
 // ---- runs: each returns the CLI's JSON text ---------------------------------------------------
 
 std::string analyze(const std::vector<std::string>& specs, const std::optional<std::string>& text,
-                    const std::optional<std::vector<std::int64_t>>& ids, int threads, const std::string& device,
+                    const std::optional<std::vector<std::int64_t>>& ids, int threads, const Engine& engine,
                     const std::optional<py::function>& on_model, bool collect_failures, bool loss) {
   const TextSource source = text_source(text, ids);
-  const RunOptions options = run_options(threads, device, on_model, collect_failures, loss);
+  const RunOptions options = run_options(threads, engine, on_model, collect_failures, loss);
   const py::gil_scoped_release nogil;
   return bentov::report::to_json_string(bentov::analysis::analyze_models(specs, source, options));
 }
@@ -174,11 +189,11 @@ bentov::analysis::CorpusOptions corpus_options(const CorpusArgs& a) {
   return co;
 }
 
-std::string corpus(const std::vector<std::string>& specs, const CorpusArgs& args, int threads, const std::string& device,
+std::string corpus(const std::vector<std::string>& specs, const CorpusArgs& args, int threads, const Engine& engine,
                    const std::optional<py::function>& on_model, const std::optional<py::function>& on_text,
                    bool collect_failures, bool loss) {
   auto co = corpus_options(args);
-  const RunOptions options = run_options(threads, device, on_model, collect_failures, loss);
+  const RunOptions options = run_options(threads, engine, on_model, collect_failures, loss);
   const auto c = corpus_of(args.file, args.texts, args.max_texts);
   // (model name, texts of that model done, texts in the corpus)
   const auto text_done = with_gil<std::string, std::size_t, std::size_t>(on_text);
@@ -193,20 +208,20 @@ std::string corpus(const std::vector<std::string>& specs, const CorpusArgs& args
 }
 
 std::string sweep(const std::vector<std::string>& specs, const std::optional<std::string>& text,
-                  const std::optional<std::vector<std::int64_t>>& ids, int threads, const std::string& device,
+                  const std::optional<std::vector<std::int64_t>>& ids, int threads, const Engine& engine,
                   const std::optional<py::function>& on_model, bool collect_failures, bool loss) {
   if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give revisions=[...] or several folders");
   const TextSource source = text_source(text, ids);
-  const RunOptions options = run_options(threads, device, on_model, collect_failures, loss);
+  const RunOptions options = run_options(threads, engine, on_model, collect_failures, loss);
   const py::gil_scoped_release nogil;
   return bentov::report::sweep_to_json(bentov::analysis::analyze_models(specs, source, options)).dump(2) + "\n";
 }
 
 std::string compare(const std::string& a, const std::string& b, const std::optional<std::string>& text,
-                    const std::optional<std::vector<std::int64_t>>& ids, int threads, const std::string& device,
+                    const std::optional<std::vector<std::int64_t>>& ids, int threads, const Engine& engine,
                     const std::optional<py::function>& on_model, bool loss) {
   const TextSource source = text_source(text, ids);
-  const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
+  const RunOptions options = run_options(threads, engine, on_model, /*collect_failures=*/false, loss);
   const py::gil_scoped_release nogil;
   const auto ra = bentov::analysis::analyze_model(a, source, options);
   options.on_model_done(1, 2);
@@ -216,10 +231,10 @@ std::string compare(const std::string& a, const std::string& b, const std::optio
 }
 
 std::string sweep_corpus(const std::vector<std::string>& specs, const CorpusArgs& args, int threads,
-                         const std::string& device, const std::optional<py::function>& on_model, bool loss) {
+                         const Engine& engine, const std::optional<py::function>& on_model, bool loss) {
   if (specs.size() < 2) throw bentov::UsageError("a sweep needs at least two checkpoints", "give revisions=[...] or several folders");
   const auto co = corpus_options(args);
-  const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
+  const RunOptions options = run_options(threads, engine, on_model, /*collect_failures=*/false, loss);
   const auto c = corpus_of(args.file, args.texts, args.max_texts);
   const py::gil_scoped_release nogil;
   const auto run = bentov::analysis::sweep_corpus(specs, c, options, co);
@@ -227,9 +242,9 @@ std::string sweep_corpus(const std::vector<std::string>& specs, const CorpusArgs
 }
 
 std::string compare_corpus(const std::string& a, const std::string& b, const CorpusArgs& args, int threads,
-                           const std::string& device, const std::optional<py::function>& on_model, bool loss) {
+                           const Engine& engine, const std::optional<py::function>& on_model, bool loss) {
   const auto co = corpus_options(args);
-  const RunOptions options = run_options(threads, device, on_model, /*collect_failures=*/false, loss);
+  const RunOptions options = run_options(threads, engine, on_model, /*collect_failures=*/false, loss);
   const auto c = corpus_of(args.file, args.texts, args.max_texts);
   const py::gil_scoped_release nogil;
   const auto run = bentov::analysis::compare_corpus(a, b, c, options, co);
@@ -414,12 +429,17 @@ PYBIND11_MODULE(_bentov, m) {
   m.attr("__version__") = BENTOV_VERSION;
   m.def("cuda_compiled", &bentov::cuda_compiled);
   m.def("cuda_device_count", &bentov::cuda_device_count);
-  m.def("analyze", &analyze, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("device"),
+  py::class_<Engine>(m, "Engine")
+      .def(py::init([](std::string device, std::string dtype, int max_positions) {
+             return Engine{std::move(device), std::move(dtype), max_positions};
+           }),
+           py::arg("device"), py::arg("dtype"), py::arg("max_positions"));
+  m.def("analyze", &analyze, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("engine"),
         py::arg("on_model"), py::arg("collect_failures"), py::arg("loss"));
-  m.def("sweep", &sweep, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("device"),
+  m.def("sweep", &sweep, py::arg("specs"), py::arg("text"), py::arg("ids"), py::arg("threads"), py::arg("engine"),
         py::arg("on_model"), py::arg("collect_failures"), py::arg("loss"));
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("text"), py::arg("ids"), py::arg("threads"),
-        py::arg("device"), py::arg("on_model"), py::arg("loss"));
+        py::arg("engine"), py::arg("on_model"), py::arg("loss"));
   auto corpus_args = [](std::optional<std::string> file, std::optional<std::vector<std::string>> texts,
                         std::size_t max_texts, int max_tokens, int bootstrap, std::uint64_t seed) {
     return CorpusArgs{std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed};
@@ -428,36 +448,36 @@ PYBIND11_MODULE(_bentov, m) {
       "corpus",
       [corpus_args](const std::vector<std::string>& specs, std::optional<std::string> file,
                     std::optional<std::vector<std::string>> texts, std::size_t max_texts, int max_tokens, int bootstrap,
-                    std::uint64_t seed, int threads, const std::string& device, const std::optional<py::function>& on_model,
+                    std::uint64_t seed, int threads, const Engine& engine, const std::optional<py::function>& on_model,
                     const std::optional<py::function>& on_text, bool collect_failures, bool loss) {
         return corpus(specs, corpus_args(std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed),
-                      threads, device, on_model, on_text, collect_failures, loss);
+                      threads, engine, on_model, on_text, collect_failures, loss);
       },
       py::arg("specs"), py::arg("file"), py::arg("texts"), py::arg("max_texts"), py::arg("max_tokens"),
-      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"), py::arg("on_model"),
+      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("engine"), py::arg("on_model"),
       py::arg("on_text"), py::arg("collect_failures"), py::arg("loss"));
   m.def(
       "sweep_corpus",
       [corpus_args](const std::vector<std::string>& specs, std::optional<std::string> file,
                     std::optional<std::vector<std::string>> texts, std::size_t max_texts, int max_tokens, int bootstrap,
-                    std::uint64_t seed, int threads, const std::string& device, const std::optional<py::function>& on_model,
+                    std::uint64_t seed, int threads, const Engine& engine, const std::optional<py::function>& on_model,
                     bool loss) {
         return sweep_corpus(specs, corpus_args(std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed),
-                            threads, device, on_model, loss);
+                            threads, engine, on_model, loss);
       },
       py::arg("specs"), py::arg("file"), py::arg("texts"), py::arg("max_texts"), py::arg("max_tokens"),
-      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"), py::arg("on_model"), py::arg("loss"));
+      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("engine"), py::arg("on_model"), py::arg("loss"));
   m.def(
       "compare_corpus",
       [corpus_args](const std::string& a, const std::string& b, std::optional<std::string> file,
                     std::optional<std::vector<std::string>> texts, std::size_t max_texts, int max_tokens, int bootstrap,
-                    std::uint64_t seed, int threads, const std::string& device, const std::optional<py::function>& on_model,
+                    std::uint64_t seed, int threads, const Engine& engine, const std::optional<py::function>& on_model,
                     bool loss) {
         return compare_corpus(a, b, corpus_args(std::move(file), std::move(texts), max_texts, max_tokens, bootstrap, seed),
-                              threads, device, on_model, loss);
+                              threads, engine, on_model, loss);
       },
       py::arg("a"), py::arg("b"), py::arg("file"), py::arg("texts"), py::arg("max_texts"), py::arg("max_tokens"),
-      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("device"), py::arg("on_model"), py::arg("loss"));
+      py::arg("bootstrap"), py::arg("seed"), py::arg("threads"), py::arg("engine"), py::arg("on_model"), py::arg("loss"));
   m.def("csv_from_json", &csv_from_json, py::arg("json_text"));
   py::class_<PyModel>(m, "Model")
       .def(py::init<const std::string&, bool, const std::string&>(), py::arg("spec"), py::arg("offline"),

@@ -87,6 +87,17 @@ ModelReport report_header(const io::ResolvedModel& resolved, const ModelConfig& 
 
 }  // namespace
 
+void apply_max_positions(Model& model, const std::string& name, const RunOptions& options) {
+  const int before = model.config().max_positions;
+  if (options.max_positions <= before) return;
+  model.extend_positions(options.max_positions);
+  if (options.warning) {
+    options.warning(name + ": --max-positions " + std::to_string(options.max_positions) +
+                    " goes past max_position_embeddings (" + std::to_string(before) +
+                    "): the rotation extrapolates to positions the model never saw in training");
+  }
+}
+
 OpenedModel open_model(const std::string& spec, const io::ResolveOptions& resolve,
                        const std::function<void(const std::string&)>& progress, TokenizerUse tokenizer,
                        const std::string& needed_for) {
@@ -108,6 +119,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
                                   const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   OpenedModel opened = open_model(spec, options.resolve, options.progress);
+  apply_max_positions(opened.model, opened.resolved.name, options);
   const io::ResolvedModel& resolved = opened.resolved;
   const Model& model = opened.model;
   const auto& cfg = model.config();
@@ -141,7 +153,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
   AttentionObserver* extra = options.observe_pass ? options.observe_pass({r, ids, resolved.folder}) : nullptr;
   FanOutObserver both({&observer, extra});
   const std::vector<float> hidden = model.forward(ids, extra ? static_cast<AttentionObserver*>(&both) : &observer,
-                                                  ForwardOptions{options.threads, options.device, options.dtype});
+                                                  ForwardOptions{options.threads, options.device, options.dtype, options.loss});
 
   r.token_ids = ids;
   if (options.loss) {
@@ -191,6 +203,7 @@ CorpusModelRun::CorpusModelRun(const std::string& spec, const RunOptions& option
   const auto t0 = std::chrono::steady_clock::now();
   OpenedModel opened =
       open_model(spec, options.resolve, options.progress, TokenizerUse::kRequired, "a corpus run needs the model's tokenizer");
+  apply_max_positions(opened.model, opened.resolved.name, options);
   io::ResolvedModel resolved = std::move(opened.resolved);
   Model model = std::move(opened.model);
   Tokenizer tokenizer = std::move(*opened.tokenizer);
@@ -242,7 +255,7 @@ void CorpusModelRun::run_pack(std::vector<PendingText>& pack, std::size_t begin,
     texts.emplace_back(pack[k].ids);
   }
   const auto hidden =
-      s.model.forward_packed(texts, observed, ForwardOptions{options.threads, options.device, options.dtype});
+      s.model.forward_packed(texts, observed, ForwardOptions{options.threads, options.device, options.dtype, options.loss});
   for (std::size_t k = 0; k < pack.size(); ++k) {
     TextSignature& ts = pack[k].signature;
     if (options.loss) ts.loss = s.model.next_token_loss(pack[k].ids, hidden[k], options.threads);

@@ -1,6 +1,7 @@
 #include "bentov/backend/device.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <string>
 
 #include "bentov/error.h"
@@ -12,7 +13,7 @@ std::string Device::name() const {
   switch (kind) {
     case Kind::kCpu: return "cpu";
     case Kind::kAuto: return "auto";
-    case Kind::kCuda: return "cuda:" + std::to_string(index);
+    case Kind::kCuda: return index == kThisProcess ? "cuda" : "cuda:" + std::to_string(index);
   }
   return "?";
 }
@@ -20,7 +21,7 @@ std::string Device::name() const {
 Device parse_device(std::string_view text) {
   if (text == "cpu") return {Device::Kind::kCpu, 0};
   if (text == "auto") return {Device::Kind::kAuto, 0};
-  if (text == "cuda") return {Device::Kind::kCuda, 0};
+  if (text == "cuda") return {Device::Kind::kCuda, Device::kThisProcess};
   if (text.starts_with("cuda:")) {
     const std::string_view digits = text.substr(5);
     int index = -1;
@@ -59,12 +60,25 @@ bool cuda_compiled() { return cuda::runtime_compiled(); }
 
 int cuda_device_count() { return cuda::runtime_device_count(nullptr); }
 
+int gpu_of_local_rank(int count) {
+  if (count < 1) return 0;
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"}) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) continue;
+    int rank = -1;
+    const std::string_view v(value);
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), rank);
+    if (ec == std::errc() && end == v.data() + v.size() && rank >= 0) return rank % count;
+  }
+  return 0;
+}
+
 Device resolve_device(const Device& requested) {
   if (requested.kind == Device::Kind::kCpu) return requested;
   std::string why;
   const int count = cuda::runtime_device_count(&why);
   if (requested.kind == Device::Kind::kAuto) {
-    return count > 0 ? Device{Device::Kind::kCuda, 0} : Device{Device::Kind::kCpu, 0};
+    return count > 0 ? Device{Device::Kind::kCuda, gpu_of_local_rank(count)} : Device{Device::Kind::kCpu, 0};
   }
   if (!cuda::runtime_compiled()) {
     throw UnsupportedError("this bentov was built without the CUDA backend",
@@ -74,6 +88,7 @@ Device resolve_device(const Device& requested) {
     throw UnsupportedError("no CUDA GPU found (" + why + ")",
                            "run on a machine with an NVIDIA GPU and driver, or use --device cpu");
   }
+  if (requested.index == Device::kThisProcess) return {Device::Kind::kCuda, gpu_of_local_rank(count)};
   if (requested.index >= count) {
     throw UnsupportedError("--device " + requested.name() + ": this machine has " + std::to_string(count) +
                                " CUDA GPU(s)",

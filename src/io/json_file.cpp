@@ -15,7 +15,8 @@ std::string read_file_bytes(const fs::path& path, std::size_t max_bytes) {
                   "check the path; model folders hold config.json and weights");
   }
   const auto size = fs::file_size(path, ec);
-  if (ec) throw IoError("cannot stat '" + path.string() + "': " + ec.message(), "");
+  if (ec) throw IoError("cannot stat '" + path.string() + "': " + ec.message(),
+                             "check that the file is readable by this user");
   if (size > max_bytes) {
     throw FormatError("'" + path.string() + "' is " + std::to_string(size) + " bytes (limit " +
                           std::to_string(max_bytes) + ")",

@@ -1,6 +1,5 @@
 #include "decoder.h"
 
-#include "embedding.h"
 
 namespace bentov {
 
@@ -88,9 +87,9 @@ void layer(const ModelConfig& c, const LayerWeights& lw, int l, DecoderBackend& 
 }  // namespace
 
 std::vector<float> run_decoder(const ModelConfig& c, const ModelWeights& w, DecoderBackend& b,
-                               std::span<const std::int32_t> ids, AttentionObserver* observer) {
+                               std::span<const std::int32_t> ids, AttentionObserver* observer, bool hidden) {
   if (observer) observer->on_sequence(c.n_layers, c.n_heads, static_cast<int>(ids.size()));
-  b.set_words(token_rows(c, w, ids));
+  b.set_tokens(ids);
   if (!w.project_in.weight.empty()) {
     b.linear(w.project_in, Buf::kWords, Buf::kX, 0, c.hidden_size);  // OPT-350m: (n, e) -> (n, d)
   } else {
@@ -100,15 +99,15 @@ std::vector<float> run_decoder(const ModelConfig& c, const ModelWeights& w, Deco
   if (c.positions == PositionKind::kLearned) b.add_positions(Buf::kX);
   for (int l = 0; l < c.n_layers; ++l) layer(c, w.layers[static_cast<std::size_t>(l)], l, b, observer);
   if (!w.final_norm.weight.empty()) b.norm(w.final_norm, Buf::kX, Buf::kX);
-  std::vector<float> hidden;
-  if (!w.project_out.weight.empty()) {
+  std::vector<float> last;
+  if (hidden && !w.project_out.weight.empty()) {
     b.linear(w.project_out, Buf::kX, Buf::kOut, 0, c.word_embed_dim);
-    hidden = b.download(Buf::kOut);
-  } else {
-    hidden = b.download(Buf::kX);
+    last = b.download(Buf::kOut);
+  } else if (hidden) {
+    last = b.download(Buf::kX);
   }
   b.finish(observer);
-  return hidden;
+  return last;
 }
 
 }  // namespace bentov

@@ -45,7 +45,8 @@ std::size_t buffer_width(const ModelConfig& c, Buf b);
 class DecoderBackend {
  public:
   virtual ~DecoderBackend() = default;
-  virtual void set_words(const std::vector<float>& rows) = 0;  // kWords from the host (n, e)
+  // kWords (n, e) = the token embedding rows of ids (token_rows in embedding.h, scale included).
+  virtual void set_tokens(std::span<const std::int32_t> ids) = 0;
   virtual void copy(Buf from, Buf to) = 0;                      // same width
   virtual void add_positions(Buf x) = 0;                        // x[i] += learned position row i + offset
   // out[:, col .. col + l.out) with row stride ldy = in W^T + b (or in W + b, Conv1D).
@@ -65,8 +66,9 @@ class DecoderBackend {
   virtual void finish(AttentionObserver* observer) { (void)observer; }
 };
 
-// Returns the last hidden state (n, out_dim); attention goes to `observer` (may be null).
+// Returns the last hidden state (n, out_dim), or nothing unless `hidden`; attention goes to
+// `observer` (may be null).
 std::vector<float> run_decoder(const ModelConfig& c, const ModelWeights& w, DecoderBackend& backend,
-                               std::span<const std::int32_t> ids, AttentionObserver* observer);
+                               std::span<const std::int32_t> ids, AttentionObserver* observer, bool hidden = true);
 
 }  // namespace bentov

@@ -182,7 +182,10 @@ float* DecoderWorkspace::buffer(Buf b) {
 
 std::size_t DecoderWorkspace::width(Buf b) const { return buffer_width(c_, b); }
 
-void DecoderWorkspace::set_words(const std::vector<float>& rows) { std::copy(rows.begin(), rows.end(), words_.begin()); }
+void DecoderWorkspace::set_tokens(std::span<const std::int32_t> ids) {
+  const std::vector<float> rows = token_rows(c_, w_, ids);  // (n, e)
+  std::copy(rows.begin(), rows.end(), words_.begin());
+}
 
 void DecoderWorkspace::copy(Buf from, Buf to) {
   std::memcpy(buffer(to), buffer(from), sz(n_) * width(from) * sizeof(float));

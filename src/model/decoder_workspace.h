@@ -25,7 +25,7 @@ class DecoderWorkspace final : public DecoderBackend {
   // The bytes a workspace for n tokens allocates (from the sizes the constructor allocates by).
   static std::uint64_t bytes_for(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
 
-  void set_words(const std::vector<float>& rows) override;
+  void set_tokens(std::span<const std::int32_t> ids) override;
   void copy(Buf from, Buf to) override;
   void add_positions(Buf x) override;
   void linear(const Linear& l, Buf in, Buf out, int col, int ldy) override;

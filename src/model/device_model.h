@@ -22,8 +22,9 @@ class DeviceModel {
   // lengths[k] ids of text k after the texts before it, n their sum, and no text attends to
   // another. Attention goes to the observer as the CPU decoder delivers it (observer.h) for one
   // text, or as row statistics of all n rows when it wants no probabilities.
+  // With `hidden` false the result is empty and nothing is copied back.
   virtual std::vector<float> forward(std::span<const std::int32_t> ids, std::span<const int> lengths,
-                                     AttentionObserver* observer) const = 0;
+                                     AttentionObserver* observer, bool hidden) const = 0;
   // Whether a pass over `rows` packed rows fits in the device's free memory now.
   virtual bool fits(int rows, bool statistics) const = 0;
 };

@@ -52,12 +52,26 @@ int Model::output_dim() const {
   return weights_->project_out.weight.empty() ? config_.hidden_size : config_.word_embed_dim;
 }
 
+void Model::extend_positions(int n) {
+  if (n <= config_.max_positions) return;
+  if (config_.positions == PositionKind::kLearned) {
+    throw UsageError("'" + folder_.string() + "' learns its position embeddings, a table of " +
+                         std::to_string(config_.max_positions) + " rows: --max-positions " + std::to_string(n) +
+                         " cannot go past it",
+                     "drop --max-positions, or keep texts within " + std::to_string(config_.max_positions) +
+                         " tokens (--max-tokens for corpora)");
+  }
+  config_.max_positions = n;
+}
+
 void Model::check_input(std::span<const std::int32_t> ids) const {
   if (ids.empty()) throw InputError("no tokens to run", "give a non-empty text or --ids");
   if (static_cast<long long>(ids.size()) > config_.max_positions) {
     throw InputError(std::to_string(ids.size()) + " tokens exceed this model's " +
                          std::to_string(config_.max_positions) + " positions (max_position_embeddings)",
-                     "shorten the text");
+                     config_.positions == PositionKind::kRotary
+                         ? "shorten the text, or let a rotary model run past its limit with --max-positions N"
+                         : "shorten the text");
   }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= config_.vocab_size) {
@@ -125,7 +139,7 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   check_compute_dtype(options.device, options.dtype);
   if (options.device.is_cuda()) {
     const int lengths[] = {static_cast<int>(ids.size())};
-    return on_cuda(options.device.index, options.dtype).forward(ids, lengths, observer);
+    return on_cuda(options.device.index, options.dtype).forward(ids, lengths, observer, options.last_hidden);
   }
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
   {
@@ -145,7 +159,7 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   std::shared_lock running(widening_->mutex);
   const ops::ScopedSingleThreadedBlas single_threaded;  // the decoder splits every product over its own workers
   DecoderWorkspace cpu(config_, *weights_, static_cast<int>(ids.size()), threads);
-  return run_decoder(config_, *weights_, cpu, ids, observer);
+  return run_decoder(config_, *weights_, cpu, ids, observer, options.last_hidden);
 }
 
 std::vector<std::vector<float>> Model::forward_packed(std::span<const std::span<const std::int32_t>> texts,
@@ -180,9 +194,10 @@ std::vector<std::vector<float>> Model::forward_packed(std::span<const std::span<
       lengths.push_back(static_cast<int>(texts[k].size()));
     }
     PackedObserver packed(lengths, observers.subspan(first, last - first));
-    const std::vector<float> all = gpu.forward(ids, lengths, packed.any() ? &packed : nullptr);  // (rows, dim)
+    const std::vector<float> all =  // (rows, dim), or empty
+        gpu.forward(ids, lengths, packed.any() ? &packed : nullptr, options.last_hidden);
     std::size_t row = 0;
-    for (std::size_t k = first; k < last; ++k) {
+    for (std::size_t k = first; k < last && !all.empty(); ++k) {
       const auto begin = all.begin() + static_cast<std::ptrdiff_t>(row * dim);
       hidden[k].assign(begin, begin + static_cast<std::ptrdiff_t>(texts[k].size() * dim));
       row += texts[k].size();

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "bentov/ops/parallel.h"
+
 namespace bentov {
 
 PackedObserver::PackedObserver(std::span<const int> lengths, std::span<AttentionObserver* const> observers)
@@ -30,24 +32,30 @@ void PackedObserver::on_attention_rows(int, int, int, int, const float*, int) {
 }
 
 // heads: (n_heads, n) of the whole pass; text k gets its columns [offset_k, offset_k + length_k).
+// The texts' observers are independent: they run side by side, one text per worker at a time.
 void PackedObserver::on_row_statistics(int layer, int n_heads, int n, const HeadRowStats* heads,
                                        const LayerRowStats* rows) {
-  for (std::size_t k = 0; k < observers_.size(); ++k) {
-    if (!observers_[k]) continue;
+  const int workers = std::min(ops::default_threads(), static_cast<int>(observers_.size()));
+  text_heads_.resize(static_cast<std::size_t>(std::max(workers, 1)));
+  ops::parallel_for(static_cast<int>(observers_.size()), workers, [&](int item, int worker) {
+    const auto k = static_cast<std::size_t>(item);
+    if (!observers_[k]) return;
     const auto length = static_cast<std::size_t>(lengths_[k]), offset = static_cast<std::size_t>(offsets_[k]);
-    text_heads_.resize(static_cast<std::size_t>(n_heads) * length);
+    std::vector<HeadRowStats>& share = text_heads_[static_cast<std::size_t>(worker)];  // (n_heads, length)
+    share.resize(static_cast<std::size_t>(n_heads) * length);
     for (std::size_t h = 0; h < static_cast<std::size_t>(n_heads); ++h) {
       const HeadRowStats* from = heads + h * static_cast<std::size_t>(n) + offset;
-      std::copy(from, from + length, text_heads_.begin() + static_cast<std::ptrdiff_t>(h * length));
+      std::copy(from, from + length, share.begin() + static_cast<std::ptrdiff_t>(h * length));
     }
-    observers_[k]->on_row_statistics(layer, n_heads, lengths_[k], text_heads_.data(), rows + offset);
-  }
+    observers_[k]->on_row_statistics(layer, n_heads, lengths_[k], share.data(), rows + offset);
+  });
 }
 
 void PackedObserver::on_layer_end(int layer) {
-  for (AttentionObserver* o : observers_) {
-    if (o) o->on_layer_end(layer);
-  }
+  const int workers = std::min(ops::default_threads(), static_cast<int>(observers_.size()));
+  ops::parallel_for(static_cast<int>(observers_.size()), workers, [&](int item, int) {
+    if (observers_[static_cast<std::size_t>(item)]) observers_[static_cast<std::size_t>(item)]->on_layer_end(layer);
+  });
 }
 
 }  // namespace bentov

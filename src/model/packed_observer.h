@@ -1,6 +1,7 @@
 // The observer of a pass over several texts packed side by side (Model::forward_packed): it
 // hands each text's share of the row statistics to that text's own observer, as if the text had
-// had a pass of its own.
+// had a pass of its own. The texts' observers are called from several threads at once (each
+// observer from one at a time), after the pass.
 #pragma once
 
 #include <span>
@@ -26,7 +27,7 @@ class PackedObserver final : public AttentionObserver {
  private:
   std::vector<int> lengths_, offsets_;
   std::vector<AttentionObserver*> observers_;
-  std::vector<HeadRowStats> text_heads_;  // (n_heads, lengths[k]) one text's share of a layer
+  std::vector<std::vector<HeadRowStats>> text_heads_;  // per worker: (n_heads, lengths[k]) a text's share
 };
 
 }  // namespace bentov

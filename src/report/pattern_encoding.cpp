@@ -63,7 +63,8 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
 }
 
 std::vector<std::uint8_t> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) throw FormatError("base64 text of " + std::to_string(text.size()) + " characters", "");
+  if (text.size() % 4 != 0) throw FormatError("base64 text of " + std::to_string(text.size()) + " characters",
+                                              "base64 comes in groups of 4 characters; the text was cut or altered");
   std::vector<std::uint8_t> out;
   out.reserve(text.size() / 4 * 3);
   for (std::size_t i = 0; i < text.size(); i += 4) {
@@ -77,7 +78,7 @@ std::vector<std::uint8_t> base64_decode(std::string_view text) {
         continue;
       }
       v[static_cast<std::size_t>(j)] = alphabet_index(c);
-      if (v[static_cast<std::size_t>(j)] < 0 || pad) throw FormatError("invalid base64 character", "");
+      if (v[static_cast<std::size_t>(j)] < 0 || pad) throw FormatError("invalid base64 character", "the text holds a character outside A-Z, a-z, 0-9, + and /");
     }
     const std::uint32_t w = (static_cast<std::uint32_t>(v[0]) << 18) | (static_cast<std::uint32_t>(v[1]) << 12) |
                             (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);

@@ -195,7 +195,7 @@ nlohmann::json sweep_to_json(const AnalysisReport& sweep, const SweepCorpus* cor
 
 void write_sweep_plot(const fs::path& path, const AnalysisReport& sweep) {
   const auto& ms = sweep.models;
-  if (ms.empty()) throw UsageError("no checkpoint was analyzed: nothing to plot", "");
+  if (ms.empty()) throw UsageError("no checkpoint was analyzed: nothing to plot", "give sweep at least one checkpoint that loads");
   const int layers = ms.front().n_layers;
   for (const auto& m : ms) {
     if (m.n_layers != layers || static_cast<int>(m.layers.size()) != layers) {

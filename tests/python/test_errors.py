@@ -85,3 +85,27 @@ def test_result_from_bad_json():
         bentov.Result.from_json("{not json")
     with pytest.raises(bentov.FileError):
         bentov.Result.from_json("/nonexistent/results.json")
+
+
+def test_dtype_other_than_fp32_needs_a_gpu():
+    with pytest.raises(bentov.UsageError) as e:
+        bentov.analyze(DEMO[2], dtype="bf16", device="cpu", progress=False)
+    assert e.value.hint
+    with pytest.raises(bentov.UsageError):
+        bentov.analyze(DEMO[2], dtype="fp8", progress=False)
+
+
+def test_max_positions_extends_a_rotary_model_with_a_warning():
+    ids = [(7 * i) % 4000 + 1 for i in range(520)]  # past pythia-demo's 512 positions
+    with pytest.raises(bentov.InputError) as e:
+        bentov.analyze(DEMO[2], ids=ids, progress=False)
+    assert "--max-positions" in e.value.hint
+    with pytest.warns(UserWarning, match="max_position_embeddings"):
+        r = bentov.analyze(DEMO[2], ids=ids, max_positions=520, progress=False)
+    assert len(r.models[0]["token_ids"]) == 520
+
+
+def test_max_positions_is_refused_by_learned_positions():
+    with pytest.raises(bentov.UsageError) as e:
+        bentov.analyze(DEMO[0], ids=[1, 2, 3], max_positions=1024, progress=False)
+    assert "learns its position embeddings" in e.value.message

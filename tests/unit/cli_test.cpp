@@ -135,6 +135,27 @@ TEST(Cli, InputErrors) {
   EXPECT_FALSE(fs::exists("/tmp/bentov_never.safetensors"));
 }
 
+// --max-positions: a rotary model runs past max_position_embeddings with a warning (even under
+// --quiet); a learned-position model refuses, with the one-line error and its hint.
+TEST(Cli, MaxPositionsExtendsRotaryPositionsOnly) {
+  std::string ids;
+  for (int i = 0; i < 129; ++i) ids += (i ? "," : "") + std::to_string(i % 300 + 1);
+  const auto refused = run_cli("analyze " + fixture("pythia-hub") + " --quiet --ids " + ids);
+  EXPECT_EQ(refused.rc, 3) << refused.err;
+  EXPECT_NE(refused.err.find("--max-positions"), std::string::npos) << refused.err;
+  const auto extended = run_cli("analyze " + fixture("pythia-hub") + " --quiet --max-positions 129 --ids " + ids);
+  EXPECT_EQ(extended.rc, 0) << extended.err;
+  EXPECT_NE(extended.err.find("warning: pythia-hub: --max-positions 129 goes past max_position_embeddings (128)"),
+            std::string::npos)
+      << extended.err;
+  const auto learned = run_cli("attention " + fixture("gpt2-lmhead") +
+                               " --quiet --max-positions 129 --ids 1,2,3 --out /tmp/bentov_never.safetensors");
+  EXPECT_EQ(learned.rc, 2) << learned.err;
+  expect_one_line_error(learned.err);
+  EXPECT_NE(learned.err.find("learns its position embeddings"), std::string::npos) << learned.err;
+  EXPECT_FALSE(fs::exists("/tmp/bentov_never.safetensors"));
+}
+
 TEST(Cli, UsageErrorsAreExitTwo) {
   const std::string m = fixture("gpt2-lmhead");
   const std::vector<std::string> cases = {

@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "bentov/backend/device.h"
 #include "bentov/error.h"
@@ -98,9 +101,36 @@ TEST(CudaBackend, NoGpuIsOneCleanError) {
   }
 }
 
+// Under mpirun / srun each rank of a node takes the GPU of its local rank, modulo the GPUs.
+TEST(CudaBackend, EachLocalRankTakesItsGpu) {
+  const char* vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"};
+  std::vector<std::optional<std::string>> saved;
+  for (const char* v : vars) {
+    const char* was = std::getenv(v);
+    saved.push_back(was ? std::optional<std::string>(was) : std::nullopt);
+    unsetenv(v);
+  }
+  EXPECT_EQ(bentov::gpu_of_local_rank(8), 0);
+  setenv("SLURM_LOCALID", "5", 1);
+  EXPECT_EQ(bentov::gpu_of_local_rank(8), 5);
+  EXPECT_EQ(bentov::gpu_of_local_rank(1), 0);
+  setenv("OMPI_COMM_WORLD_LOCAL_RANK", "3", 1);  // Open MPI's comes first
+  EXPECT_EQ(bentov::gpu_of_local_rank(8), 3);
+  EXPECT_EQ(bentov::gpu_of_local_rank(2), 1);
+  setenv("OMPI_COMM_WORLD_LOCAL_RANK", "x", 1);  // not a number: the next one
+  EXPECT_EQ(bentov::gpu_of_local_rank(8), 5);
+  for (std::size_t i = 0; i < saved.size(); ++i) {
+    if (saved[i]) {
+      setenv(vars[i], saved[i]->c_str(), 1);
+    } else {
+      unsetenv(vars[i]);
+    }
+  }
+}
+
 TEST(CudaBackend, DeviceNamesAreParsed) {
   EXPECT_EQ(bentov::parse_device("cpu").name(), "cpu");
-  EXPECT_EQ(bentov::parse_device("cuda").name(), "cuda:0");
+  EXPECT_EQ(bentov::parse_device("cuda").name(), "cuda");
   EXPECT_EQ(bentov::parse_device("cuda:3").name(), "cuda:3");
   EXPECT_EQ(bentov::parse_device("auto").name(), "auto");
   for (const char* bad : {"gpu", "cuda:", "cuda:-1", "cuda:1x", "CPU", ""}) {

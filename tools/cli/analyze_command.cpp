@@ -22,7 +22,7 @@ bentov::analysis::AnalysisReport run_corpus(const AnalyzeFlags& f, const std::ve
                                             const bentov::analysis::RunOptions& opts, bentov::distrib::Session& session,
                                             const bentov::distrib::DistribOptions& dopts) {
   const auto corpus = bentov::analysis::read_corpus(*f.corpus, f.max_texts);
-  auto note = progress_printer(f.quiet);
+  auto note = progress_printer(f.engine.quiet);
   if (note) {
     note("corpus " + *f.corpus + ": " + std::to_string(corpus.texts.size()) + " texts" +
          (corpus.jsonl ? " (JSON Lines)" : "") + ", " + std::to_string(corpus.n_blank) +
@@ -58,7 +58,7 @@ bentov::analysis::AnalysisReport run_corpus(const AnalyzeFlags& f, const std::ve
 }  // namespace
 
 int run_analyze(const AnalyzeFlags& f, const io::ResolveOptions& resolve, bentov::distrib::Session& session) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss, resolve);
+  bentov::analysis::RunOptions opts = f.engine.run_options(f.loss, resolve);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   const auto specs = f.models.empty() ? demo_models() : f.models;
   const auto html_path = f.html ? std::optional<fs::path>(*f.html)
@@ -86,7 +86,7 @@ int run_analyze(const AnalyzeFlags& f, const io::ResolveOptions& resolve, bentov
   const auto plot_path = f.plot ? std::optional<fs::path>(*f.plot)
                                 : f.out ? std::optional<fs::path>(fs::path(*f.out) / "bentov_point_analysis.png")
                                         : std::nullopt;
-  auto note = progress_printer(f.quiet);
+  auto note = progress_printer(f.engine.quiet);
   if (json_path) {
     bentov::report::write_json(*json_path, report);
     if (note) note("wrote " + json_path->string());

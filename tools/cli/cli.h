@@ -40,9 +40,23 @@ constexpr const char* kDtypeHelp =
 Device device_of(const std::string& flag);
 // The --dtype for the resolved device; a UsageError for bf16 / fp16 on the CPU.
 bentov::ComputeDtype dtype_of(const std::string& flag, const Device& device);
-// The engine's options from --threads, --quiet, --device, --dtype and --loss, and how ids reach the Hub.
-bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, const std::string& dtype,
-                                         bool loss, const io::ResolveOptions& resolve);
+
+constexpr const char* kMaxPositionsHelp =
+    "let texts run to N tokens on a rotary-position model past its max_position_embeddings (with a warning: "
+    "those positions were never trained); a learned-position model refuses";
+
+// The flags of every command that runs a model: --threads, --device, --dtype, --max-positions
+// and --quiet.
+struct EngineFlags {
+  int threads = 0;
+  std::string device = "cpu";
+  std::string dtype = "fp32";
+  int max_positions = 0;  // 0: the model's own max_position_embeddings
+  bool quiet = false;
+  void add_to(CLI::App& cmd);
+  // The engine's options from these flags, --loss, and how ids reach the Hub.
+  bentov::analysis::RunOptions run_options(bool loss, const io::ResolveOptions& resolve) const;
+};
 
 constexpr const char* kHtmlHelp =
     "write the interactive report: one offline HTML file (curves, every head's attention, readouts)";
@@ -108,12 +122,9 @@ struct CorpusFlags {
 struct AnalyzeFlags {
   std::vector<std::string> models;
   TextFlags input;
+  EngineFlags engine;
   std::optional<std::string> json, csv, plot, html, out;
-  int threads = 0;
-  std::string device = "cpu";
-  std::string dtype = "fp32";
   bool loss = false;  // --loss: each text's next-token cross-entropy
-  bool quiet = false;
   // Corpus runs and estimators.
   std::optional<std::string> corpus, per_text;
   std::size_t max_texts = 0;
@@ -129,37 +140,28 @@ struct AnalyzeFlags {
 struct AttentionFlags {
   std::string model;
   TextFlags input;
+  EngineFlags engine;
   std::string out;
-  int threads = 0;
-  std::string device = "cpu";
-  std::string dtype = "fp32";
-  bool quiet = false;
 };
 
 struct SweepFlags {
   std::vector<std::string> models;  // MODEL (with --revisions) or checkpoint folders
   std::optional<std::string> revisions;
   TextFlags input;
+  EngineFlags engine;
   OutputFlags output;
-  int threads = 0;
-  std::string device = "cpu";
-  std::string dtype = "fp32";
   bool loss = false;  // --loss: each text's next-token cross-entropy
   CorpusFlags corpus;  // --corpus: paired statistics over texts
-  bool quiet = false;
   bool resume = false;
 };
 
 struct CompareFlags {
   std::string a, b;
   TextFlags input;
+  EngineFlags engine;
   OutputFlags output;
-  int threads = 0;
-  std::string device = "cpu";
-  std::string dtype = "fp32";
   bool loss = false;  // --loss: each text's next-token cross-entropy
   CorpusFlags corpus;  // --corpus: paired statistics over texts
-  bool quiet = false;
 };
 
 // common.cpp

@@ -121,15 +121,24 @@ bentov::ComputeDtype dtype_of(const std::string& flag, const Device& device) {
   return d;
 }
 
-bentov::analysis::RunOptions run_options(int threads, bool quiet, const std::string& device, const std::string& dtype,
-                                         bool loss, const io::ResolveOptions& resolve) {
+void EngineFlags::add_to(CLI::App& cmd) {
+  cmd.add_option("--threads", threads, kThreadsHelp)->check(CLI::Range(0, 1024));
+  cmd.add_option("--device", device, kDeviceHelp);
+  cmd.add_option("--dtype", dtype, kDtypeHelp);
+  cmd.add_option("--max-positions", max_positions, kMaxPositionsHelp)->check(CLI::Range(2, 1 << 30));
+  cmd.add_flag("--quiet", quiet, "no progress on stderr");
+}
+
+bentov::analysis::RunOptions EngineFlags::run_options(bool loss, const io::ResolveOptions& resolve) const {
   bentov::analysis::RunOptions o;
   o.resolve = resolve;
   o.loss = loss;
   o.threads = threads;
   o.progress = progress_printer(quiet);
+  o.warning = [](const std::string& line) { std::cerr << "bentov: warning: " << line << '\n'; };
   o.device = device_of(device);
   o.dtype = dtype_of(dtype, o.device);
+  o.max_positions = max_positions;
   return o;
 }
 

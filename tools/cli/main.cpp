@@ -35,10 +35,7 @@ int main(int argc, char** argv) {
                       "write results.json, layers.csv, bentov_point_analysis.png and report.html here (corpus "
                       "runs: also per_text.jsonl and the corpus figures)")
       ->group("Output");
-  analyze->add_option("--threads", af.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
-  analyze->add_option("--device", af.device, kDeviceHelp);
-  analyze->add_option("--dtype", af.dtype, kDtypeHelp);
-  analyze->add_flag("--quiet", af.quiet, "no progress on stderr");
+  af.engine.add_to(*analyze);
   analyze->add_flag("--loss", af.loss, kLossHelp);
   bool offline = false;  // every command that resolves ids: the Hugging Face cache only
   constexpr const char* kOfflineHelp = "never download: use the Hugging Face cache only (also HF_HUB_OFFLINE=1)";
@@ -84,10 +81,7 @@ int main(int argc, char** argv) {
   tf.input.add_to(*attention);
   attention->add_option("--out", tf.out, "output .safetensors (blocks.{l}.attn.pattern [head, q, k])")
       ->required();
-  attention->add_option("--threads", tf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
-  attention->add_option("--device", tf.device, kDeviceHelp);
-  attention->add_option("--dtype", tf.dtype, kDtypeHelp);
-  attention->add_flag("--quiet", tf.quiet, "no progress on stderr");
+  tf.engine.add_to(*attention);
   attention->add_flag("--offline", offline, kOfflineHelp);
 
   std::string tok_model;
@@ -114,10 +108,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--revisions", sf.revisions, "comma-separated revisions of MODEL (step0,step1000,...)");
   sf.input.add_to(*sweep);
   sf.output.add_to(*sweep);
-  sweep->add_option("--threads", sf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
-  sweep->add_option("--device", sf.device, kDeviceHelp);
-  sweep->add_option("--dtype", sf.dtype, kDtypeHelp);
-  sweep->add_flag("--quiet", sf.quiet, "no progress on stderr");
+  sf.engine.add_to(*sweep);
   sweep->add_flag("--loss", sf.loss, kLossHelp);
   sf.corpus.add_to(*sweep);
   sweep->add_flag("--offline", offline, kOfflineHelp);
@@ -129,10 +120,7 @@ int main(int argc, char** argv) {
   compare->add_option("B", cf.b, "checkpoint folder or Hugging Face id of the same architecture")->required();
   cf.input.add_to(*compare);
   cf.output.add_to(*compare);
-  compare->add_option("--threads", cf.threads, kThreadsHelp)->check(CLI::Range(0, 1024));
-  compare->add_option("--device", cf.device, kDeviceHelp);
-  compare->add_option("--dtype", cf.dtype, kDtypeHelp);
-  compare->add_flag("--quiet", cf.quiet, "no progress on stderr");
+  cf.engine.add_to(*compare);
   compare->add_flag("--loss", cf.loss, kLossHelp);
   cf.corpus.add_to(*compare);
   compare->add_flag("--offline", offline, kOfflineHelp);
@@ -153,7 +141,7 @@ int main(int argc, char** argv) {
   }
 
   // Ids that are not cached are downloaded by resolve_model unless --offline.
-  const bentov::io::ResolveOptions resolve{!offline, !(af.quiet || tf.quiet || sf.quiet || cf.quiet || download_quiet)};
+  const bentov::io::ResolveOptions resolve{!offline, !(af.engine.quiet || tf.engine.quiet || sf.engine.quiet || cf.engine.quiet || download_quiet)};
 
   std::optional<bentov::distrib::Session> session;  // MPI under mpirun (distrib/session.h)
   try {

@@ -18,10 +18,11 @@ namespace bentov::cli {
 
 int run_attention(const AttentionFlags& f, const io::ResolveOptions& resolve) {
   const auto source = text_source(f.input, /*default_sentence=*/true);
-  const Device device = device_of(f.device);  // no GPU: one error line before anything is loaded
-  const bentov::ComputeDtype dtype = dtype_of(f.dtype, device);
-  auto note = progress_printer(f.quiet);
-  const auto opened = bentov::analysis::open_model(f.model, resolve, note);
+  const Device device = device_of(f.engine.device);  // no GPU: one error line before anything is loaded
+  const bentov::ComputeDtype dtype = dtype_of(f.engine.dtype, device);
+  auto note = progress_printer(f.engine.quiet);
+  auto opened = bentov::analysis::open_model(f.model, resolve, note);
+  bentov::analysis::apply_max_positions(opened.model, opened.resolved.name, f.engine.run_options(false, resolve));
   const auto& resolved = opened.resolved;
   const auto& model = opened.model;
   const auto ids = bentov::analysis::input_ids_for(resolved.folder, source);
@@ -30,7 +31,7 @@ int run_attention(const AttentionFlags& f, const io::ResolveOptions& resolve) {
   if (note) note(resolved.name + ": " + std::to_string(ids.size()) + " tokens -> " + f.out);
   bentov::SafetensorsCapture capture(f.out, ids, c.n_layers, c.n_heads,
                                      {{"model", resolved.source}, {"bentov_version", BENTOV_VERSION}});
-  model.forward(ids, &capture, bentov::ForwardOptions{f.threads, device, dtype});
+  model.forward(ids, &capture, bentov::ForwardOptions{f.engine.threads, device, dtype});
   capture.commit();
   return kExitOk;
 }

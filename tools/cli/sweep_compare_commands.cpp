@@ -16,7 +16,7 @@ namespace bentov::cli {
 // `bentov sweep MODEL --revisions step0,step1000` or `bentov sweep DIR...`: one model's
 // checkpoints in order.
 int run_sweep(const SweepFlags& f, const io::ResolveOptions& resolve, bentov::distrib::Session& session) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss, resolve);
+  bentov::analysis::RunOptions opts = f.engine.run_options(f.loss, resolve);
   if (session.worker()) return bentov::distrib::serve_rank(session, opts);  // rank 0 has the inputs
   std::vector<std::string> specs;
   if (f.revisions) {
@@ -48,7 +48,7 @@ int run_sweep(const SweepFlags& f, const io::ResolveOptions& resolve, bentov::di
     if (bentov::distrib::distributed(session, dopts)) {
       throw bentov::UsageError("sweep --corpus runs in one process", "run it without mpirun and --resume");
     }
-    auto run = bentov::analysis::sweep_corpus(specs, f.corpus.read(f.quiet), opts, f.corpus.options());
+    auto run = bentov::analysis::sweep_corpus(specs, f.corpus.read(f.engine.quiet), opts, f.corpus.options());
     report = std::move(run.report);
     corpus = std::move(run.paired);
   } else {
@@ -59,7 +59,7 @@ int run_sweep(const SweepFlags& f, const io::ResolveOptions& resolve, bentov::di
   }
   const bentov::report::SweepCorpus* paired = corpus ? &*corpus : nullptr;
   std::cout << bentov::report::format_sweep_table(report, paired) << std::flush;
-  auto note = progress_printer(f.quiet);
+  auto note = progress_printer(f.engine.quiet);
   if (const auto p = f.output.json_path("sweep.json")) {
     bentov::io::write_file_atomic(*p, std::string_view(bentov::report::sweep_to_json(report, paired).dump(2) + "\n"));
     if (note) note("wrote " + p->string());
@@ -78,7 +78,7 @@ int run_sweep(const SweepFlags& f, const io::ResolveOptions& resolve, bentov::di
 }
 
 int run_compare(const CompareFlags& f, const io::ResolveOptions& resolve) {
-  bentov::analysis::RunOptions opts = run_options(f.threads, f.quiet, f.device, f.dtype, f.loss, resolve);
+  bentov::analysis::RunOptions opts = f.engine.run_options(f.loss, resolve);
   std::optional<bentov::report::PatternCollector> patterns;
   if (f.output.html_path()) {
     patterns.emplace(2);
@@ -87,7 +87,7 @@ int run_compare(const CompareFlags& f, const io::ResolveOptions& resolve) {
   std::optional<bentov::analysis::Comparison> comparison;
   std::optional<bentov::analysis::PairedShift> shift;
   if (f.corpus.corpus) {
-    auto run = bentov::analysis::compare_corpus(f.a, f.b, f.corpus.read(f.quiet), opts, f.corpus.options());
+    auto run = bentov::analysis::compare_corpus(f.a, f.b, f.corpus.read(f.engine.quiet), opts, f.corpus.options());
     comparison = std::move(run.comparison);
     shift = std::move(run.paired);
   } else {
@@ -99,7 +99,7 @@ int run_compare(const CompareFlags& f, const io::ResolveOptions& resolve) {
   const auto& c = *comparison;
   const bentov::analysis::PairedShift* paired = shift ? &*shift : nullptr;
   std::cout << bentov::report::format_compare_table(c, paired) << std::flush;
-  auto note = progress_printer(f.quiet);
+  auto note = progress_printer(f.engine.quiet);
   if (const auto p = f.output.json_path("compare.json")) {
     bentov::io::write_file_atomic(*p, std::string_view(bentov::report::compare_to_json(c, paired).dump(2) + "\n"));
     if (note) note("wrote " + p->string());

@@ -57,7 +57,16 @@ struct RunOptions {
   std::function<AttentionObserver*(const PassContext&)> observe_pass;
   // How model ids missing from the Hugging Face cache are fetched (the CLI's --offline, --quiet).
   io::ResolveOptions resolve;
+  // --max-positions: texts up to this many tokens on a rotary-position model past its
+  // max_position_embeddings, said through `warning`; a learned-position model refuses
+  // (Model::extend_positions). 0: the model's own limit.
+  int max_positions = 0;
+  std::function<void(const std::string&)> warning;  // lines --quiet does not silence; may be empty
 };
+
+// RunOptions::max_positions applied to a loaded model: extended (with a warning naming `name`)
+// or refused with a UsageError.
+void apply_max_positions(Model& model, const std::string& name, const RunOptions& options);
 
 // A model resolved (folder or Hugging Face id) and loaded, with its tokenizer when asked for.
 struct OpenedModel {

@@ -11,10 +11,11 @@ namespace bentov {
 struct Device {
   enum class Kind { kCpu, kCuda, kAuto };
   Kind kind = Kind::kCpu;
-  int index = 0;  // the GPU, for kCuda
+  static constexpr int kThisProcess = -1;  // "cuda": the GPU of this process's local rank
+  int index = 0;  // the GPU, for kCuda (kThisProcess until resolved)
 
   bool is_cuda() const { return kind == Kind::kCuda; }
-  std::string name() const;  // "cpu", "cuda:0", "auto"
+  std::string name() const;  // "cpu", "cuda:0", "cuda" (unresolved), "auto"
   bool operator==(const Device&) const = default;
 };
 
@@ -29,12 +30,18 @@ std::string compute_dtype_name(ComputeDtype d);
 // bf16 / fp16 compute needs a GPU: throws UsageError for them on the CPU.
 void check_compute_dtype(const Device& resolved, ComputeDtype d);
 
-// "cpu", "cuda" (= cuda:0), "cuda:N", "auto"; anything else is a UsageError.
+// "cpu", "cuda" (this process's GPU), "cuda:N", "auto"; anything else is a UsageError.
 Device parse_device(std::string_view text);
 
-// kAuto -> cuda:0 when a GPU is usable, else cpu. kCuda -> checked: throws UnsupportedError
-// (one line and a hint) when this bentov was built without CUDA, no GPU or driver is found, the
-// driver is too old, or index names no GPU. kCpu as is.
+// The GPU of this process among `count`: under mpirun or srun every rank of a node takes the
+// GPU of its local rank (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID or MPI_LOCALRANKID), modulo
+// count, so a node with 8 GPUs runs 8 ranks on 8 GPUs; 0 outside them.
+int gpu_of_local_rank(int count);
+
+// kAuto -> this process's GPU when one is usable, else cpu. kCuda -> checked (cuda: this
+// process's GPU): throws UnsupportedError (one line and a hint) when this bentov was built
+// without CUDA, no GPU or driver is found, the driver is too old, or index names no GPU. kCpu
+// as is.
 Device resolve_device(const Device& requested);
 
 // Built with the CUDA backend (BENTOV_CUDA)?

@@ -24,6 +24,7 @@ struct ForwardOptions {
   int threads = 0;  // workers for projections, heads, norms and activations; 0: the cores available
   Device device = {};  // cpu, or cuda:N (resolved: resolve_device() turns auto into one of them)
   ComputeDtype dtype = ComputeDtype::kFloat32;  // bf16 / fp16 on a GPU only
+  bool last_hidden = true;  // return the last hidden state; false: an empty one (a GPU copies nothing back)
 };
 
 class DeviceModel;
@@ -42,6 +43,12 @@ class Model {
 
   // ||W_V||_F^2 per layer (DESIGN.md section 4).
   std::vector<double> value_frob_sq() const;
+
+  // Lets texts run to n tokens past max_position_embeddings on a model whose positions are
+  // rotary (a rotation has no table to run out of, only positions it never saw in training).
+  // Throws UsageError for learned positions, whose table stops there. n at or below the limit
+  // changes nothing.
+  void extend_positions(int n);
 
   // Checks ids against the vocabulary and the positional range; throws InputError.
   void check_input(std::span<const std::int32_t> ids) const;

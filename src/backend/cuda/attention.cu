@@ -1,10 +1,13 @@
 // The fused attention passes (attention.h). A CTA of 256 threads owns a query block of BM rows;
 // key (and value) tiles of BN = BM rows stream through shared memory. Thread t = 16 ty + tx owns
 // the score elements (ty * RM + r, tx + 16 c) of a tile, r < RM = BM / 16, c < CN = BN / 16, so
-// a row's elements sit in 16 consecutive lanes and reduce with four xor shuffles.
+// a row's elements sit in 16 consecutive lanes and reduce with four xor shuffles. Pass 3 reads
+// the tile back in its own ownership (RowLanes: a row to 4 lanes), so its many sums per row and
+// head reduce over fewer lanes.
 // Scores: float FMAs on CUDA cores (Precision::kFloat32), or WMMA 16x16x16 tensor-core fragments
-// with float accumulators (bfloat16, half), stored to shared memory and read back in the same
-// ownership. Every pass computes a score with the same code, so the three agree bit for bit.
+// with float accumulators (bfloat16, half), stored to shared memory as dot products and finished
+// (scale, soft cap) by whoever reads them. Every pass computes a score with the same code, so the
+// three agree bit for bit.
 #include "attention.h"
 
 #include <cuda_bf16.h>
@@ -59,14 +62,14 @@ struct Tile {
   static constexpr int PLD = BN + 8;                     // Ps (BM, BN) T, tensor only
   static constexpr int OLD = DH + 4;                     // Os (BM, DH) float, tensor only
   // Shared memory, in the order the passes need it: pass 1 the scores' (Q, K, S), pass 3 also
-  // the per-row values (Row), pass 2 also V, P and O. O, written after the last key tile, takes
-  // the place of K and S where it fits there.
+  // each thread's sums (Row), pass 2 also the per-row values (Row), V, P and O. O, written after the last key tile, takes the
+  // place of K and S where it fits there.
   static constexpr std::size_t up(std::size_t b) { return (b + 127) / 128 * 128; }
   static constexpr std::size_t kQ = 0;
   static constexpr std::size_t kK = up(kQ + sizeof(T) * BM * QLD);
   static constexpr std::size_t kS = up(kK + sizeof(T) * (kTensor ? BN : DH) * KLD);
-  static constexpr std::size_t kRow = up(kS + sizeof(float) * BM * SLD);  // per-row values
-  static constexpr std::size_t kV = up(kRow + sizeof(double) * BM * kLayerFields);
+  static constexpr std::size_t kRow = up(kS + sizeof(float) * BM * SLD);  // per-row or per-thread values
+  static constexpr std::size_t kV = up(kRow + sizeof(double) * kThreads * kLayerFields);
   static constexpr std::size_t kP = up(kV + sizeof(T) * BN * VLD);
   static constexpr std::size_t kAfterP = up(kP + (kTensor ? sizeof(T) * BM * PLD : 0));
   static constexpr std::size_t kOBytes = kTensor ? sizeof(float) * BM * OLD : 0;
@@ -169,11 +172,18 @@ __device__ void load_keys(unsigned char* smem, const AttentionProblem& p, const 
   }
 }
 
-// s[r][c] = scale * (q_{ty RM + r} . k_{tx + 16 c}) of the tile in shared memory, then
-// cap * tanh(s / cap) when softcap > 0 (ops::tanh_softcap). All threads call it.
+// A score from its dot product q . k: times the scale, then cap * tanh(s / cap) when softcap > 0
+// (ops::tanh_softcap). Every pass finishes its scores with this, so all agree bit for bit.
+__device__ inline float finish_score(float dot, float scale, float softcap) {
+  const float s = __fmul_rn(dot, scale);
+  return softcap > 0.0f ? tanhf(s / softcap) * softcap : s;
+}
+
+// Ss (BM, BN) = the tile's dot products q_r . k_c, from Qs and Ks (Kt) in shared memory; float
+// FMAs in the ownership of the file comment, or WMMA fragments. All threads call it; Ss is
+// complete for every thread on return.
 template <class TL>
-__device__ void score_tile(unsigned char* smem, float scale, float softcap, float (&s)[TL::RM][TL::CN]) {
-  const int tx = lane_x(), ty = lane_y();
+__device__ void dot_tile_to_smem(unsigned char* smem) {
   float* Ss = reinterpret_cast<float*>(smem + TL::kS);
   if constexpr (TL::kTensor) {
     using namespace nvcuda;
@@ -195,13 +205,8 @@ __device__ void score_tile(unsigned char* smem, float scale, float softcap, floa
       }
       wmma::store_matrix_sync(Ss + fr * 16 * TL::SLD + fc * 16, acc, TL::SLD, wmma::mem_row_major);
     }
-    __syncthreads();
-#pragma unroll
-    for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-      for (int c = 0; c < TL::CN; ++c) s[r][c] = __fmul_rn(Ss[(ty * TL::RM + r) * TL::SLD + tx + 16 * c], scale);
-    }
   } else {
+    const int tx = lane_x(), ty = lane_y();
     const float* Qs = reinterpret_cast<const float*>(smem + TL::kQ);
     const float* Kt = reinterpret_cast<const float*>(smem + TL::kK);
     float acc[TL::RM][TL::CN] = {};
@@ -221,15 +226,22 @@ __device__ void score_tile(unsigned char* smem, float scale, float softcap, floa
 #pragma unroll
     for (int r = 0; r < TL::RM; ++r) {
 #pragma unroll
-      for (int c = 0; c < TL::CN; ++c) s[r][c] = __fmul_rn(acc[r][c], scale);
+      for (int c = 0; c < TL::CN; ++c) Ss[(ty * TL::RM + r) * TL::SLD + tx + 16 * c] = acc[r][c];
     }
   }
-  if (softcap > 0.0f) {
+  __syncthreads();
+}
+
+// s[r][c] = the score of (q_{ty RM + r}, k_{tx + 16 c}) of the tile in shared memory. All threads call it.
+template <class TL>
+__device__ void score_tile(unsigned char* smem, float scale, float softcap, float (&s)[TL::RM][TL::CN]) {
+  const int tx = lane_x(), ty = lane_y();
+  dot_tile_to_smem<TL>(smem);
+  const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
 #pragma unroll
-    for (int r = 0; r < TL::RM; ++r) {
+  for (int r = 0; r < TL::RM; ++r) {
 #pragma unroll
-      for (int c = 0; c < TL::CN; ++c) s[r][c] = tanhf(s[r][c] / softcap) * softcap;
-    }
+    for (int c = 0; c < TL::CN; ++c) s[r][c] = finish_score(Ss[(ty * TL::RM + r) * TL::SLD + tx + 16 * c], scale, softcap);
   }
 }
 
@@ -409,126 +421,128 @@ SplitPlan split_plan(const AttentionProblem& p, int requested) {
   return {(max_tiles + per - 1) / per, per};
 }
 
+// Pass 3's ownership: a query row to kLanes consecutive threads, each with every kLanes-th key
+// of a tile (conflict-free reads of Ss), so a row's sums reduce over kLanes lanes only.
+template <class TL>
+struct RowLanes {
+  static constexpr int kLanes = kThreads / TL::BM;  // 4 (BM 64) or 8 (BM 32)
+  static constexpr int kCols = TL::BN / kLanes;     // keys per thread and tile
+};
+template <int kLanes>
+__device__ inline double sum_lanes(double v) {  // the same order in every lane of the group
+  for (int off = 1; off < kLanes; off <<= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
 // Pass 3: partial sums of key tiles [split * per, (split + 1) * per) of a query block. Grid (blocks, splits).
 template <class TL>
-__global__ void __launch_bounds__(kThreads) statistics_kernel(AttentionProblem p, AttentionScratch scratch,
-                                                              int tiles_per_split) {
+__global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProblem p, AttentionScratch scratch,
+                                                                 int tiles_per_split) {
   extern __shared__ __align__(128) unsigned char smem[];
+  using RL = RowLanes<TL>;
   const QueryBlock q = p.blocks[blockIdx.x];
   const int split = static_cast<int>(blockIdx.y), H = p.layout.heads, group = H / p.layout.kv_heads;
-  const int tx = lane_x(), ty = lane_y(), count = min(TL::BM, q.length - q.r0);
-  const std::size_t rows = static_cast<std::size_t>(p.rows), row0 = static_cast<std::size_t>(q.offset + q.r0);
+  const int count = min(TL::BM, q.length - q.r0);
+  const int local = static_cast<int>(threadIdx.x) / RL::kLanes, lane = static_cast<int>(threadIdx.x) % RL::kLanes;
+  const int i = q.r0 + local;
+  const bool row_ok = local < count;
+  const std::size_t rows = static_cast<std::size_t>(p.rows), row = static_cast<std::size_t>(q.offset + i);
   double* head_part = scratch.partials + static_cast<std::size_t>(split) * H * rows * kHeadFields;
   double* layer_part =
       scratch.partials + static_cast<std::size_t>(scratch.splits) * H * rows * kHeadFields +
       static_cast<std::size_t>(split) * rows * kLayerFields;
-  double* layer_acc = reinterpret_cast<double*>(smem + TL::kRow);  // (BM, kLayerFields)
-  for (int idx = threadIdx.x; idx < TL::BM * kLayerFields; idx += kThreads) layer_acc[idx] = 0.0;
+  const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
   // Each p log(p / n + eps) term in float, as the CPU's vectorized sum_plogp (ops/vmath.cpp)
   // takes it, summed in double.
   const float eps_f = static_cast<float>(kEps), inv_n_f = static_cast<float>(1.0 / q.length);
   const double n_minus_1 = q.length > 1 ? q.length - 1 : 1;
 
   // The sink-free mass as pass 2 estimated it, for the sink-free threshold and shift.
-  float threshold_ns[TL::RM];
-  double shift_ns[TL::RM];
-#pragma unroll
-  for (int r = 0; r < TL::RM; ++r) {
-    const int local = ty * TL::RM + r;
-    double z = 0.0;
-    if (local < count) {
-      for (int h = 0; h < H; ++h) z += scratch.rest_mass[static_cast<std::size_t>(h) * rows + row0 + local];
-    }
-    z /= H;
-    threshold_ns[r] = static_cast<float>(kEps * z);
-    shift_ns[r] = kEps * z * n_minus_1;
-    if (tx == 0 && local < count) {
-      for (int h = 0; h < H; ++h) {
-        for (int f = 0; f < kHeadFields; ++f) head_part[(h * rows + row0 + local) * kHeadFields + f] = 0.0;
-      }
+  double z = 0.0;
+  if (row_ok) {
+    for (int h = 0; h < H; ++h) z += scratch.rest_mass[static_cast<std::size_t>(h) * rows + row];
+  }
+  z /= H;
+  const float threshold_ns = static_cast<float>(kEps * z);
+  const double shift_ns = kEps * z * n_minus_1;
+  if (lane == 0 && row_ok) {
+    for (int h = 0; h < H; ++h) {
+      for (int f = 0; f < kHeadFields; ++f) head_part[(h * rows + row) * kHeadFields + f] = 0.0;
     }
   }
 
+  // This thread's share of the head average's sums over every tile, (kLayerFields, kThreads):
+  // in shared memory, which leaves the registers to a[] (two CTAs per multiprocessor).
+  double* t = reinterpret_cast<double*>(smem + TL::kRow) + threadIdx.x;
+  for (int f = 0; f < kLayerFields; ++f) t[f * kThreads] = 0.0;
   const KeyTiles kt = key_tiles(q, p.window, TL::BM);
   const int first = max(kt.first, split * tiles_per_split), last = min(kt.last, (split + 1) * tiles_per_split - 1);
   for (int tile = first; tile <= last; ++tile) {
-    double a[TL::RM][TL::CN] = {};  // sum over heads of p, in head order
+    double a[RL::kCols] = {};  // sum over heads of p, in head order
     for (int h = 0; h < H; ++h) {
       __syncthreads();
       load_query<TL>(smem, p, q, h);
       load_keys<TL>(smem, p, q, h / group, tile, false);
       __syncthreads();
-      float s[TL::RM][TL::CN];
-      score_tile<TL>(smem, p.scale, p.softcap, s);
+      dot_tile_to_smem<TL>(smem);
+      const std::size_t at = static_cast<std::size_t>(h) * rows + row;
+      const float m = row_ok ? scratch.row_max[at] : 0.0f;
+      const float inv = row_ok ? scratch.row_inv[at] : 0.0f;
+      double mass = 0.0, weighted = 0.0, kept = 0.0, plogp = 0.0;
 #pragma unroll
-      for (int r = 0; r < TL::RM; ++r) {
-        const int local = ty * TL::RM + r, i = q.r0 + local;
-        const std::size_t at = static_cast<std::size_t>(h) * rows + row0 + local;
-        const float m = local < count ? scratch.row_max[at] : 0.0f;
-        const float inv = local < count ? scratch.row_inv[at] : 0.0f;
-        double mass = 0.0, weighted = 0.0, kept = 0.0, plogp = 0.0;
-#pragma unroll
-        for (int c = 0; c < TL::CN; ++c) {
-          const int j = tile * TL::BN + tx + 16 * c;
-          if (local >= count || !attends(i, j, p.window)) continue;
-          const float v = __fmul_rn(expf(__fsub_rn(s[r][c], m)), inv);  // the CPU's probability
-          a[r][c] += v;
-          mass += v;
-          weighted += static_cast<double>(v) * (i - j);
-          if (v > eps_f) {
-            kept += v;
-            plogp += static_cast<double>(v * logf(fmaf(v, inv_n_f, eps_f)));
-          }
+      for (int c = 0; c < RL::kCols; ++c) {
+        const int col = lane + RL::kLanes * c, j = tile * TL::BN + col;
+        if (!row_ok || !attends(i, j, p.window)) continue;
+        const float sc = finish_score(Ss[local * TL::SLD + col], p.scale, p.softcap);
+        const float v = __fmul_rn(expf(__fsub_rn(sc, m)), inv);  // the CPU's probability
+        a[c] += v;
+        mass += v;
+        weighted += static_cast<double>(v) * (i - j);
+        if (v > eps_f) {
+          kept += v;
+          plogp += static_cast<double>(v * logf(fmaf(v, inv_n_f, eps_f)));
         }
-        mass = sum16(mass), weighted = sum16(weighted), kept = sum16(kept), plogp = sum16(plogp);
-        if (tx == 0 && local < count) {
-          double* out = head_part + at * kHeadFields;
-          out[kHeadMass] += mass;
-          out[kHeadWeighted] += weighted;
-          out[kHeadKept] += kept;
-          out[kHeadPlogp] += plogp;
-        }
+      }
+      mass = sum_lanes<RL::kLanes>(mass), weighted = sum_lanes<RL::kLanes>(weighted);
+      kept = sum_lanes<RL::kLanes>(kept), plogp = sum_lanes<RL::kLanes>(plogp);
+      if (lane == 0 && row_ok) {
+        double* out = head_part + at * kHeadFields;
+        out[kHeadMass] += mass;
+        out[kHeadWeighted] += weighted;
+        out[kHeadKept] += kept;
+        out[kHeadPlogp] += plogp;
       }
     }
 #pragma unroll
-    for (int r = 0; r < TL::RM; ++r) {
-      const int local = ty * TL::RM + r, i = q.r0 + local;
-      double t[kLayerFields] = {};
-#pragma unroll
-      for (int c = 0; c < TL::CN; ++c) {
-        const int j = tile * TL::BN + tx + 16 * c;
-        if (local >= count || !attends(i, j, p.window)) continue;
-        const double av = a[r][c] / H;
-        const float af = static_cast<float>(av);
-        t[kMass] += av;
-        t[kWeighted] += av * (i - j);
-        if (j != i) t[kOffDiagonal] += av;
-        if (j == 0) t[kSink] += av;
-        if (j >= 1) {
-          t[kRest] += av;
-          t[kRestWeighted] += av * (i - j);
-          t[kRestFloat] += static_cast<double>(af);
-          if (i >= 1 && af > threshold_ns[r]) {
-            t[kKeptNoSink] += af;
-            t[kPlogpNoSink] += af * log(af + shift_ns[r]);
-          }
-        }
-        if (af > eps_f) {
-          t[kKept] += af;
-          t[kPlogp] += static_cast<double>(af * logf(fmaf(af, inv_n_f, eps_f)));
-          t[kPlogpUnit] += static_cast<double>(af * logf(af + eps_f));
+    for (int c = 0; c < RL::kCols; ++c) {
+      const int j = tile * TL::BN + lane + RL::kLanes * c;
+      if (!row_ok || !attends(i, j, p.window)) continue;
+      const double av = a[c] / H;
+      const float af = static_cast<float>(av);
+      t[kMass * kThreads] += av;
+      t[kWeighted * kThreads] += av * (i - j);
+      if (j != i) t[kOffDiagonal * kThreads] += av;
+      if (j == 0) t[kSink * kThreads] += av;
+      if (j >= 1) {
+        t[kRest * kThreads] += av;
+        t[kRestWeighted * kThreads] += av * (i - j);
+        t[kRestFloat * kThreads] += static_cast<double>(af);
+        if (i >= 1 && af > threshold_ns) {
+          t[kKeptNoSink * kThreads] += af;
+          t[kPlogpNoSink * kThreads] += af * log(af + shift_ns);
         }
       }
-#pragma unroll
-      for (int f = 0; f < kLayerFields; ++f) {
-        const double v = sum16(t[f]);
-        if (tx == 0) layer_acc[local * kLayerFields + f] += v;
+      if (af > eps_f) {
+        t[kKept * kThreads] += af;
+        t[kPlogp * kThreads] += static_cast<double>(af * logf(fmaf(af, inv_n_f, eps_f)));
+        t[kPlogpUnit * kThreads] += static_cast<double>(af * logf(af + eps_f));
       }
     }
   }
-  __syncthreads();
-  for (int idx = threadIdx.x; idx < count * kLayerFields; idx += kThreads) {
-    layer_part[row0 * kLayerFields + idx] = layer_acc[idx];
+#pragma unroll
+  for (int f = 0; f < kLayerFields; ++f) {
+    const double v = sum_lanes<RL::kLanes>(t[f * kThreads]);
+    if (lane == 0 && row_ok) layer_part[row * kLayerFields + f] = v;
   }
 }
 

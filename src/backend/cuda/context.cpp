@@ -87,6 +87,24 @@ template class Buffer<float>;
 template class Buffer<std::uint16_t>;
 template class Buffer<unsigned char>;
 template class Buffer<double>;
+template class Buffer<std::int32_t>;
+
+HostBuffer::~HostBuffer() {
+  if (data_) cudaFreeHost(data_);
+}
+
+void HostBuffer::reserve(std::size_t bytes) {
+  if (bytes <= bytes_) return;
+  if (data_) cudaFreeHost(data_);
+  data_ = nullptr, bytes_ = 0;
+  check(cudaMallocHost(reinterpret_cast<void**>(&data_), bytes), "cudaMallocHost");
+  bytes_ = bytes;
+}
+
+void download_async(const Context& c, void* pinned_dst, const void* src, std::size_t bytes) {
+  if (!bytes) return;
+  check(cudaMemcpyAsync(pinned_dst, src, bytes, cudaMemcpyDeviceToHost, c.stream()), "cudaMemcpy (download)");
+}
 
 void upload(const Context& c, void* dst, const void* src, std::size_t bytes) {
   if (!bytes) return;

@@ -59,6 +59,27 @@ class Buffer {
   std::size_t count_ = 0;
 };
 
+// Page-locked host memory (cudaMallocHost) that grows on demand: the target of copies that
+// overlap the GPU's work (download_async).
+class HostBuffer {
+ public:
+  HostBuffer() = default;
+  ~HostBuffer();
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+  // At least `bytes` (the contents are not kept when it grows).
+  void reserve(std::size_t bytes);
+  unsigned char* data() { return data_; }
+
+ private:
+  unsigned char* data_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+// A device -> host copy queued on the context's stream into page-locked memory; complete after
+// the next synchronize().
+void download_async(const Context& c, void* pinned_dst, const void* src, std::size_t bytes);
+
 // Host -> device and device -> host copies on the context's stream (host memory pageable:
 // the copy completes before the call returns for device -> host).
 void upload(const Context& c, void* dst, const void* src, std::size_t bytes);

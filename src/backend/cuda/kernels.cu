@@ -57,6 +57,24 @@ __device__ float block_max(float v) {
   return total;
 }
 
+// One block per token row.
+__global__ void gather_rows_kernel(const void* table, Element element, int e, const std::int32_t* ids, float scale,
+                                   float* words) {
+  const std::size_t row = static_cast<std::size_t>(ids[blockIdx.x]) * e;
+  float* out = words + static_cast<std::size_t>(blockIdx.x) * e;
+  for (int j = threadIdx.x; j < e; j += blockDim.x) {
+    float v;
+    if (element == Element::kF32) {
+      v = static_cast<const float*>(table)[row + j];
+    } else {
+      const std::uint16_t bits = static_cast<const std::uint16_t*>(table)[row + j];
+      v = element == Element::kF16 ? __half2float(__ushort_as_half(bits))
+                                   : __bfloat162float(__ushort_as_bfloat16(bits));
+    }
+    out[j] = scale != 1.0f ? v * scale : v;
+  }
+}
+
 __global__ void widen_f16_kernel(const std::uint16_t* src, float* dst, std::size_t count) {
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
@@ -204,6 +222,11 @@ __global__ void softmax_kernel(float* scores, std::size_t head_stride, int r0, i
 }
 
 }  // namespace
+
+void gather_rows(const void* table, Element element, int e, const std::int32_t* ids, int n, float scale, float* words,
+                 cudaStream_t s) {
+  if (n > 0) gather_rows_kernel<<<static_cast<unsigned>(n), 256, 0, s>>>(table, element, e, ids, scale, words);
+}
 
 void widen_f16(const std::uint16_t* src, float* dst, std::size_t count, cudaStream_t s) {
   if (count) widen_f16_kernel<<<blocks_for(count), kThreads, 0, s>>>(src, dst, count);

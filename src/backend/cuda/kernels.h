@@ -15,6 +15,12 @@ enum class Act { kGeluErf, kGeluTanh, kRelu, kSilu };
 void widen_f16(const std::uint16_t* src, float* dst, std::size_t count, cudaStream_t s);
 void widen_bf16(const std::uint16_t* src, float* dst, std::size_t count, cudaStream_t s);
 
+// The embedding rows of `ids`: words (n, e) = widen(table[ids[i]]) * scale, table (vocab, e) in
+// its stored element type (token_rows in model/embedding.cpp). ids: n device int32.
+enum class Element { kF32, kF16, kBF16 };
+void gather_rows(const void* table, Element element, int e, const std::int32_t* ids, int n, float scale, float* words,
+                 cudaStream_t s);
+
 // y (rows, d) = layer_norm(x) / rms_norm(x), statistics in double (ops::layer_norm_to,
 // ops::rms_norm_to). bias may be null. x may equal y.
 void layer_norm(const float* x, float* y, int rows, int d, const float* weight, const float* bias, double eps,

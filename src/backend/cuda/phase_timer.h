@@ -1,10 +1,12 @@
 // Where a pass's GPU time goes, for profiling without a profiler: with BENTOV_CUDA_PHASES set,
 // CUDA events bracket each phase (products, attention passes, ...) on the stream, and the
-// timer prints each phase's total milliseconds to stderr when it ends. Unset, it does nothing.
+// timer prints each phase's total milliseconds to stderr when it ends, and the pass's wall time
+// ("pass", host work included). Unset, it does nothing.
 #pragma once
 
 #include <cuda_runtime.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <utility>
@@ -28,6 +30,7 @@ class PhaseTimer {
   bool enabled_;
   const char* running_ = nullptr;
   cudaEvent_t running_since_ = nullptr;
+  std::chrono::steady_clock::time_point born_ = std::chrono::steady_clock::now();  // the pass's wall clock
   std::vector<std::pair<const char*, std::pair<cudaEvent_t, cudaEvent_t>>> spans_;  // (phase, [begin, end])
 };
 

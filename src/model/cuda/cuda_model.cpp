@@ -1,10 +1,11 @@
 // The CUDA backend of the decoder (decoder.h) on one NVIDIA GPU: every operation with the
 // arithmetic of the CPU backend's (decoder_workspace.cpp), over cuBLAS products and the kernels
 // of backend/cuda/kernels.h. Weights are uploaded once (fp16/bf16 as stored, widened on the
-// GPU); a forward pass uploads the token rows and rotary tables, downloads the last hidden state,
-// and, for metrics, every layer's row statistics (backend/row_stats.h) in one transfer at the
-// end: probabilities leave the GPU only for an observer that asks for them (bentov attention,
-// captures), one row block at a time.
+// GPU); a forward pass uploads the token ids (their embedding rows are gathered there) and rotary
+// tables, downloads the last hidden state when asked for, and, for metrics, each layer's row
+// statistics (backend/row_stats.h) into page-locked memory while the next layers run:
+// probabilities leave the GPU only for an observer that asks for them (bentov attention,
+// captures), one row block at a time. Several texts may share a pass, packed side by side.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -82,7 +83,7 @@ class CudaModel final : public DeviceModel {
   CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w, int device, const std::string& name,
             ComputeDtype dtype);
   std::vector<float> forward(std::span<const std::int32_t> ids, std::span<const int> lengths,
-                             AttentionObserver* observer) const override;
+                             AttentionObserver* observer, bool hidden) const override;
   bool fits(int rows, bool statistics) const override;
 
   const ModelConfig& config() const { return c_; }
@@ -90,6 +91,10 @@ class CudaModel final : public DeviceModel {
   const DeviceLinear& on_device(const Linear& l) const { return *linears_.at(&l); }
   const DeviceNorm& on_device(const LayerNormWeights& n) const { return *norms_.at(&n); }
   const Buffer<float>& positions() const { return positions_; }
+  const Buffer<unsigned char>& token_table() const { return token_table_; }
+  cuda::Element token_element() const { return token_element_; }
+  // Where a pass's row statistics land on the host (one pass at a time: forward holds mutex_).
+  cuda::HostBuffer& statistics_on_host() const { return statistics_on_host_; }
   void check_fits(std::size_t bytes, const std::string& what, const std::string& hint) const;
   const std::string& name() const { return name_; }
   cuda::Precision precision() const { return precision_; }
@@ -99,6 +104,7 @@ class CudaModel final : public DeviceModel {
   Buffer<std::uint16_t> upload_narrow(const FloatTensor& t) const;
   DeviceLinear upload_linear(const Linear& l) const;
   DeviceNorm upload_norm(const LayerNormWeights& n) const;
+  void upload_token_table();
 
   ModelConfig c_;
   std::shared_ptr<const ModelWeights> weights_;
@@ -110,6 +116,9 @@ class CudaModel final : public DeviceModel {
   DeviceLinear project_in_, project_out_;
   DeviceNorm final_norm_;
   Buffer<float> positions_;  // (max_positions + offset, d) learned position table, or empty
+  Buffer<unsigned char> token_table_;  // (vocab, e) the token embedding as stored, token_element_ each
+  cuda::Element token_element_ = cuda::Element::kF32;
+  mutable cuda::HostBuffer statistics_on_host_;  // (L, H, n) HeadRowStats then (L, n) LayerRowStats of a pass
   // The device copy of each host weight the decoder names (run_decoder passes ModelWeights' own).
   std::unordered_map<const Linear*, const DeviceLinear*> linears_;
   std::unordered_map<const LayerNormWeights*, const DeviceNorm*> norms_;
@@ -127,7 +136,7 @@ class CudaPass final : public DecoderBackend {
   // Device memory a pass over `rows` packed rows takes (the buffers below).
   static std::size_t bytes_needed(const CudaModel& m, int rows, bool statistics, bool probabilities);
 
-  void set_words(const std::vector<float>& rows) override;
+  void set_tokens(std::span<const std::int32_t> ids) override;
   void copy(Buf from, Buf to) override;
   void add_positions(Buf x) override;
   void linear(const Linear& l, Buf in, Buf out, int col, int ldy) override;
@@ -191,7 +200,7 @@ CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w
   for_each_linear(w, [&](const Linear& l) {
     bytes += float_bytes(l.weight) / (narrow ? 2 : 1) + float_bytes(l.bias);
   });
-  bytes += float_bytes(w.position_embedding);
+  bytes += float_bytes(w.position_embedding) + w.token_embedding->nbytes;
   check_fits(bytes + (std::size_t{256} << 20), name + "'s weights",
              "use --device cpu, or a GPU with more free memory");
   layers_.reserve(w.layers.size());
@@ -211,6 +220,7 @@ CudaModel::CudaModel(const ModelConfig& c, std::shared_ptr<const ModelWeights> w
   project_out_ = upload_linear(w.project_out);
   final_norm_ = upload_norm(w.final_norm);
   positions_ = upload_tensor(w.position_embedding);
+  upload_token_table();
   ctx_.synchronize();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const LayerWeights& l = w.layers[i];
@@ -280,6 +290,21 @@ Buffer<std::uint16_t> CudaModel::upload_narrow(const FloatTensor& t) const {
   cuda::narrow(wide.data(), out.data(), count, precision_, ctx_.stream());
   ctx_.synchronize();  // `wide` is freed on return
   return out;
+}
+
+// The token embedding as stored (rows are gathered and widened per pass, cuda::gather_rows).
+void CudaModel::upload_token_table() {
+  const io::TensorInfo& t = *w_.token_embedding;
+  switch (t.dtype) {
+    case io::DType::kF32: token_element_ = cuda::Element::kF32; break;
+    case io::DType::kF16: token_element_ = cuda::Element::kF16; break;
+    case io::DType::kBF16: token_element_ = cuda::Element::kBF16; break;
+    default:
+      throw UnsupportedError("tensor '" + t.name + "' has dtype " + io::dtype_name(t.dtype),
+                             "bentov reads F32, F16 and BF16 weights");
+  }
+  token_table_ = Buffer<unsigned char>(t.nbytes);
+  cuda::upload(ctx_, token_table_.data(), t.data, t.nbytes);
 }
 
 DeviceLinear CudaModel::upload_linear(const Linear& l) const {
@@ -353,6 +378,7 @@ CudaPass::CudaPass(const CudaModel& m, std::span<const int> lengths, bool statis
   if (statistics_) {
     head_stats_ = Buffer<unsigned char>(L * H * nn * sizeof(HeadRowStats));
     layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats));
+    m_.statistics_on_host().reserve(head_stats_.size() + layer_stats_.size());
     const cuda::AttentionProblem p = attention_problem(0);
     splits_ = cuda::statistics_splits(p, ctx_.multiprocessors());
     partials_ = Buffer<double>(cuda::statistics_partial_doubles(p.rows, p.layout.heads, splits_));
@@ -426,8 +452,12 @@ float* CudaPass::buffer(Buf b) {
 
 std::size_t CudaPass::width(Buf b) const { return buffer_width(c_, b); }
 
-void CudaPass::set_words(const std::vector<float>& rows) {
-  cuda::upload(ctx_, words_.data(), rows.data(), rows.size() * sizeof(float));
+void CudaPass::set_tokens(std::span<const std::int32_t> ids) {
+  Buffer<std::int32_t> on_device(ids.size());  // (n)
+  cuda::upload(ctx_, on_device.data(), ids.data(), ids.size_bytes());
+  cuda::gather_rows(m_.token_table().data(), m_.token_element(), c_.word_embed_dim, on_device.data(), n_,
+                    static_cast<float>(c_.embedding_scale), words_.data(), ctx_.stream());
+  ctx_.synchronize();  // on_device is freed on return
 }
 
 void CudaPass::copy(Buf from, Buf to) {
@@ -546,6 +576,11 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
     auto* head_stats = reinterpret_cast<HeadRowStats*>(head_stats_.data()) + sz(layer) * H * nn;
     auto* layer_stats = reinterpret_cast<LayerRowStats*>(layer_stats_.data()) + sz(layer) * nn;
     cuda::attention_statistics(p, scratch, head_stats, layer_stats, ctx_.stream());
+    // To the host while the next layers run (finish waits for it).
+    unsigned char* host = m_.statistics_on_host().data();
+    const std::size_t head_bytes = H * nn * sizeof(HeadRowStats), layer_bytes = nn * sizeof(LayerRowStats);
+    cuda::download_async(ctx_, host + sz(layer) * head_bytes, head_stats, head_bytes);
+    cuda::download_async(ctx_, host + head_stats_.size() + sz(layer) * layer_bytes, layer_stats, layer_bytes);
   }
 }
 
@@ -600,27 +635,28 @@ std::vector<float> CudaPass::download(Buf b) {
   return out;
 }
 
-// Every layer's row statistics in one transfer, after the whole pass.
+// Every layer's row statistics, copied to page-locked host memory as its layer ended, handed to
+// the observer after the pass.
 void CudaPass::finish(AttentionObserver* observer) {
   if (!statistics_ || !observer) return;
   const std::size_t nn = sz(n_), H = sz(c_.n_heads);
-  std::vector<HeadRowStats> heads(sz(c_.n_layers) * H * nn);
-  std::vector<LayerRowStats> rows(sz(c_.n_layers) * nn);
-  cuda::download(ctx_, heads.data(), head_stats_.data(), head_stats_.size());
-  cuda::download(ctx_, rows.data(), layer_stats_.data(), layer_stats_.size());
+  ctx_.synchronize();  // every layer's download_async (attention) is done
+  const unsigned char* host = m_.statistics_on_host().data();
+  const auto* heads = reinterpret_cast<const HeadRowStats*>(host);                         // (L, H, n)
+  const auto* rows = reinterpret_cast<const LayerRowStats*>(host + head_stats_.size());  // (L, n)
   for (int l = 0; l < c_.n_layers; ++l) {
-    observer->on_row_statistics(l, c_.n_heads, n_, heads.data() + sz(l) * H * nn, rows.data() + sz(l) * nn);
+    observer->on_row_statistics(l, c_.n_heads, n_, heads + sz(l) * H * nn, rows + sz(l) * nn);
     observer->on_layer_end(l);
   }
 }
 
 std::vector<float> CudaModel::forward(std::span<const std::int32_t> ids, std::span<const int> lengths,
-                                     AttentionObserver* observer) const {
+                                     AttentionObserver* observer, bool hidden) const {
   std::lock_guard<std::mutex> lock(mutex_);
   ctx_.activate();
   const bool probabilities = observer && observer->wants_probabilities();
   CudaPass pass(*this, lengths, observer && !probabilities, probabilities);
-  return run_decoder(c_, w_, pass, ids, observer);
+  return run_decoder(c_, w_, pass, ids, observer, hidden);
 }
 
 bool CudaModel::fits(int rows, bool statistics) const {
