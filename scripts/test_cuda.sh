@@ -4,10 +4,11 @@
 #
 # Built on a project machine (Debian 12 with the CUDA toolkit; bentov's other libraries come
 # along in a devpack, since the GPU machine lacks them):
-#   scripts/build.sh -DBENTOV_BUILD_TESTS=ON      # CUDA found: "bentov: CUDA backend ON"
-#   ../shared/tools/devpack.sh .devpack build/bentov build/bentov_tests
+#   scripts/build.sh -DBENTOV_BUILD_TESTS=ON -DBENTOV_BUILD_BENCH=ON  # CUDA found: "bentov: CUDA backend ON"
+#   scripts/pack_for_device.sh .devpack build/bentov build/bentov_tests build/bentov_make_model build/bentov_bench
 # then, on the GPU machine, from the checkout's root (.devpack carried along):
 #   scripts/test_cuda.sh [gtest flags]
+# e.g. --gtest_filter='*cuda*:*Cuda*:*Bf16*' for the GPU's own tests alone (a minute on an H200).
 # Without a devpack it runs the binaries of BENTOV_BUILD_DIR (default build/) as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."

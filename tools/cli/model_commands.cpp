@@ -18,11 +18,11 @@ namespace bentov::cli {
 
 int run_attention(const AttentionFlags& f, const io::ResolveOptions& resolve) {
   const auto source = text_source(f.input, /*default_sentence=*/true);
-  const Device device = device_of(f.engine.device);  // no GPU: one error line before anything is loaded
-  const bentov::ComputeDtype dtype = dtype_of(f.engine.dtype, device);
-  auto note = progress_printer(f.engine.quiet);
+  // No GPU, or bf16 on the CPU: one error line before anything is loaded.
+  const bentov::analysis::RunOptions engine = f.engine.run_options(/*loss=*/false, resolve);
+  const auto& note = engine.progress;
   auto opened = bentov::analysis::open_model(f.model, resolve, note);
-  bentov::analysis::apply_max_positions(opened.model, opened.resolved.name, f.engine.run_options(false, resolve));
+  bentov::analysis::apply_max_positions(opened.model, opened.resolved.name, engine);
   const auto& resolved = opened.resolved;
   const auto& model = opened.model;
   const auto ids = bentov::analysis::input_ids_for(resolved.folder, source);
@@ -31,7 +31,7 @@ int run_attention(const AttentionFlags& f, const io::ResolveOptions& resolve) {
   if (note) note(resolved.name + ": " + std::to_string(ids.size()) + " tokens -> " + f.out);
   bentov::SafetensorsCapture capture(f.out, ids, c.n_layers, c.n_heads,
                                      {{"model", resolved.source}, {"bentov_version", BENTOV_VERSION}});
-  model.forward(ids, &capture, bentov::ForwardOptions{f.engine.threads, device, dtype});
+  model.forward(ids, &capture, bentov::ForwardOptions{engine.threads, engine.device, engine.dtype});
   capture.commit();
   return kExitOk;
 }

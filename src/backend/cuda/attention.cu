@@ -78,6 +78,7 @@ struct Tile {
   static constexpr std::size_t kBytesScores = kRow;                                  // pass 1
   static constexpr std::size_t kBytesStatistics = kV;                                // pass 3
   static constexpr std::size_t kBytes = kOOverKS ? kAfterP : up(kAfterP + kOBytes);  // pass 2
+  static_assert(kO + kOBytes <= kBytes && (!kOOverKS || kO + kOBytes <= kRow), "O overlaps what pass 2 still reads");
 };
 
 template <typename T>
