@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include <cstdint>
 #include <string>
 
 #include "bentov/error.h"
@@ -34,6 +35,11 @@ Context::Context(int device) : device_(device) {
   check(cublasSetStream(blas_, stream_), "cublasSetStream");
   // fp32 products in fp32: no TF32 tensor cores (transformers' reference, TF32 off).
   check(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
+  // Memory a pass gives back stays in the pool for the next pass (Buffer with a stream).
+  cudaMemPool_t pool = nullptr;
+  check(cudaDeviceGetDefaultMemPool(&pool, device), "cudaDeviceGetDefaultMemPool");
+  std::uint64_t keep_all = UINT64_MAX;
+  check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all), "cudaMemPoolSetAttribute");
 }
 
 Context::~Context() {
@@ -45,10 +51,45 @@ void Context::activate() const { check(cudaSetDevice(device_), "cudaSetDevice");
 
 void Context::synchronize() const { check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
 
+namespace {
+
+cudaMemPool_t default_pool() {
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  cudaMemPool_t pool = nullptr;
+  check(cudaDeviceGetDefaultMemPool(&pool, device), "cudaDeviceGetDefaultMemPool");
+  return pool;
+}
+
+// Bytes the current device's pool holds that no Buffer uses.
+std::size_t pool_spare_bytes() {
+  cudaMemPool_t pool = default_pool();
+  std::uint64_t reserved = 0, used = 0;
+  check(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReservedMemCurrent, &reserved), "cudaMemPoolGetAttribute");
+  check(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemCurrent, &used), "cudaMemPoolGetAttribute");
+  return reserved > used ? static_cast<std::size_t>(reserved - used) : 0;
+}
+
+// cudaMalloc, and once more after the pool has given its spare memory back to the device.
+void* allocate(std::size_t bytes) {
+  void* p = nullptr;
+  cudaError_t e = cudaMalloc(&p, bytes);
+  if (e == cudaErrorMemoryAllocation && pool_spare_bytes() > 0) {
+    cudaGetLastError();
+    check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+    check(cudaMemPoolTrimTo(default_pool(), 0), "cudaMemPoolTrimTo");
+    e = cudaMalloc(&p, bytes);
+  }
+  check(e, "cudaMalloc");
+  return p;
+}
+
+}  // namespace
+
 std::size_t Context::free_bytes() const {
   std::size_t free = 0, total = 0;
   check(cudaMemGetInfo(&free, &total), "cudaMemGetInfo");
-  return free;
+  return free + pool_spare_bytes();
 }
 
 int Context::multiprocessors() const {
@@ -64,20 +105,36 @@ std::string Context::device_name() const {
 }
 
 template <typename T>
-Buffer<T>::Buffer(std::size_t count) : count_(count) {
-  if (count) check(cudaMalloc(reinterpret_cast<void**>(&data_), count * sizeof(T)), "cudaMalloc");
+Buffer<T>::Buffer(std::size_t count, cudaStream_t stream) : count_(count), stream_(stream), pooled_(stream != nullptr) {
+  if (!count) return;
+  if (pooled_) {
+    check(cudaMallocAsync(reinterpret_cast<void**>(&data_), count * sizeof(T), stream), "cudaMallocAsync");
+  } else {
+    data_ = static_cast<T*>(allocate(count * sizeof(T)));
+  }
+}
+
+template <typename T>
+void Buffer<T>::release() {
+  if (!data_) return;
+  if (pooled_) {
+    cudaFreeAsync(data_, stream_);
+  } else {
+    cudaFree(data_);
+  }
+  data_ = nullptr;
 }
 
 template <typename T>
 Buffer<T>::~Buffer() {
-  if (data_) cudaFree(data_);
+  release();
 }
 
 template <typename T>
 Buffer<T>& Buffer<T>::operator=(Buffer&& o) noexcept {
   if (this != &o) {
-    if (data_) cudaFree(data_);
-    data_ = o.data_, count_ = o.count_;
+    release();
+    data_ = o.data_, count_ = o.count_, stream_ = o.stream_, pooled_ = o.pooled_;
     o.data_ = nullptr, o.count_ = 0;
   }
   return *this;

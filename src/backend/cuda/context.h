@@ -27,6 +27,7 @@ class Context {
   cublasHandle_t blas() const { return blas_; }
   void activate() const;  // cudaSetDevice for the calling thread
   void synchronize() const;
+  // Free device memory, counting what the stream-ordered pool keeps for the next pass as free.
   std::size_t free_bytes() const;
   int multiprocessors() const;
   std::string device_name() const;
@@ -37,14 +38,19 @@ class Context {
   cublasHandle_t blas_ = nullptr;
 };
 
-// An owned device allocation of `count` elements of T (uninitialized).
+// An owned device allocation of `count` elements of T (uninitialized). Given a stream, it comes
+// from the device's memory pool in stream order (cudaMallocAsync) and goes back to it on that
+// stream when destroyed: the pool keeps it (Context raises its release threshold), so a pass's
+// buffers cost no cudaMalloc / cudaFree, and no synchronization, from the second pass on.
 template <typename T>
 class Buffer {
  public:
   Buffer() = default;
-  explicit Buffer(std::size_t count);
+  explicit Buffer(std::size_t count, cudaStream_t stream = nullptr);
   ~Buffer();
-  Buffer(Buffer&& o) noexcept : data_(o.data_), count_(o.count_) { o.data_ = nullptr, o.count_ = 0; }
+  Buffer(Buffer&& o) noexcept : data_(o.data_), count_(o.count_), stream_(o.stream_), pooled_(o.pooled_) {
+    o.data_ = nullptr, o.count_ = 0;
+  }
   Buffer& operator=(Buffer&& o) noexcept;
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -55,8 +61,12 @@ class Buffer {
   bool empty() const { return count_ == 0; }
 
  private:
+  void release();
+
   T* data_ = nullptr;
   std::size_t count_ = 0;
+  cudaStream_t stream_ = nullptr;
+  bool pooled_ = false;  // from cudaMallocAsync on stream_
 };
 
 // Page-locked host memory (cudaMallocHost) that grows on demand: the target of copies that

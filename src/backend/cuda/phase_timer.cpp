@@ -18,6 +18,10 @@ void PhaseTimer::start(const char* phase) {
   running_since_ = now;
 }
 
+void PhaseTimer::add_host(const char* phase, double ms) {
+  if (enabled_) host_spans_.push_back({phase, ms});
+}
+
 PhaseTimer::~PhaseTimer() {
   if (!enabled_) return;
   start(nullptr);
@@ -36,6 +40,11 @@ PhaseTimer::~PhaseTimer() {
   std::sort(events.begin(), events.end());
   events.erase(std::unique(events.begin(), events.end()), events.end());
   for (cudaEvent_t e : events) cudaEventDestroy(e);
+  for (const auto& [phase, ms] : host_spans_) {
+    auto& t = total[phase];
+    t.first += ms;
+    ++t.second;
+  }
   total["pass"] = {std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - born_).count(), 1};
   for (const auto& [phase, t] : total) std::fprintf(stderr, "bentov cuda phase %-12s %9.3f ms (%d)\n", phase.c_str(), t.first, t.second);
 }

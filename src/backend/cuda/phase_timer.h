@@ -24,6 +24,8 @@ class PhaseTimer {
   bool enabled() const { return enabled_; }
   // Ends the running phase (if any) and starts `phase`; nullptr only ends it.
   void start(const char* phase);
+  // Adds `ms` of the host's own time (allocation, waiting, observers) to `phase`.
+  void add_host(const char* phase, double ms);
 
  private:
   cudaStream_t stream_;
@@ -32,6 +34,7 @@ class PhaseTimer {
   cudaEvent_t running_since_ = nullptr;
   std::chrono::steady_clock::time_point born_ = std::chrono::steady_clock::now();  // the pass's wall clock
   std::vector<std::pair<const char*, std::pair<cudaEvent_t, cudaEvent_t>>> spans_;  // (phase, [begin, end])
+  std::vector<std::pair<const char*, double>> host_spans_;                           // (phase, ms)
 };
 
 // Starts `phase` on construction and ends it on destruction.
@@ -44,6 +47,24 @@ class Phase {
 
  private:
   PhaseTimer& t_;
+};
+
+// Host time from construction to destruction, added to `phase`.
+class HostSpan {
+ public:
+  HostSpan(PhaseTimer& t, const char* phase) : t_(t), phase_(phase) {}
+  ~HostSpan() {
+    if (t_.enabled()) {
+      t_.add_host(phase_, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since_).count());
+    }
+  }
+  HostSpan(const HostSpan&) = delete;
+  HostSpan& operator=(const HostSpan&) = delete;
+
+ private:
+  PhaseTimer& t_;
+  const char* phase_;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace bentov::cuda

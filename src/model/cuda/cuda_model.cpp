@@ -350,38 +350,40 @@ CudaPass::CudaPass(const CudaModel& m, std::span<const int> lengths, bool statis
     n_blocks_ += (lengths_[k] + block_rows_ - 1) / block_rows_;
   }
   if (probabilities_ && lengths_.size() != 1) throw std::logic_error("probabilities are delivered for one text per pass");
+  const cuda::HostSpan setup(phases_, "setup (host)");
   m_.check_fits(bytes_needed(m_, n_, statistics_, probabilities_), std::to_string(n_) + " tokens through " + m_.name(),
                 "use a shorter text (--max-tokens for corpora), or --device cpu");
   const std::size_t nn = sz(n_), d = sz(c_.hidden_size), H = sz(c_.n_heads), L = sz(c_.n_layers);
-  words_ = Buffer<float>(nn * sz(c_.word_embed_dim));
-  x_ = Buffer<float>(nn * d);
-  h_ = Buffer<float>(nn * d);
-  qkv_ = Buffer<float>(nn * sz(qkv_ld_));
-  ctx_buf_ = Buffer<float>(nn * sz(q_width_));
-  attn_ = Buffer<float>(nn * d);
-  mlp_ = Buffer<float>(nn * d);
-  ff_ = Buffer<float>(nn * sz(c_.intermediate_size));
-  if (c_.mlp == MlpKind::kGated) up_ = Buffer<float>(ff_.size());
-  out_ = Buffer<float>(nn * sz(c_.word_embed_dim));
+  const cudaStream_t s = ctx_.stream();  // every buffer from the pool, back to it after the pass
+  words_ = Buffer<float>(nn * sz(c_.word_embed_dim), s);
+  x_ = Buffer<float>(nn * d, s);
+  h_ = Buffer<float>(nn * d, s);
+  qkv_ = Buffer<float>(nn * sz(qkv_ld_), s);
+  ctx_buf_ = Buffer<float>(nn * sz(q_width_), s);
+  attn_ = Buffer<float>(nn * d, s);
+  mlp_ = Buffer<float>(nn * d, s);
+  ff_ = Buffer<float>(nn * sz(c_.intermediate_size), s);
+  if (c_.mlp == MlpKind::kGated) up_ = Buffer<float>(ff_.size(), s);
+  out_ = Buffer<float>(nn * sz(c_.word_embed_dim), s);
   if (m_.precision() != cuda::Precision::kFloat32) {
-    in16_ = Buffer<std::uint16_t>(nn * widest_input(c_));
-    qkv16_ = Buffer<std::uint16_t>(nn * sz(qkv_ld_));
+    in16_ = Buffer<std::uint16_t>(nn * widest_input(c_), s);
+    qkv16_ = Buffer<std::uint16_t>(nn * sz(qkv_ld_), s);
   }
   if (probabilities_) {
-    scores_ = Buffer<float>(H * sz(kCausalBlock) * nn);
+    scores_ = Buffer<float>(H * sz(kCausalBlock) * nn, s);
   } else {
     upload_query_blocks();
-    row_max_ = Buffer<float>(H * nn);
-    row_inv_ = Buffer<float>(H * nn);
-    rest_mass_ = Buffer<double>(H * nn);
+    row_max_ = Buffer<float>(H * nn, s);
+    row_inv_ = Buffer<float>(H * nn, s);
+    rest_mass_ = Buffer<double>(H * nn, s);
   }
   if (statistics_) {
-    head_stats_ = Buffer<unsigned char>(L * H * nn * sizeof(HeadRowStats));
-    layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats));
+    head_stats_ = Buffer<unsigned char>(L * H * nn * sizeof(HeadRowStats), s);
+    layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats), s);
     m_.statistics_on_host().reserve(head_stats_.size() + layer_stats_.size());
     const cuda::AttentionProblem p = attention_problem(0);
     splits_ = cuda::statistics_splits(p, ctx_.multiprocessors());
-    partials_ = Buffer<double>(cuda::statistics_partial_doubles(p.rows, p.layout.heads, splits_));
+    partials_ = Buffer<double>(cuda::statistics_partial_doubles(p.rows, p.layout.heads, splits_), s);
   }
   if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) upload_rotary_tables();
 }
@@ -392,7 +394,7 @@ void CudaPass::upload_query_blocks() {
   for (std::size_t k = 0; k < lengths_.size(); ++k) {
     for (int r0 = 0; r0 < lengths_[k]; r0 += block_rows_) blocks.push_back({offsets_[k], lengths_[k], r0});
   }
-  blocks_ = Buffer<unsigned char>(blocks.size() * sizeof(cuda::QueryBlock));
+  blocks_ = Buffer<unsigned char>(blocks.size() * sizeof(cuda::QueryBlock), ctx_.stream());
   cuda::upload(ctx_, blocks_.data(), blocks.data(), blocks_.size());
 }
 
@@ -407,8 +409,8 @@ void CudaPass::upload_rotary_tables() {
     std::copy_n(cos_by_position.begin(), count, cos.begin() + static_cast<std::ptrdiff_t>(at));
     std::copy_n(sin_by_position.begin(), count, sin.begin() + static_cast<std::ptrdiff_t>(at));
   }
-  cos_ = Buffer<float>(cos.size());
-  sin_ = Buffer<float>(sin.size());
+  cos_ = Buffer<float>(cos.size(), ctx_.stream());
+  sin_ = Buffer<float>(sin.size(), ctx_.stream());
   cuda::upload(ctx_, cos_.data(), cos.data(), cos.size() * sizeof(float));
   cuda::upload(ctx_, sin_.data(), sin.data(), sin.size() * sizeof(float));
 }
@@ -453,11 +455,10 @@ float* CudaPass::buffer(Buf b) {
 std::size_t CudaPass::width(Buf b) const { return buffer_width(c_, b); }
 
 void CudaPass::set_tokens(std::span<const std::int32_t> ids) {
-  Buffer<std::int32_t> on_device(ids.size());  // (n)
+  Buffer<std::int32_t> on_device(ids.size(), ctx_.stream());  // (n), back to the pool after the gather
   cuda::upload(ctx_, on_device.data(), ids.data(), ids.size_bytes());
   cuda::gather_rows(m_.token_table().data(), m_.token_element(), c_.word_embed_dim, on_device.data(), n_,
                     static_cast<float>(c_.embedding_scale), words_.data(), ctx_.stream());
-  ctx_.synchronize();  // on_device is freed on return
 }
 
 void CudaPass::copy(Buf from, Buf to) {
@@ -509,15 +510,20 @@ void CudaPass::norm(const LayerNormWeights& host, Buf in, Buf out) {
   }
 }
 
-void CudaPass::add(Buf x, Buf y) { cuda::add(buffer(x), buffer(y), sz(n_) * width(x), ctx_.stream()); }
+void CudaPass::add(Buf x, Buf y) {
+  const cuda::Phase phase(phases_, "elementwise");
+  cuda::add(buffer(x), buffer(y), sz(n_) * width(x), ctx_.stream());
+}
 
 void CudaPass::add_parallel_residual(Buf x, Buf attn, Buf mlp) {
+  const cuda::Phase phase(phases_, "elementwise");
   cuda::add_parallel_residual(buffer(x), buffer(attn), buffer(mlp), sz(n_) * width(x), ctx_.stream());
 }
 
 // Query head h at column h * q_stride; key (and value) head g at k_base + g * k_stride
 // (DecoderWorkspace::head_q / head_k / head_v).
 void CudaPass::rotary() {
+  const cuda::Phase phase(phases_, "elementwise");
   const int dh = c_.head_dim, H = c_.n_heads;
   const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
   cuda::rotary(qkv_.data(), n_, qkv_ld_, H, 0, fused ? 3 * dh : dh, fused ? H : c_.kv_heads(),
@@ -626,6 +632,7 @@ void CudaPass::attention_by_row_blocks(int layer, AttentionObserver* observer) {
 }
 
 void CudaPass::activation(bool gated) {
+  const cuda::Phase phase(phases_, "elementwise");
   cuda::activation(ff_.data(), gated ? up_.data() : nullptr, ff_.size(), act_of(c_.activation), ctx_.stream());
 }
 
@@ -640,7 +647,11 @@ std::vector<float> CudaPass::download(Buf b) {
 void CudaPass::finish(AttentionObserver* observer) {
   if (!statistics_ || !observer) return;
   const std::size_t nn = sz(n_), H = sz(c_.n_heads);
-  ctx_.synchronize();  // every layer's download_async (attention) is done
+  {
+    const cuda::HostSpan wait(phases_, "wait (host)");
+    ctx_.synchronize();  // every layer's download_async (attention) is done
+  }
+  const cuda::HostSpan hand_off(phases_, "observers (host)");
   const unsigned char* host = m_.statistics_on_host().data();
   const auto* heads = reinterpret_cast<const HeadRowStats*>(host);                         // (L, H, n)
   const auto* rows = reinterpret_cast<const LayerRowStats*>(host + head_stats_.size());  // (L, n)
