@@ -40,7 +40,7 @@ DecoderWorkspace::Sizes DecoderWorkspace::sizes(const ModelConfig& c, const Mode
   for_each_linear(w, [&](const Linear& l) {
     if (l.weight.raw) widest_raw = std::max(widest_raw, sz(l.in));
   });
-  z.widen = widest_raw * sz(ops::kMaxColBlock);
+  z.widen = widest_raw * sz(ops::kMaxWidenColBlock);
   return z;
 }
 
@@ -89,7 +89,9 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
 // either widening, on every OpenBLAS core type (runs with any --threads, and mpirun ranks on
 // one machine, give the same JSON).
 void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy) const {
-  const ops::ProductTiles tiles = ops::product_tiles(n_, l.out);
+  const ops::PhaseSpan span(phases_, "products");
+  const ops::ProductTiles tiles =
+      l.weight.data ? ops::product_tiles(n_, l.out) : ops::product_tiles(n_, l.out, ops::kMaxWidenColBlock);
   if (!l.weight.data) {
     linear_widening_on_use(l, tiles, x, y, ldy);
     return;
@@ -148,6 +150,7 @@ float DecoderWorkspace::write_bias(const Linear& l, float* y, int ldy, int rows,
 }
 
 void DecoderWorkspace::norm(const LayerNormWeights& w, const float* x, float* y) const {
+  const ops::PhaseSpan span(phases_, "norms");
   // Rows are independent: split them over the workers.
   const int d = c_.hidden_size;
   const int chunks = std::min(n_, threads_ * 4);
@@ -183,15 +186,18 @@ float* DecoderWorkspace::buffer(Buf b) {
 std::size_t DecoderWorkspace::width(Buf b) const { return buffer_width(c_, b); }
 
 void DecoderWorkspace::set_tokens(std::span<const std::int32_t> ids) {
+  const ops::PhaseSpan span(phases_, "embedding");
   const std::vector<float> rows = token_rows(c_, w_, ids);  // (n, e)
   std::copy(rows.begin(), rows.end(), words_.begin());
 }
 
 void DecoderWorkspace::copy(Buf from, Buf to) {
+  const ops::PhaseSpan span(phases_, "elementwise");
   std::memcpy(buffer(to), buffer(from), sz(n_) * width(from) * sizeof(float));
 }
 
 void DecoderWorkspace::add_positions(Buf x) {
+  const ops::PhaseSpan span(phases_, "elementwise");
   const int d = c_.hidden_size;
   for (int i = 0; i < n_; ++i) {
     const float* pos = w_.position_embedding.data + static_cast<std::ptrdiff_t>(i + c_.position_offset) * d;
@@ -205,9 +211,13 @@ void DecoderWorkspace::linear(const Linear& l, Buf in, Buf out, int col, int ldy
 
 void DecoderWorkspace::norm(const LayerNormWeights& w, Buf in, Buf out) { norm(w, buffer(in), buffer(out)); }
 
-void DecoderWorkspace::add(Buf x, Buf y) { ops::add_inplace(buffer(x), buffer(y), sz(n_) * width(x)); }
+void DecoderWorkspace::add(Buf x, Buf y) {
+  const ops::PhaseSpan span(phases_, "elementwise");
+  ops::add_inplace(buffer(x), buffer(y), sz(n_) * width(x));
+}
 
 void DecoderWorkspace::add_parallel_residual(Buf x, Buf attn, Buf mlp) {
+  const ops::PhaseSpan span(phases_, "elementwise");
   float* xs = buffer(x);
   const float *a = buffer(attn), *m = buffer(mlp);
   const std::size_t count = sz(n_) * width(x);
@@ -240,6 +250,7 @@ const float* DecoderWorkspace::head_v(int h) const {
 }
 
 void DecoderWorkspace::rotary() {
+  const ops::PhaseSpan span(phases_, "rotary");
   const int half = c_.rotary_dims / 2, dh = c_.head_dim;
   const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
   for (int i = 0; i < n_; ++i) {
@@ -266,17 +277,30 @@ void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float sc
   const float* q = head_q(h);  // (n, dh) with row stride qkv_ld_
   const float* k = head_k(h);
   const float* v = head_v(h);
-  ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld, 0.0f,
-            scores, n_);
-  if (c_.attn_logit_softcap > 0.0) ops::tanh_softcap(scores, r1 - r0, r1, n_, static_cast<float>(c_.attn_logit_softcap));
-  // Reads k <= q only (and k > q - window), writes exact zeros elsewhere.
-  ops::causal_softmax_rows(scores, r0, r1, n_, c_.window(layer));
-  if (observer) observer->on_attention_rows(layer, h, r0, r1, scores, n_);
+  {
+    const ops::PhaseSpan span(phases_, "attention scores (workers)");
+    ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld, 0.0f,
+              scores, n_);
+    if (c_.attn_logit_softcap > 0.0) {
+      ops::tanh_softcap(scores, r1 - r0, r1, n_, static_cast<float>(c_.attn_logit_softcap));
+    }
+  }
+  {
+    const ops::PhaseSpan span(phases_, "attention softmax (workers)");
+    // Reads k <= q only (and k > q - window), writes exact zeros elsewhere.
+    ops::causal_softmax_rows(scores, r0, r1, n_, c_.window(layer));
+  }
+  if (observer) {
+    const ops::PhaseSpan span(phases_, "attention observer (workers)");
+    observer->on_attention_rows(layer, h, r0, r1, scores, n_);
+  }
+  const ops::PhaseSpan span(phases_, "attention values (workers)");
   ops::gemm(false, false, r1 - r0, dh, r1, 1.0f, scores, n_, v, ld, 0.0f,
             ctx_.data() + static_cast<std::ptrdiff_t>(r0) * q_width_ + h * dh, q_width_);
 }
 
 void DecoderWorkspace::attention(int layer, AttentionObserver* observer) {
+  const ops::PhaseSpan span(phases_, "attention");
   const float scale = c_.score_scale(layer);
   // Row blocks in order, every head of a block before the next block (the observer contract,
   // observer.h): no (n, n) buffer exists. Heads of a block run in parallel, each with
@@ -287,10 +311,14 @@ void DecoderWorkspace::attention(int layer, AttentionObserver* observer) {
       attention_rows(layer, h, r0, r1, scale, scores_[sz(worker)].data(), observer);
     });
   }
-  if (observer) observer->on_layer_end(layer);
+  if (observer) {
+    const ops::PhaseSpan layer_end(phases_, "observer layer end");
+    observer->on_layer_end(layer);
+  }
 }
 
 void DecoderWorkspace::activation(bool gated) {
+  const ops::PhaseSpan span(phases_, "activation");
   // Elementwise over (n, ff): contiguous chunks over the workers.
   const std::size_t total = ff_.size();
   const int chunks = threads_ * 4;

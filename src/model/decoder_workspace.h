@@ -8,6 +8,7 @@
 #include "bentov/model/config.h"
 #include "bentov/model/observer.h"
 #include "bentov/model/weights.h"
+#include "bentov/ops/phase_clock.h"
 #include "bentov/ops/tiles.h"
 #include "decoder.h"
 
@@ -63,6 +64,7 @@ class DecoderWorkspace final : public DecoderBackend {
 
   const ModelConfig& c_;
   const ModelWeights& w_;
+  mutable ops::PhaseClock phases_{"pass"};  // BENTOV_CPU_PHASES
   int n_;                      // sequence length
   int threads_;                // attention workers
   int q_width_;                // H * dh

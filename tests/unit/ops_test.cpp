@@ -273,3 +273,38 @@ TEST(Ops, VectorPlogpMatchesScalar) {
 }
 
 }  // namespace
+
+#include "ops/vmath_isa.h"
+
+namespace {
+
+// The AVX-512 kernels give the AVX2 kernels' bits: every element and every sum, over lengths
+// that end in each kind of tail (16-wide, one 8-wide vector, scalars), with chunks skipped.
+TEST(Ops, VectorKernelsGiveTheSameBitsAtEveryWidth) {
+  if (bentov::ops::cpu_isa() != bentov::ops::Isa::kAvx512) GTEST_SKIP() << "this CPU runs no AVX-512";
+  namespace w2 = bentov::ops::avx2;
+  namespace w5 = bentov::ops::avx512;
+  for (const std::size_t count : {0u, 1u, 7u, 8u, 9u, 15u, 16u, 17u, 24u, 31u, 33u, 1000u, 1003u, 1011u}) {
+    auto x = random_vec(count, 21 + static_cast<unsigned>(count));
+    std::vector<float> p(count);
+    for (std::size_t i = 0; i < count; ++i) p[i] = (i / 8) % 3 == 1 ? 0.0f : std::fabs(x[i]) * 1e-3f;  // zero chunks
+    std::vector<float> y2(count), y5(count);
+    const double e2 = w2::exp_shifted_sum(x.data(), 0.5f, y2.data(), count);
+    const double e5 = w5::exp_shifted_sum(x.data(), 0.5f, y5.data(), count);
+    EXPECT_EQ(e2, e5) << count;
+    EXPECT_EQ(y2, y5) << count;
+    std::size_t k2 = 0, k5 = 0;
+    EXPECT_EQ(w2::sum_plogp(p.data(), count, 2.0, 1e-10f, 1e-10f, &k2),
+              w5::sum_plogp(p.data(), count, 2.0, 1e-10f, 1e-10f, &k5)) << count;
+    EXPECT_EQ(k2, k5);
+    EXPECT_EQ(w2::sum_above(x.data(), count, 0.1f), w5::sum_above(x.data(), count, 0.1f)) << count;
+    std::vector<float> g2 = x, g5 = x;
+    for (auto& v : g2) v *= 4.0f;
+    for (auto& v : g5) v *= 4.0f;
+    w2::gelu_erf(g2.data(), count);
+    w5::gelu_erf(g5.data(), count);
+    EXPECT_EQ(g2, g5) << count;
+  }
+}
+
+}  // namespace

@@ -1,6 +1,6 @@
-// How a product's output is cut into tiles for the workers, fixed by the product's shape
-// alone and never by the number of workers, so that every tile is the same sgemm call, with the
-// same bits, whoever runs it.
+// How a product's output is cut into tiles for the workers, fixed by the product's shape and
+// the machine's core count, never by the number of workers or ranks, so that every tile is the
+// same sgemm call, with the same bits, whoever runs it.
 //
 // Why: which micro-kernel computes an output element depends on the call's m and n, and some
 // micro-kernels accumulate k in a different order than others. OpenBLAS 0.3.21's Haswell / Zen
@@ -34,10 +34,17 @@ struct ProductTiles {
   Tile tile(int i) const;
 };
 
-// Rows in blocks of 512 and about 16 column tiles, 64 to 256 columns wide: enough tiles to keep
-// 16 workers busy on pythia-scale projections, and wide enough that re-packing the input for
-// each tile costs under 5% of sgemm's rate (measured single-threaded on an EPYC, n = 128..2048).
-ProductTiles product_tiles(int rows, int cols);
-inline constexpr int kMaxColBlock = 256;  // the widest column tile product_tiles makes
+inline constexpr int kMaxColBlock = 768;       // the widest column tile, for weights widened at load
+inline constexpr int kMaxWidenColBlock = 256;  // for weights widened on use: each worker widens (in, this)
+
+// About machine_col_tiles() column tiles: two per core of the machine (all of its cores, not
+// --threads or the process's affinity, so that any workers and ranks on one machine cut a
+// product alike), from 4 to 16. Enough tiles to keep the cores busy on pythia-scale
+// projections, and no more: each column tile re-packs the input, which took 12% of the
+// products' time at 512 tokens on 2 cores of a Sapphire Rapids Xeon with 16 tiles.
+int machine_col_tiles();
+
+// Rows in blocks of 512 and about machine_col_tiles() column tiles, 64 to max_col_block wide.
+ProductTiles product_tiles(int rows, int cols, int max_col_block = kMaxColBlock);
 
 }  // namespace bentov::ops

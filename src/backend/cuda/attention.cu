@@ -20,7 +20,9 @@
 #include <type_traits>
 
 #include "bentov/error.h"
+#include "attention_device.cuh"
 #include "context.h"
+#include "flash_attention.h"
 
 namespace bentov::cuda {
 
@@ -28,27 +30,14 @@ int attention_block_rows(int head_dim) { return head_dim > 128 ? 32 : kAttention
 
 namespace {
 
+using device::attends;
+using device::finish_score;
+using device::key_tiles;
+using device::KeyTiles;
+using device::kEps;
+using namespace device::fields;
+
 constexpr int kThreads = 256;
-constexpr double kEps = 1e-10;  // the notebook's entropy threshold (row_stats.h)
-
-// Head partial sums (per split, head and row) and the head average's (per split and row).
-enum HeadField { kHeadMass, kHeadWeighted, kHeadKept, kHeadPlogp, kHeadFields };
-enum LayerField {
-  kMass,
-  kWeighted,
-  kOffDiagonal,
-  kSink,
-  kRest,          // z = sum_{j >= 1} a_j
-  kRestWeighted,  // sum_{j >= 1} a_j |i - j|
-  kRestFloat,     // z_f = sum_{j >= 1} a_f,j
-  kKept,
-  kPlogp,
-  kPlogpUnit,     // sum_{a_f > eps} a_f log(a_f + eps): the row's own entropy, before log k
-  kKeptNoSink,
-  kPlogpNoSink,   // sum a_f log(a_f + eps (n - 1) z_f), before log(w / (n - 1))
-  kLayerFields
-};
-
 template <typename E, int kDH, int kBM>
 struct Tile {
   using T = E;
@@ -103,17 +92,6 @@ __device__ inline double sum16(double v) {  // the same order in every lane
   for (int off = 1; off < 16; off <<= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
   return v;
 }
-
-// Keys [first, last] of the tiles a query block needs.
-struct KeyTiles {
-  int first, last;
-};
-__device__ inline KeyTiles key_tiles(const QueryBlock& q, int window, int bm) {
-  const int lo = window > 0 ? max(0, q.r0 - window + 1) : 0;
-  const int hi = min(q.r0 + bm, q.length) - 1;
-  return {lo / bm, hi / bm};
-}
-__device__ inline bool attends(int i, int j, int window) { return j <= i && (window == 0 || j > i - window); }
 
 // dst (rows, DH) [or transposed (DH, rows)] = head columns [0, dh) of `count` packed rows from
 // src, zero beyond: the padding adds nothing to a dot product.
@@ -171,13 +149,6 @@ __device__ void load_keys(unsigned char* smem, const AttentionProblem& p, const 
     load_rows<TL, false>(reinterpret_cast<typename TL::T*>(smem + TL::kV), TL::VLD, base + L.v_base + g * L.v_stride,
                          L.ld, count, L.head_dim);
   }
-}
-
-// A score from its dot product q . k: times the scale, then cap * tanh(s / cap) when softcap > 0
-// (ops::tanh_softcap). Every pass finishes its scores with this, so all agree bit for bit.
-__device__ inline float finish_score(float dot, float scale, float softcap) {
-  const float s = __fmul_rn(dot, scale);
-  return softcap > 0.0f ? tanhf(s / softcap) * softcap : s;
 }
 
 // Ss (BM, BN) = the tile's dot products q_r . k_c, from Qs and Ks (Kt) in shared memory; float
@@ -638,8 +609,14 @@ __global__ void narrow_kernel(const float* src, void* dst, std::size_t count, Pr
 }  // namespace
 
 int statistics_splits(const AttentionProblem& p, int sms) {
-  const int wanted = p.n_blocks > 0 ? (2 * sms + p.n_blocks - 1) / p.n_blocks : 1;
-  return split_plan(p, std::min(wanted, kStatisticsMaxSplits)).splits;
+  // Enough CTAs for two per multiprocessor, and no CTA with more than kTilesPerSplit key tiles:
+  // a causal block's work grows with its row, and the heaviest CTAs set the kernel's time.
+  constexpr int kTilesPerSplit = 16;
+  const int bm = attention_block_rows(p.layout.head_dim);
+  const int max_tiles = std::max(1, (p.max_length + bm - 1) / bm);
+  const int to_fill = p.n_blocks > 0 ? (2 * sms + p.n_blocks - 1) / p.n_blocks : 1;
+  const int to_balance = (max_tiles + kTilesPerSplit - 1) / kTilesPerSplit;
+  return split_plan(p, std::min(std::max(to_fill, to_balance), kStatisticsMaxSplits)).splits;
 }
 
 std::size_t statistics_partial_doubles(int rows, int heads, int splits) {
@@ -650,6 +627,10 @@ std::size_t statistics_partial_doubles(int rows, int heads, int splits) {
 void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx,
                        cudaStream_t stream) {
   if (p.n_blocks == 0) return;
+  if (flash_forward_supports(p)) {
+    flash_forward(p, s, ctx, ld_ctx, stream);
+    return;
+  }
   const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(p.layout.heads));
   dispatch(p, [&](auto tile) {
     using TL = decltype(tile);
@@ -664,8 +645,13 @@ void attention_statistics(const AttentionProblem& p, const AttentionScratch& s, 
   const SplitPlan plan = split_plan(p, s.splits);
   dispatch(p, [&](auto tile) {
     using TL = decltype(tile);
-    launch(statistics_kernel<TL>, TL::kBytesStatistics, dim3(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(plan.splits)),
-               stream, p, s, plan.tiles_per_split);
+    if (flash_forward_supports(p)) {
+      flash_statistics(p, s, plan.splits, plan.tiles_per_split, stream);
+    } else {
+      launch(statistics_kernel<TL>, TL::kBytesStatistics,
+             dim3(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(plan.splits)), stream, p, s,
+             plan.tiles_per_split);
+    }
     finish_statistics_kernel<<<static_cast<unsigned>(p.n_blocks), TL::BM, 0, stream>>>(p, s, TL::BM, head_stats,
                                                                                         layer_stats);
     check(cudaGetLastError(), "attention statistics launch");

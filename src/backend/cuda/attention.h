@@ -72,7 +72,8 @@ struct AttentionScratch {
 };
 
 // The number of key-tile ranges (at most kStatisticsMaxSplits) that keeps `sms` multiprocessors
-// busy, and the partial sums pass 3 needs for `rows` packed rows of `heads` heads.
+// busy and the heaviest CTA's range short, and the partial sums pass 3 needs for `rows` packed
+// rows of `heads` heads.
 constexpr int kStatisticsMaxSplits = 64;
 int statistics_splits(const AttentionProblem& p, int sms);
 std::size_t statistics_partial_doubles(int rows, int heads, int splits);

@@ -158,6 +158,16 @@ void HostBuffer::reserve(std::size_t bytes) {
   bytes_ = bytes;
 }
 
+Event::Event() { check(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming), "cudaEventCreate"); }
+
+Event::~Event() {
+  if (event_) cudaEventDestroy(event_);
+}
+
+void Event::record(const Context& c) { check(cudaEventRecord(event_, c.stream()), "cudaEventRecord"); }
+
+void Event::wait() const { check(cudaEventSynchronize(event_), "cudaEventSynchronize"); }
+
 void download_async(const Context& c, void* pinned_dst, const void* src, std::size_t bytes) {
   if (!bytes) return;
   check(cudaMemcpyAsync(pinned_dst, src, bytes, cudaMemcpyDeviceToHost, c.stream()), "cudaMemcpy (download)");

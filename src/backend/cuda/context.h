@@ -86,8 +86,24 @@ class HostBuffer {
   std::size_t bytes_ = 0;
 };
 
+// A point in the context's stream: record() marks what has been queued so far, wait() blocks
+// the host until the GPU has done it.
+class Event {
+ public:
+  Event();
+  ~Event();
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  Event(Event&& o) noexcept : event_(o.event_) { o.event_ = nullptr; }
+  void record(const Context& c);
+  void wait() const;
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
 // A device -> host copy queued on the context's stream into page-locked memory; complete after
-// the next synchronize().
+// the next synchronize() (or an Event recorded after it).
 void download_async(const Context& c, void* pinned_dst, const void* src, std::size_t bytes);
 
 // Host -> device and device -> host copies on the context's stream (host memory pageable:

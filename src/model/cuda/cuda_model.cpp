@@ -182,6 +182,7 @@ class CudaPass final : public DecoderBackend {
   Buffer<float> row_max_, row_inv_;  // (H, n) the fused attention's row maxima and 1 / row sums
   Buffer<double> rest_mass_;         // (H, n) mass beyond the sink key
   Buffer<double> partials_;          // cuda::statistics_partial_doubles, with statistics_
+  std::vector<cuda::Event> layer_downloaded_;  // (L) recorded after each layer's statistics downloads
   int splits_ = 1;
   Buffer<float> cos_, sin_;   // (n, rotary_dims / 2)
   Buffer<std::uint16_t> in16_;   // (n, widest product input) a product's input in bf16 / fp16
@@ -381,6 +382,7 @@ CudaPass::CudaPass(const CudaModel& m, std::span<const int> lengths, bool statis
     head_stats_ = Buffer<unsigned char>(L * H * nn * sizeof(HeadRowStats), s);
     layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats), s);
     m_.statistics_on_host().reserve(head_stats_.size() + layer_stats_.size());
+    layer_downloaded_.resize(L);
     const cuda::AttentionProblem p = attention_problem(0);
     splits_ = cuda::statistics_splits(p, ctx_.multiprocessors());
     partials_ = Buffer<double>(cuda::statistics_partial_doubles(p.rows, p.layout.heads, splits_), s);
@@ -587,6 +589,7 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
     const std::size_t head_bytes = H * nn * sizeof(HeadRowStats), layer_bytes = nn * sizeof(LayerRowStats);
     cuda::download_async(ctx_, host + sz(layer) * head_bytes, head_stats, head_bytes);
     cuda::download_async(ctx_, host + head_stats_.size() + sz(layer) * layer_bytes, layer_stats, layer_bytes);
+    layer_downloaded_[sz(layer)].record(ctx_);
   }
 }
 
@@ -643,19 +646,20 @@ std::vector<float> CudaPass::download(Buf b) {
 }
 
 // Every layer's row statistics, copied to page-locked host memory as its layer ended, handed to
-// the observer after the pass.
+// the observer layer by layer as each arrives, while the GPU runs the later layers.
 void CudaPass::finish(AttentionObserver* observer) {
   if (!statistics_ || !observer) return;
   const std::size_t nn = sz(n_), H = sz(c_.n_heads);
-  {
-    const cuda::HostSpan wait(phases_, "wait (host)");
-    ctx_.synchronize();  // every layer's download_async (attention) is done
-  }
-  const cuda::HostSpan hand_off(phases_, "observers (host)");
   const unsigned char* host = m_.statistics_on_host().data();
   const auto* heads = reinterpret_cast<const HeadRowStats*>(host);                         // (L, H, n)
   const auto* rows = reinterpret_cast<const LayerRowStats*>(host + head_stats_.size());  // (L, n)
+  // Each layer as soon as it is on the host: the observers' work overlaps the later layers'.
   for (int l = 0; l < c_.n_layers; ++l) {
+    {
+      const cuda::HostSpan wait(phases_, "wait (host)");
+      layer_downloaded_[sz(l)].wait();
+    }
+    const cuda::HostSpan hand_off(phases_, "observers (host)");
     observer->on_row_statistics(l, c_.n_heads, n_, heads + sz(l) * H * nn, rows + sz(l) * nn);
     observer->on_layer_end(l);
   }

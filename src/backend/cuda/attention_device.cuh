@@ -1,0 +1,53 @@
+// Device-side pieces every fused attention kernel shares (attention.cu, flash_attention.cu): which
+// keys a query attends, which key tiles a query block needs, and how a dot product becomes a
+// score. The kernels compute scores with the same code, so they agree bit for bit.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "attention.h"
+
+namespace bentov::cuda::device {
+
+inline constexpr double kEps = 1e-10;  // the notebook's entropy threshold (row_stats.h)
+
+namespace fields {
+// Head partial sums (per split, head and row) and the head average's (per split and row).
+enum HeadField { kHeadMass, kHeadWeighted, kHeadKept, kHeadPlogp, kHeadFields };
+enum LayerField {
+  kMass,
+  kWeighted,
+  kOffDiagonal,
+  kSink,
+  kRest,          // z = sum_{j >= 1} a_j
+  kRestWeighted,  // sum_{j >= 1} a_j |i - j|
+  kRestFloat,     // z_f = sum_{j >= 1} a_f,j
+  kKept,
+  kPlogp,
+  kPlogpUnit,     // sum_{a_f > eps} a_f log(a_f + eps): the row's own entropy, before log k
+  kKeptNoSink,
+  kPlogpNoSink,   // sum a_f log(a_f + eps (n - 1) z_f), before log(w / (n - 1))
+  kLayerFields
+};
+}  // namespace fields
+
+// Keys [first, last] of the tiles of `bm` keys a query block needs.
+struct KeyTiles {
+  int first, last;
+};
+__device__ inline KeyTiles key_tiles(const QueryBlock& q, int window, int bm) {
+  const int lo = window > 0 ? max(0, q.r0 - window + 1) : 0;
+  const int hi = min(q.r0 + bm, q.length) - 1;
+  return {lo / bm, hi / bm};
+}
+
+__device__ inline bool attends(int i, int j, int window) { return j <= i && (window == 0 || j > i - window); }
+
+// A score from its dot product q . k: times the scale, then cap * tanh(s / cap) when softcap > 0
+// (ops::tanh_softcap).
+__device__ inline float finish_score(float dot, float scale, float softcap) {
+  const float s = __fmul_rn(dot, scale);
+  return softcap > 0.0f ? tanhf(s / softcap) * softcap : s;
+}
+
+}  // namespace bentov::cuda::device

@@ -1,0 +1,521 @@
+// One pass over the key tiles for the attention output and the row statistics pass 3 needs, on
+// tensor cores, in the structure of FlashAttention-2 (Dao-AILab/flash-attention,
+// csrc/flash_attn/src/flash_fwd_kernel.h compute_attn_1rowblock, softmax.h softmax_rescale_o):
+//   - a CTA of four warps per query block of 64 rows and head; each warp owns 16 rows, and the
+//     scores, exponentials and output of its rows never leave its registers;
+//   - key and value tiles of 64 rows stream through shared memory by cp.async, the next tile's
+//     copies in flight while this one is computed;
+//   - the running row maximum m rescales the row sum l and the output O when it moves:
+//     alpha = exp(m_old - m_new), l = alpha l + sum_j e_j, O = alpha O + P V.
+// The exponentials are float (the fast ex2.approx, as FlashAttention's exp2f: these kernels serve
+// 16-bit scores, whose own rounding is far larger); l and the sink-free mass are summed in double.
+// The row maximum, 1 / l and the sink-free mass go to the scratch for pass 3, which recomputes
+// p = exp(s - m) / l from them.
+#include "flash_attention.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#include "attention_device.cuh"
+#include "bentov/error.h"
+#include "context.h"
+#include "mma.cuh"
+
+namespace bentov::cuda {
+namespace {
+
+using namespace device;
+
+constexpr int kWarps = 4;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kRows = 16 * kWarps;  // query rows per block: kAttentionBlock
+constexpr int kKeys = 64;           // keys per tile
+static_assert(kRows == kAttentionBlock, "query blocks are built with kAttentionBlock rows");
+
+// Shared memory of a CTA: Q (kRows, LD), then K[2] and V[2] (kKeys, LD), rows padded by 16 bytes
+// so that ldmatrix's eight rows fall in distinct banks.
+template <typename T, int DH>
+struct Layout {
+  static constexpr int LD = DH + 8;
+  static constexpr int kQElems = kRows * LD;
+  static constexpr int kKVElems = kKeys * LD;
+  static constexpr std::size_t kBytes = sizeof(T) * (kQElems + 4 * kKVElems);
+  // Pass 3: Q[2] and K[2], then each thread's sums of the head average, (2, kLayerFields, kThreads) doubles.
+  static constexpr std::size_t kSumsOffset = sizeof(T) * (2 * kQElems + 2 * kKVElems);
+  static constexpr std::size_t kStatisticsBytes = kSumsOffset + sizeof(double) * 2 * fields::kLayerFields * kThreads;
+};
+constexpr int kScoreTiles = kKeys / 8;  // n-tiles of 8 keys in a warp's scores
+
+// Whether every head row can be copied 16 bytes at a time: full-width heads at 16-byte offsets.
+bool rows_copy_by_16_bytes(const AttentionProblem& p, int dh_bucket) {
+  const HeadLayout& L = p.layout;
+  constexpr int kVec = 8;  // 16-bit elements per 16 bytes
+  const bool offsets = L.ld % kVec == 0 && L.q_base % kVec == 0 && L.q_stride % kVec == 0 &&
+                       L.k_base % kVec == 0 && L.k_stride % kVec == 0 && L.v_base % kVec == 0 &&
+                       L.v_stride % kVec == 0;
+  return L.head_dim == dh_bucket && offsets && reinterpret_cast<std::uintptr_t>(p.qkv) % 16 == 0;
+}
+
+// dst (rows, LD) = head columns [0, dh) of `count` rows of src (row stride ld_src), zero beyond.
+// By cp.async when `by_16_bytes` (complete after wait_async_all), else by plain stores.
+template <typename T, int DH, int kTileRows>
+__device__ void load_tile(T* dst, const T* src, int ld_src, int count, int dh, bool by_16_bytes) {
+  constexpr int LD = Layout<T, DH>::LD;
+  if (by_16_bytes) {
+    constexpr int kPerRow = DH / 8;
+    for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * kPerRow; idx += kThreads) {
+      const int r = idx / kPerRow, c = (idx % kPerRow) * 8;
+      const bool ok = r < count;
+      copy16_async(dst + r * LD + c, src + static_cast<std::size_t>(ok ? r : 0) * ld_src + c, ok);
+    }
+    return;
+  }
+  for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * DH; idx += kThreads) {
+    const int r = idx / DH, c = idx % DH;
+    dst[r * LD + c] = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : T(0.0f);
+  }
+}
+
+// The query block of this CTA: the last first, since a causal block's work grows with its row
+// (the longest tasks first leave the shortest for the tail of the grid, as FlashAttention-2's
+// causal forward orders its blocks).
+__device__ inline int last_first(const AttentionProblem& p) { return p.n_blocks - 1 - static_cast<int>(blockIdx.x); }
+
+__device__ inline float max_quad(float v) {  // over the four lanes of a fragment row
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+__device__ inline float quad_sum(float v) {  // the same order in all four lanes
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+__device__ inline double sum_quad(double v) {  // the same order in all four lanes
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+// This warp's 16 rows of Q (kRows, LD) as A fragments, one per k-step of 16.
+template <typename T, int DH>
+__device__ inline void load_query_fragments(unsigned (&qa)[DH / 16][4], const T* Qs, int warp, int lane) {
+  constexpr int LD = Layout<T, DH>::LD;
+#pragma unroll
+  for (int k = 0; k < DH / 16; ++k) {
+    load_matrix_x4(qa[k], Qs + (warp * 16 + (lane & 15)) * LD + k * 16 + (lane >> 4) * 8);
+  }
+}
+
+// s (16, kKeys) += the warp's rows of Q times K^T, K (kKeys, LD) in shared memory: the dot
+// products q . k of C fragment element e of n-tile nt at row group + 8 (e / 2), key nt * 8 +
+// 2 quad + e % 2.
+template <typename T, int DH>
+__device__ inline void warp_dots(const unsigned (&qa)[DH / 16][4], const T* Kt, float (&s)[kScoreTiles][4],
+                                 int lane) {
+  constexpr int LD = Layout<T, DH>::LD;
+#pragma unroll
+  for (int k = 0; k < DH / 16; ++k) {
+#pragma unroll
+    for (int np = 0; np < kScoreTiles / 2; ++np) {
+      unsigned b[4];
+      load_matrix_x4(b, Kt + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LD + k * 16 + ((lane >> 3) & 1) * 8);
+      mma_16x8x16<T>(s[2 * np], qa[k], b[0], b[1]);
+      mma_16x8x16<T>(s[2 * np + 1], qa[k], b[2], b[3]);
+    }
+  }
+}
+
+template <typename T, int DH>
+__global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProblem p, AttentionScratch scratch,
+                                                                 float* ctx, int ld_ctx, bool by_16_bytes) {
+  using LY = Layout<T, DH>;
+  constexpr int LD = LY::LD;
+  constexpr int kOutTiles = DH / 8;       // n-tiles of 8 output columns
+  extern __shared__ __align__(128) unsigned char smem[];
+  T* Qs = reinterpret_cast<T*>(smem);  // (kRows, LD)
+  T* Ks = Qs + LY::kQElems;            // [2] (kKeys, LD)
+  T* Vs = Ks + 2 * LY::kKVElems;       // [2] (kKeys, LD)
+
+  const QueryBlock q = p.blocks[last_first(p)];
+  const HeadLayout& L = p.layout;
+  const int h = static_cast<int>(blockIdx.y), g = h / (L.heads / L.kv_heads), dh = L.head_dim;
+  const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
+  const int group = lane >> 2, quad = lane & 3;
+  const int count = min(kRows, q.length - q.r0);
+  const T* qkv = static_cast<const T*>(p.qkv);
+  auto head_rows = [&](int first, int base, int stride, int head) {  // row `first` of a head
+    return qkv + static_cast<std::size_t>(q.offset + first) * L.ld + base + stride * head;
+  };
+  auto load_keys = [&](int tile, int buffer) {
+    const int j0 = tile * kKeys, keys = min(kKeys, q.length - j0);
+    load_tile<T, DH, kKeys>(Ks + buffer * LY::kKVElems, head_rows(j0, L.k_base, L.k_stride, g), L.ld, keys, dh,
+                            by_16_bytes);
+    load_tile<T, DH, kKeys>(Vs + buffer * LY::kKVElems, head_rows(j0, L.v_base, L.v_stride, g), L.ld, keys, dh,
+                            by_16_bytes);
+  };
+
+  const KeyTiles kt = key_tiles(q, p.window, kRows);
+  load_tile<T, DH, kRows>(Qs, head_rows(q.r0, L.q_base, L.q_stride, h), L.ld, count, dh, by_16_bytes);
+  load_keys(kt.first, 0);
+  commit_async();
+  wait_async_all();
+  __syncthreads();
+
+  // This warp's rows of Q as A fragments, (DH / 16) k-steps.
+  unsigned qa[DH / 16][4];
+  load_query_fragments<T, DH>(qa, Qs, warp, lane);
+
+  // Rows warp * 16 + group (half 0) and + 8 (half 1).
+  const int i_half[2] = {q.r0 + warp * 16 + group, q.r0 + warp * 16 + group + 8};
+  float m[2] = {-INFINITY, -INFINITY};
+  double l[2] = {0.0, 0.0}, rest[2] = {0.0, 0.0};  // this lane's share of the row sums
+  float o[kOutTiles][4] = {};
+
+  for (int tile = kt.first; tile <= kt.last; ++tile) {
+    const int buffer = (tile - kt.first) & 1;
+    if (tile > kt.first) {
+      wait_async_all();
+      __syncthreads();  // this tile is in; every warp is done with the other buffer
+    }
+    if (tile < kt.last) {
+      load_keys(tile + 1, buffer ^ 1);
+      commit_async();
+    }
+    const T* Kt = Ks + buffer * LY::kKVElems;
+    const T* Vt = Vs + buffer * LY::kKVElems;
+
+    // s (16, kKeys) = Q K^T of this warp's rows.
+    float s[kScoreTiles][4] = {};
+    warp_dots<T, DH>(qa, Kt, s, lane);
+
+    // Scores, masked; the tile's row maxima.
+    const int j0 = tile * kKeys;
+    float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < kScoreTiles; ++nt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int half = e >> 1, j = j0 + nt * 8 + 2 * quad + (e & 1);
+        const float v = attends(i_half[half], j, p.window) ? finish_score(s[nt][e], p.scale, p.softcap) : -INFINITY;
+        s[nt][e] = v;
+        tile_max[half] = fmaxf(tile_max[half], v);
+      }
+    }
+    float shift[2];
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const float m_new = fmaxf(m[half], max_quad(tile_max[half]));
+      shift[half] = m_new == -INFINITY ? 0.0f : m_new;  // a row with no key yet: everything is 0
+      const float alpha = __expf(m[half] - shift[half]);
+      m[half] = m_new;
+      l[half] *= alpha;
+      rest[half] *= alpha;
+#pragma unroll
+      for (int dt = 0; dt < kOutTiles; ++dt) {
+        o[dt][2 * half] *= alpha;
+        o[dt][2 * half + 1] *= alpha;
+      }
+    }
+
+    // e = exp(s - m), summed; as A fragments (16 bits) of O += P V.
+#pragma unroll
+    for (int nt = 0; nt < kScoreTiles; ++nt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int half = e >> 1, j = j0 + nt * 8 + 2 * quad + (e & 1);
+        const float x = __expf(__fsub_rn(s[nt][e], shift[half]));
+        s[nt][e] = x;
+        l[half] += x;
+        if (j >= 1) rest[half] += x;
+      }
+    }
+#pragma unroll
+    for (int kk = 0; kk < kKeys / 16; ++kk) {
+      const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                              pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                              pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+      for (int dp = 0; dp < DH / 16; ++dp) {
+        unsigned b[4];
+        load_matrix_x4_transposed(b, Vt + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + dp * 16 + (lane >> 4) * 8);
+        mma_16x8x16<T>(o[2 * dp], pa, b[0], b[1]);
+        mma_16x8x16<T>(o[2 * dp + 1], pa, b[2], b[3]);
+      }
+    }
+  }
+
+  // The rows' totals, 1 / l, and the output O / l.
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const double total = sum_quad(l[half]), beyond_sink = sum_quad(rest[half]);
+    const float inv = static_cast<float>(1.0 / total);
+    const int local = warp * 16 + group + 8 * half;
+    if (local >= count) continue;
+    const std::size_t row = static_cast<std::size_t>(q.offset + q.r0 + local);
+    if (quad == 0) {
+      const std::size_t at = static_cast<std::size_t>(h) * p.rows + row;
+      scratch.row_max[at] = m[half];
+      scratch.row_inv[at] = inv;
+      scratch.rest_mass[at] = static_cast<double>(inv) * beyond_sink;
+    }
+    float* out = ctx + row * ld_ctx + static_cast<std::size_t>(h) * dh;
+#pragma unroll
+    for (int dt = 0; dt < kOutTiles; ++dt) {
+      const int col = dt * 8 + 2 * quad;
+      if (col < dh) out[col] = __fmul_rn(o[dt][2 * half], inv);
+      if (col + 1 < dh) out[col + 1] = __fmul_rn(o[dt][2 * half + 1], inv);
+    }
+  }
+}
+
+// Pass 3 with the scores in registers: a CTA per query block and range of key tiles. For each tile
+// it recomputes every head's scores and p = exp(s - m) / l as pass 3 of attention.cu takes them.
+// Each head's row sums over a tile are float (16 terms per lane), added in double across tiles to
+// the head partials by reductions that do not wait. The head average a = (sum over heads of p) / H
+// stays in registers (float, in head order), and its sums, in double, go to this thread's share
+// in shared memory after the tile's last head. The (tile, head) steps are one cp.async pipeline:
+// the next step's Q, K, m and 1 / l load while this one is computed. Float sums where pass 3 of
+// attention.cu has double ones: these kernels serve 16-bit scores, whose own rounding is far larger.
+template <typename T, int DH>
+__global__ void __launch_bounds__(kThreads) flash_statistics_kernel(AttentionProblem p, AttentionScratch scratch,
+                                                                    int tiles_per_split, bool by_16_bytes) {
+  using namespace fields;
+  using LY = Layout<T, DH>;
+  extern __shared__ __align__(128) unsigned char smem[];
+  T* Qs = reinterpret_cast<T*>(smem);  // [2] (kRows, LD)
+  T* Ks = Qs + 2 * LY::kQElems;        // [2] (kKeys, LD)
+  // This thread's sums of the head average: t[(half * kLayerFields + f) * kThreads].
+  double* t = reinterpret_cast<double*>(smem + LY::kSumsOffset) + threadIdx.x;
+
+  const QueryBlock q = p.blocks[last_first(p)];
+  const HeadLayout& L = p.layout;
+  const int split = static_cast<int>(blockIdx.y), H = L.heads, per_kv = H / L.kv_heads, dh = L.head_dim;
+  const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
+  const int group = lane >> 2, quad = lane & 3;
+  const int count = min(kRows, q.length - q.r0);
+  const std::size_t rows = static_cast<std::size_t>(p.rows);
+  double* head_part = scratch.partials + static_cast<std::size_t>(split) * H * rows * kHeadFields;
+  double* layer_part = scratch.partials + static_cast<std::size_t>(scratch.splits) * H * rows * kHeadFields +
+                       static_cast<std::size_t>(split) * rows * kLayerFields;
+  // Each p log(p / n + eps) term in float, as the CPU's vectorized sum_plogp (ops/vmath.cpp).
+  const float eps_f = static_cast<float>(kEps), inv_n_f = static_cast<float>(1.0 / q.length);
+  const double n_minus_1 = q.length > 1 ? q.length - 1 : 1;
+
+  // Rows warp * 16 + group + 8 half; the sink-free threshold and shift from pass 2's sink-free mass.
+  int i_half[2];
+  bool ok[2];
+  std::size_t row[2];
+  float threshold_ns[2], shift_ns[2];
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int local = warp * 16 + group + 8 * half;
+    i_half[half] = q.r0 + local;
+    ok[half] = local < count;
+    row[half] = static_cast<std::size_t>(q.offset + q.r0 + local);
+    double z = 0.0;
+    if (ok[half]) {
+      for (int h = 0; h < H; ++h) z += scratch.rest_mass[static_cast<std::size_t>(h) * rows + row[half]];
+    }
+    z /= H;
+    threshold_ns[half] = static_cast<float>(kEps * z);
+    shift_ns[half] = static_cast<float>(kEps * z * n_minus_1);
+    if (quad == 0 && ok[half]) {
+      for (int h = 0; h < H; ++h) {
+        for (int f = 0; f < kHeadFields; ++f) head_part[(h * rows + row[half]) * kHeadFields + f] = 0.0;
+      }
+    }
+  }
+  for (int f = 0; f < 2 * kLayerFields; ++f) t[f * kThreads] = 0.0;
+
+  const T* qkv = static_cast<const T*>(p.qkv);
+  const KeyTiles kt = key_tiles(q, p.window, kRows);
+  const int first = max(kt.first, split * tiles_per_split), last = min(kt.last, (split + 1) * tiles_per_split - 1);
+  const int steps = max(0, last - first + 1) * H;
+  auto issue = [&](int step, int buffer) {  // Q of head step % H, K of tile first + step / H
+    const int h = step % H, j0 = (first + step / H) * kKeys;
+    const T* qh = qkv + static_cast<std::size_t>(q.offset + q.r0) * L.ld + L.q_base + h * L.q_stride;
+    const T* kh = qkv + static_cast<std::size_t>(q.offset + j0) * L.ld + L.k_base + (h / per_kv) * L.k_stride;
+    load_tile<T, DH, kRows>(Qs + buffer * LY::kQElems, qh, L.ld, count, dh, by_16_bytes);
+    load_tile<T, DH, kKeys>(Ks + buffer * LY::kKVElems, kh, L.ld, min(kKeys, q.length - j0), dh, by_16_bytes);
+    commit_async();
+  };
+  // Pass 2's m and 1 / l of this lane's rows for head h.
+  auto row_softmax = [&](int h, float (&m)[2], float (&inv)[2]) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const std::size_t at = static_cast<std::size_t>(h) * rows + row[half];
+      m[half] = ok[half] ? scratch.row_max[at] : 0.0f;
+      inv[half] = ok[half] ? scratch.row_inv[at] : 0.0f;
+    }
+  };
+  float m_next[2], inv_next[2];  // of the next step, read while this one runs
+  if (steps > 0) {
+    issue(0, 0);
+    row_softmax(0, m_next, inv_next);
+  }
+
+  for (int tile = first; tile <= last; ++tile) {
+    const int j0 = tile * kKeys;
+    // The warp's rows all attend every key of the tile: no mask to test per element.
+    const int warp_first = q.r0 + warp * 16;
+    const bool whole = warp * 16 + 15 < count && j0 + kKeys - 1 <= warp_first &&
+                       (p.window == 0 || j0 > warp_first + 15 - p.window);
+    float a[kScoreTiles][4] = {};  // sum over heads of p, in head order
+    for (int h = 0; h < H; ++h) {
+      const int step = (tile - first) * H + h, buffer = step & 1;
+      const float m[2] = {m_next[0], m_next[1]}, inv[2] = {inv_next[0], inv_next[1]};
+      wait_async_all();
+      __syncthreads();  // this step is in; every warp is done with the other buffer
+      if (step + 1 < steps) {
+        issue(step + 1, buffer ^ 1);
+        row_softmax((step + 1) % H, m_next, inv_next);
+      }
+      unsigned qa[DH / 16][4];
+      load_query_fragments<T, DH>(qa, Qs + buffer * LY::kQElems, warp, lane);
+      float s[kScoreTiles][4] = {};
+      warp_dots<T, DH>(qa, Ks + buffer * LY::kKVElems, s, lane);
+
+      // The head's row sums over this tile, in float (16 terms per lane), then in double across tiles.
+      float mass[2] = {}, weighted[2] = {}, kept[2] = {}, plogp[2] = {};
+      auto add = [&](auto masked) {
+#pragma unroll
+        for (int nt = 0; nt < kScoreTiles; ++nt) {
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int half = e >> 1, i = i_half[half], j = j0 + nt * 8 + 2 * quad + (e & 1);
+            if (decltype(masked)::value && (!ok[half] || !attends(i, j, p.window))) continue;
+            const float sc = finish_score(s[nt][e], p.scale, p.softcap);
+            const float v = __fmul_rn(__expf(__fsub_rn(sc, m[half])), inv[half]);  // as pass 2's
+            a[nt][e] += v;
+            mass[half] += v;
+            weighted[half] = fmaf(v, static_cast<float>(i - j), weighted[half]);
+            if (v > eps_f) {
+              kept[half] += v;
+              plogp[half] = fmaf(v, __logf(fmaf(v, inv_n_f, eps_f)), plogp[half]);
+            }
+          }
+        }
+      };
+      if (whole) {
+        add(std::false_type{});
+      } else {
+        add(std::true_type{});
+      }
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const float sums[kHeadFields] = {quad_sum(mass[half]), quad_sum(weighted[half]), quad_sum(kept[half]),
+                                         quad_sum(plogp[half])};
+        if (quad == 0 && ok[half]) {
+          // Reductions (no value returned, so no wait): one lane adds to these in tile order.
+          double* out = head_part + (static_cast<std::size_t>(h) * rows + row[half]) * kHeadFields;
+          for (int f = 0; f < kHeadFields; ++f) atomicAdd(out + f, static_cast<double>(sums[f]));
+        }
+      }
+    }
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      if (!ok[half]) continue;
+      const int i = i_half[half];
+      double u[kLayerFields] = {};
+#pragma unroll
+      for (int nt = 0; nt < kScoreTiles; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int j = j0 + nt * 8 + 2 * quad + c;
+          if (!attends(i, j, p.window)) continue;
+          const double av = static_cast<double>(a[nt][2 * half + c]) / H;
+          const float af = static_cast<float>(av);
+          u[kMass] += av;
+          u[kWeighted] += av * (i - j);
+          if (j != i) u[kOffDiagonal] += av;
+          if (j == 0) u[kSink] += av;
+          if (j >= 1) {
+            u[kRest] += av;
+            u[kRestWeighted] += av * (i - j);
+            u[kRestFloat] += static_cast<double>(af);
+            if (i >= 1 && af > threshold_ns[half]) {
+              u[kKeptNoSink] += af;
+              u[kPlogpNoSink] += static_cast<double>(af * logf(af + shift_ns[half]));
+            }
+          }
+          if (af > eps_f) {
+            u[kKept] += af;
+            u[kPlogp] += static_cast<double>(af * logf(fmaf(af, inv_n_f, eps_f)));
+            u[kPlogpUnit] += static_cast<double>(af * logf(af + eps_f));
+          }
+        }
+      }
+#pragma unroll
+      for (int f = 0; f < kLayerFields; ++f) t[(half * kLayerFields + f) * kThreads] += u[f];
+    }
+  }
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+#pragma unroll
+    for (int f = 0; f < kLayerFields; ++f) {
+      const double v = sum_quad(t[(half * kLayerFields + f) * kThreads]);
+      if (quad == 0 && ok[half]) layer_part[row[half] * kLayerFields + f] = v;
+    }
+  }
+}
+
+template <typename Kernel, typename... Args>
+void launch(Kernel kernel, std::size_t bytes, dim3 grid, cudaStream_t stream, Args... args) {
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+        "cudaFuncSetAttribute (flash attention)");
+  kernel<<<grid, kThreads, bytes, stream>>>(args...);
+  check(cudaGetLastError(), "flash attention launch");
+}
+
+// Calls f(T{}, std::integral_constant<int, DH>{}) for the problem's element type and head-dim bucket.
+template <typename F>
+void dispatch(const AttentionProblem& p, F&& f) {
+  auto by_dim = [&](auto element) {
+    const int dh = p.layout.head_dim;
+    if (dh <= 32) {
+      f(element, std::integral_constant<int, 32>{});
+    } else if (dh <= 64) {
+      f(element, std::integral_constant<int, 64>{});
+    } else {
+      f(element, std::integral_constant<int, 128>{});
+    }
+  };
+  if (p.precision == Precision::kBFloat16) {
+    by_dim(__nv_bfloat16{});
+  } else {
+    by_dim(__half{});
+  }
+}
+
+}  // namespace
+
+bool flash_forward_supports(const AttentionProblem& p) {
+  return p.precision != Precision::kFloat32 && p.layout.head_dim >= 1 && p.layout.head_dim <= 128;
+}
+
+void flash_forward(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx, cudaStream_t stream) {
+  if (p.n_blocks == 0) return;
+  dispatch(p, [&](auto element, auto dim) {
+    using T = decltype(element);
+    constexpr int DH = decltype(dim)::value;
+    const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(p.layout.heads));
+    launch(flash_forward_kernel<T, DH>, Layout<T, DH>::kBytes, grid, stream, p, s, ctx, ld_ctx,
+           rows_copy_by_16_bytes(p, DH));
+  });
+}
+
+void flash_statistics(const AttentionProblem& p, const AttentionScratch& s, int splits, int tiles_per_split,
+                      cudaStream_t stream) {
+  if (p.n_blocks == 0) return;
+  dispatch(p, [&](auto element, auto dim) {
+    using T = decltype(element);
+    constexpr int DH = decltype(dim)::value;
+    const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(splits));
+    launch(flash_statistics_kernel<T, DH>, Layout<T, DH>::kStatisticsBytes, grid, stream, p, s, tiles_per_split,
+           rows_copy_by_16_bytes(p, DH));
+  });
+}
+
+}  // namespace bentov::cuda
