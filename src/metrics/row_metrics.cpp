@@ -31,11 +31,13 @@ double FlatEntropy::value() const {
 
 HeadRowMetrics::HeadRowMetrics(int n) : n_(n), entropy_(static_cast<double>(n)) {}
 
+// Rows are causal (the observer's contract): row q is exactly zero past column q, whose terms
+// would add +0 to every sum, so only columns 0..q are read.
 void HeadRowMetrics::add_rows(const float* rows, int r0, int r1) {
   const auto nn = static_cast<std::size_t>(n_);
   for (int q = r0; q < r1; ++q) {
-    add_locality_row(rows + static_cast<std::size_t>(q - r0) * nn, static_cast<std::size_t>(q), nn, &total_,
-                     &weighted_);
+    const auto i = static_cast<std::size_t>(q);
+    add_locality_row(rows + static_cast<std::size_t>(q - r0) * nn, i, i + 1, &total_, &weighted_);
   }
   entropy_.add(rows, static_cast<std::size_t>(r1 - r0) * nn);
   rows_done_ = r1;
@@ -58,15 +60,18 @@ double HeadRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value();
 LayerRowMetrics::LayerRowMetrics(int n)
     : n_(n), entropy_(static_cast<double>(n)), entropy_no_sink_(static_cast<double>(n > 1 ? n - 1 : 1)) {}
 
+// As HeadRowMetrics::add_rows, the scalar sums read columns 0..q only (the vectorized entropy
+// sums take whole rows, so that their lanes keep the same terms).
 void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, int r1) {
   const auto nn = static_cast<std::size_t>(n_);
   for (int q = r0; q < r1; ++q) {
     const auto i = static_cast<std::size_t>(q);
+    const std::size_t causal = i + 1;  // columns that can be nonzero
     const double* row = rows + static_cast<std::size_t>(q - r0) * nn;
     const float* row_f = rows_f + static_cast<std::size_t>(q - r0) * nn;
     // locality, off-diagonal mass and sink: attention_metrics.cpp's double loops, row by row.
     double row_total = 0.0, row_weighted = 0.0;
-    for (std::size_t j = 0; j < nn; ++j) {
+    for (std::size_t j = 0; j < causal; ++j) {
       row_total += row[j];
       row_weighted += row[j] * distance(i, j);
       if (j != i) off_ += row[j];
@@ -77,14 +82,14 @@ void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, 
     if (i >= 1) {
       // Row i of B = A[1:, 1:] renormalized by its non-sink mass z (dropped when z = 0).
       double z = 0.0, w = 0.0;
-      for (std::size_t j = 1; j < nn; ++j) z += row[j];
+      for (std::size_t j = 1; j < causal; ++j) z += row[j];
       if (z > 0.0) {
-        for (std::size_t j = 1; j < nn; ++j) w += row[j] * distance(i, j);
+        for (std::size_t j = 1; j < causal; ++j) w += row[j] * distance(i, j);
         no_sink_weighted_ += w / z;
         no_sink_rows_ += 1.0;
       }
       double z_f = 0.0;  // the float path's normalizer, from the float row
-      for (std::size_t j = 1; j < nn; ++j) z_f += static_cast<double>(row_f[j]);
+      for (std::size_t j = 1; j < causal; ++j) z_f += static_cast<double>(row_f[j]);
       if (z_f > 0.0) entropy_no_sink_.add(row_f + 1, nn - 1, 1.0 / z_f);
     }
     row_entropy_sum_ += row_entropy(row_f, nn);
