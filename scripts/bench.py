@@ -11,10 +11,12 @@ pinned to the same cores (taskset):
     wall time, tokens/s, peak RSS; and the steady rate, with the 2-token run's wall taken off;
   - the forward pass alone (bentov_bench BM_Forward) and OpenBLAS sgemm (BM_Sgemm) in the same
     run, their FLOP rates and ratio;
+  - the same pair under each OpenBLAS core type the CPU runs (OPENBLAS_CORETYPE: Sandybridge,
+    Haswell, Zen, SkylakeX, Cooperlake as scripts/blas_cores.sh finds them), each in one run;
   - model load time (a 2-token run);
   - pythia-410m at 2048 tokens: wall, FLOP rate with load included, peak RSS.
 
-Usage: scripts/bench.py [--build build-bench] [--cpus 0,1] [--json bench.json]
+Usage: scripts/bench.py [--build build-bench] [--cpus 0,1] [--json bench.json] [--core-types SkylakeX,Haswell]
 Only the Python standard library is needed.
 """
 import argparse
@@ -88,9 +90,11 @@ def make_models(build, folder):
                 shutil.copy(os.path.join(src, f), dst)
 
 
-def bench_json(build, pin, model, n, threads, filt):
+def bench_json(build, pin, model, n, threads, filt, core=None):
     env = dict(os.environ, BENTOV_BENCH_MODEL=model, BENTOV_BENCH_TOKENS=str(n),
                BENTOV_BENCH_THREADS=str(threads))
+    if core:
+        env["OPENBLAS_CORETYPE"] = core  # also keeps bentov_bench from choosing its own
     full = (["taskset", "-c", pin] if pin else []) + [os.path.join(build, "bentov_bench"),
                                                       f"--benchmark_filter={filt}", "--benchmark_format=json"]
     out = subprocess.run(full, env=env, check=True, capture_output=True).stdout
@@ -107,6 +111,9 @@ def main():
     ap.add_argument("--large", action="store_true",
                     help="also pythia-6.9b's shape at 2048 tokens: a sparse all-zero checkpoint (13.7 GB, no disk), "
                          "widened on use where its float32 copy does not fit; minutes on 2 cores")
+    ap.add_argument("--core-types", default=None,
+                    help="OpenBLAS core types to time the forward pass under, comma-separated "
+                         "(default: every one this CPU runs, scripts/blas_cores.sh; '' for none)")
     args = ap.parse_args()
     pin = args.cpus if args.cpus and shutil.which("taskset") else ""
     threads = len(args.cpus.split(",")) if args.cpus else (os.cpu_count() or 1)
@@ -148,6 +155,18 @@ def main():
     r410 = res["runs"]["analyze_pythia-410m_n2048"]
     r410["ratio_to_sgemm_load_included"] = r410["flops_per_s_load_included"] / sgemm_2048
 
+    # The forward pass against sgemm under each OpenBLAS core type this CPU runs, each pair in one run.
+    cores = blas_core_types() if args.core_types is None else [c for c in args.core_types.split(",") if c]
+    res["core_types"] = {}
+    for core in cores:
+        sg = {b["name"]: b["FLOP/s"] for b in bench_json(args.build, pin, m("pythia-160m"), 512, threads, "Sgemm", core)}
+        f160 = bench_json(args.build, pin, m("pythia-160m"), 512, threads, "Forward", core)[0]["FLOP/s"]
+        f410 = bench_json(args.build, pin, m("pythia-410m"), 2048, threads, "Forward", core)[0]["FLOP/s"]
+        s512, s2048 = sg["BM_Sgemm/512/768/3072/real_time"], sg["BM_Sgemm/2048/1024/4096/real_time"]
+        res["core_types"][core] = {
+            "forward_pythia-160m_n512": {"flops_per_s": f160, "sgemm_flops_per_s": s512, "ratio": f160 / s512},
+            "forward_pythia-410m_n2048": {"flops_per_s": f410, "sgemm_flops_per_s": s2048, "ratio": f410 / s2048}}
+
     if args.large:
         big = m("pythia-6.9b")
         if not os.path.exists(os.path.join(big, "model.safetensors")):
@@ -165,6 +184,12 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
+
+
+def blas_core_types():
+    out = subprocess.run(["bash", os.path.join(ROOT, "scripts", "blas_cores.sh")], check=True,
+                         capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
 
 
 def cpu_name():
@@ -199,6 +224,11 @@ def print_table(res):
         x = r["analyze_pythia-6.9b_n2048"]
         rows.append(("analyze pythia-6.9b shape n=2048 (sparse)", f"{x['wall_s']:.1f} s, {g(x['flops_per_s_load_included'])} GFLOP/s = {x['ratio']:.0%} of sgemm",
                      f"{mb(x['peak_rss_bytes'])} (map {mb(x['mapped_bytes'])})"))
+    for core, c in res.get("core_types", {}).items():
+        for name, key in (("160m n=512", "forward_pythia-160m_n512"), ("410m n=2048", "forward_pythia-410m_n2048")):
+            f = c[key]
+            rows.append((f"  {core}: forward pythia-{name} / sgemm",
+                         f"{g(f['flops_per_s'])} / {g(f['sgemm_flops_per_s'])} GFLOP/s = {f['ratio']:.0%}", ""))
     w = max(len(a) for a, _, _ in rows)
     for a, b, c in rows:
         print(f"  {a:<{w}}  {b:<48} {c}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Fits the polynomials of bentov's vectorized exact GELU (src/ops/gelu_erf.cpp) and prints them
-as C++ arrays, with the largest errors measured against Python's math.erf / math.erfc.
+"""Fits the polynomials of bentov's vectorized exact GELU (src/ops/vmath_kernels.h; the method is
+described in src/ops/gelu_erf.cpp) and prints them as C++ arrays, with the largest errors measured
+against Python's math.erf / math.erfc.
 
 GELU(x) = x/2 (1 + erf(x/sqrt 2)), z = |x|/sqrt 2:
   z <  Z0: erf(z)  = z * S(s),  s = 2 z^2 / Z0^2 - 1 in [-1, 1]          (S: degree DEG_SMALL)
