@@ -1,7 +1,8 @@
 // The observer of a pass over several texts packed side by side (Model::forward_packed): it
 // hands each text's share of the row statistics to that text's own observer, as if the text had
 // had a pass of its own. The texts' observers are called from several threads at once (each
-// observer from one at a time), after the pass.
+// observer from one at a time), after the pass: at a layer's end, each text's share of its row
+// statistics and then its end, in one round of the workers.
 #pragma once
 
 #include <span>
@@ -28,6 +29,13 @@ class PackedObserver final : public AttentionObserver {
   std::vector<int> lengths_, offsets_;
   std::vector<AttentionObserver*> observers_;
   std::vector<std::vector<HeadRowStats>> text_heads_;  // per worker: (n_heads, lengths[k]) a text's share
+  // The layer's statistics, from on_row_statistics until its on_layer_end hands them out.
+  struct Pending {
+    int layer = -1, n_heads = 0, n = 0;
+    const HeadRowStats* heads = nullptr;
+    const LayerRowStats* rows = nullptr;
+  };
+  Pending pending_;
 };
 
 }  // namespace bentov

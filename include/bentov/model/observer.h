@@ -40,7 +40,7 @@ class AttentionObserver {
 
   // Every query row of one layer as row statistics (row_stats.h): heads (n_heads, n) row-major,
   // rows (n). Called once per layer, before its on_layer_end, only when wants_probabilities()
-  // is false.
+  // is false. Both stay valid until the layer's on_layer_end returns.
   virtual void on_row_statistics(int layer, int n_heads, int n, const HeadRowStats* heads,
                                  const LayerRowStats* rows) {
     (void)layer, (void)n_heads, (void)n, (void)heads, (void)rows;

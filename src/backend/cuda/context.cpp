@@ -35,6 +35,8 @@ Context::Context(int device) : device_(device) {
   check(cublasSetStream(blas_, stream_), "cublasSetStream");
   // fp32 products in fp32: no TF32 tensor cores (transformers' reference, TF32 off).
   check(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
+  check(cublasLtCreate(&blas_lt_), "cublasLtCreate");
+  check(cudaMalloc(&lt_workspace_, kLtWorkspaceBytes), "cudaMalloc (cuBLASLt workspace)");
   // Memory a pass gives back stays in the pool for the next pass (Buffer with a stream).
   cudaMemPool_t pool = nullptr;
   check(cudaDeviceGetDefaultMemPool(&pool, device), "cudaDeviceGetDefaultMemPool");
@@ -43,6 +45,8 @@ Context::Context(int device) : device_(device) {
 }
 
 Context::~Context() {
+  if (lt_workspace_) cudaFree(lt_workspace_);
+  if (blas_lt_) cublasLtDestroy(blas_lt_);
   if (blas_) cublasDestroy(blas_);
   if (stream_) cudaStreamDestroy(stream_);
 }
@@ -193,17 +197,68 @@ void gemm(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, flo
         "cublasSgemm");
 }
 
-void gemm_16(const Context& c, bool bf16, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
-             const void* A, int lda, const void* B, int ldb, float beta, float* C, int ldc) {
+namespace {
+
+// Owners of cuBLASLt descriptors.
+struct MatmulDesc {
+  cublasLtMatmulDesc_t d = nullptr;
+  MatmulDesc() { check(cublasLtMatmulDescCreate(&d, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate"); }
+  ~MatmulDesc() { cublasLtMatmulDescDestroy(d); }
+  template <typename V>
+  void set(cublasLtMatmulDescAttributes_t a, const V& v) {
+    check(cublasLtMatmulDescSetAttribute(d, a, &v, sizeof v), "cublasLtMatmulDescSetAttribute");
+  }
+};
+struct MatrixLayout {
+  cublasLtMatrixLayout_t l = nullptr;
+  MatrixLayout(cudaDataType type, int rows, int cols, int ld) {
+    check(cublasLtMatrixLayoutCreate(&l, type, static_cast<std::uint64_t>(rows), static_cast<std::uint64_t>(cols), ld),
+          "cublasLtMatrixLayoutCreate");
+  }
+  ~MatrixLayout() { cublasLtMatrixLayoutDestroy(l); }
+};
+struct Preference {
+  cublasLtMatmulPreference_t p = nullptr;
+  Preference() {
+    check(cublasLtMatmulPreferenceCreate(&p), "cublasLtMatmulPreferenceCreate");
+    const std::uint64_t bytes = Context::kLtWorkspaceBytes;
+    check(cublasLtMatmulPreferenceSetAttribute(p, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &bytes, sizeof bytes),
+          "cublasLtMatmulPreferenceSetAttribute");
+  }
+  ~Preference() { cublasLtMatmulPreferenceDestroy(p); }
+};
+
+}  // namespace
+
+// Row-major C = A op(B) is column-major C^T = op(B)^T A^T: cuBLASLt's A is B, its B is A, and the
+// bias runs along the rows of its D (n of them), the columns of ours.
+void gemm_16_bias(const Context& c, bool bf16, bool trans_b, int m, int n, int k, const void* A, int lda,
+                  const void* B, int ldb, const float* bias, float* C, int ldc) {
   const cudaDataType type = bf16 ? CUDA_R_16BF : CUDA_R_16F;
-  // The context's pedantic math (no TF32 for float products) would keep these off the tensor
-  // cores; a 16-bit product with 32-bit accumulation loses nothing to them.
-  check(cublasSetMathMode(c.blas(), CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-  const cublasStatus_t status =
-      cublasGemmEx(c.blas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha,
-                   B, type, ldb, A, type, lda, &beta, C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-  check(cublasSetMathMode(c.blas(), CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
-  check(status, "cublasGemmEx");
+  MatmulDesc op;
+  op.set(CUBLASLT_MATMUL_DESC_TRANSA, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N);
+  op.set(CUBLASLT_MATMUL_DESC_TRANSB, CUBLAS_OP_N);
+  if (bias) {
+    op.set(CUBLASLT_MATMUL_DESC_EPILOGUE, CUBLASLT_EPILOGUE_BIAS);
+    op.set(CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+  }
+  const MatrixLayout a(type, trans_b ? k : n, trans_b ? n : k, ldb), b(type, k, m, lda), d(CUDA_R_32F, n, m, ldc);
+  auto& known = c.lt_algorithms();
+  const std::array<int, 9> key{bf16, trans_b, m, n, k, lda, ldb, ldc, bias != nullptr};
+  auto it = known.find(key);
+  if (it == known.end()) {
+    const Preference pref;
+    cublasLtMatmulHeuristicResult_t best{};
+    int found = 0;
+    check(cublasLtMatmulAlgoGetHeuristic(c.blas_lt(), op.d, a.l, b.l, d.l, d.l, pref.p, 1, &best, &found),
+          "cublasLtMatmulAlgoGetHeuristic");
+    if (found == 0) check(CUBLAS_STATUS_NOT_SUPPORTED, "cublasLtMatmulAlgoGetHeuristic (no algorithm)");
+    it = known.emplace(key, best.algo).first;
+  }
+  const float one = 1.0f, zero = 0.0f;
+  check(cublasLtMatmul(c.blas_lt(), op.d, &one, B, a.l, A, b.l, &zero, C, d.l, C, d.l, &it->second,
+                       c.lt_workspace(), Context::kLtWorkspaceBytes, c.stream()),
+        "cublasLtMatmul");
 }
 
 void gemm_batched(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A,

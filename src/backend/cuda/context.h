@@ -3,11 +3,14 @@
 // UnsupportedError saying how much was asked, anything else names the CUDA call.
 #pragma once
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace bentov::cuda {
@@ -25,6 +28,11 @@ class Context {
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
   cublasHandle_t blas() const { return blas_; }
+  cublasLtHandle_t blas_lt() const { return blas_lt_; }
+  void* lt_workspace() const { return lt_workspace_; }
+  static constexpr std::size_t kLtWorkspaceBytes = 32u << 20;
+  // cuBLASLt's choice of algorithm for a product's shape, kept after the first query.
+  std::map<std::array<int, 9>, cublasLtMatmulAlgo_t>& lt_algorithms() const { return lt_algorithms_; }
   void activate() const;  // cudaSetDevice for the calling thread
   void synchronize() const;
   // Free device memory, counting what the stream-ordered pool keeps for the next pass as free.
@@ -36,6 +44,9 @@ class Context {
   int device_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t blas_ = nullptr;
+  cublasLtHandle_t blas_lt_ = nullptr;
+  void* lt_workspace_ = nullptr;  // (kLtWorkspaceBytes) device memory for cuBLASLt's products
+  mutable std::map<std::array<int, 9>, cublasLtMatmulAlgo_t> lt_algorithms_;
 };
 
 // An owned device allocation of `count` elements of T (uninitialized). Given a stream, it comes
@@ -114,10 +125,12 @@ void download(const Context& c, void* dst, const void* src, std::size_t bytes);
 // C[m, n] = alpha op(A) op(B) + beta C, all row-major as in ops::gemm.
 void gemm(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
-// C[m, n] (float) = alpha op(A) op(B) + beta C with A and B bfloat16 (bf16) or half, products on
-// tensor cores with float32 accumulation (CUBLAS_COMPUTE_32F).
-void gemm_16(const Context& c, bool bf16, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
-             const void* A, int lda, const void* B, int ldb, float beta, float* C, int ldc);
+// C[m, n] (float, row stride ldc) = A op(B) + bias, A (m, k) and B bfloat16 (bf16) or half, the
+// products on tensor cores with float32 accumulation (CUBLAS_COMPUTE_32F). The bias (n floats,
+// broadcast over rows; null: none) is added by cuBLASLt's epilogue, the same one rounding of the
+// sum as a product onto a C filled with it, without those two passes over C.
+void gemm_16_bias(const Context& c, bool bf16, bool trans_b, int m, int n, int k, const void* A, int lda,
+                  const void* B, int ldb, const float* bias, float* C, int ldc);
 // `batch` such products, the i-th at A + i * stride_a, B + i * stride_b, C + i * stride_c.
 void gemm_batched(const Context& c, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A,
                   int lda, long long stride_a, const float* B, int ldb, long long stride_b, float beta, float* C,

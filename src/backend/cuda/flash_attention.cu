@@ -5,12 +5,14 @@
 //     scores, exponentials and output of its rows never leave its registers;
 //   - key and value tiles of 64 rows stream through shared memory by cp.async, the next tile's
 //     copies in flight while this one is computed;
-//   - the running row maximum m rescales the row sum l and the output O when it moves:
-//     alpha = exp(m_old - m_new), l = alpha l + sum_j e_j, O = alpha O + P V.
-// The exponentials are float (the fast ex2.approx, as FlashAttention's exp2f: these kernels serve
-// 16-bit scores, whose own rounding is far larger); l and the sink-free mass are summed in double.
-// The row maximum, 1 / l and the sink-free mass go to the scratch for pass 3, which recomputes
-// p = exp(s - m) / l from them.
+//   - the softmax in base 2 on scores s log2(e); the running row maximum m rescales the row sum l
+//     and the output O when it moves: alpha = 2^(m_old - m_new), l = alpha l + sum_j e_j,
+//     O = alpha O + P V.
+// The exponentials are float (the special function unit's ex2.approx, as FlashAttention's exp2f:
+// these kernels serve 16-bit scores, whose own rounding is far larger); l and the sink-free mass
+// are summed in float within a tile and in double across tiles. The log-sum-exp m + log2 l, 1 / l
+// and the sink-free mass go to the scratch (row_max holds the log-sum-exp) for pass 3, which
+// recomputes p = 2^(s log2 e - lse) from it.
 #include "flash_attention.h"
 
 #include <cuda_bf16.h>
@@ -44,11 +46,14 @@ struct Layout {
   static constexpr int kQElems = kRows * LD;
   static constexpr int kKVElems = kKeys * LD;
   static constexpr std::size_t kBytes = sizeof(T) * (kQElems + 4 * kKVElems);
-  // Pass 3: Q[2] and K[2], then each thread's sums of the head average, (2, kLayerFields, kThreads) doubles.
+  // Pass 3: Q[2] and K[2], then each row's sums of the head average, (kRows, kLayerFields) doubles:
+  // 74 KiB at DH 128, three CTAs to a multiprocessor.
   static constexpr std::size_t kSumsOffset = sizeof(T) * (2 * kQElems + 2 * kKVElems);
-  static constexpr std::size_t kStatisticsBytes = kSumsOffset + sizeof(double) * 2 * fields::kLayerFields * kThreads;
+  static constexpr std::size_t kStatisticsBytes = kSumsOffset + sizeof(double) * kRows * fields::kLayerFields;
 };
 constexpr int kScoreTiles = kKeys / 8;  // n-tiles of 8 keys in a warp's scores
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr double kLn2 = 0.69314718055994530942;
 
 // Whether every head row can be copied 16 bytes at a time: full-width heads at 16-byte offsets.
 bool rows_copy_by_16_bytes(const AttentionProblem& p, int dh_bucket) {
@@ -127,6 +132,29 @@ __device__ inline void warp_dots(const unsigned (&qa)[DH / 16][4], const T* Kt, 
   }
 }
 
+// The warp's scores of a key tile in log2 units, s log2(e) (FlashAttention-2's softmax in base 2,
+// softmax.h scale_apply_exp2), and -inf where a row does not attend the key. kWhole: the warp's
+// rows attend every key of the tile, so no mask is tested per element.
+template <bool kWhole, bool kSoftcap>
+__device__ inline void scores_log2(float (&s)[kScoreTiles][4], const AttentionProblem& p, float scale_log2,
+                                   const int (&i_half)[2], int j0, int quad) {
+#pragma unroll
+  for (int nt = 0; nt < kScoreTiles; ++nt) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int half = e >> 1, j = j0 + nt * 8 + 2 * quad + (e & 1);
+      float v = kSoftcap ? finish_score(s[nt][e], p.scale, p.softcap) * kLog2e : s[nt][e] * scale_log2;
+      if (!kWhole && !attends(i_half[half], j, p.window)) v = -INFINITY;
+      s[nt][e] = v;
+    }
+  }
+}
+
+// Whether every row of the warp's 16 (from row `warp_first`) attends every key of tile j0.
+__device__ inline bool warp_attends_whole_tile(int warp_first, int rows_left, int j0, int window) {
+  return rows_left >= 16 && j0 + kKeys - 1 <= warp_first && (window == 0 || j0 > warp_first + 15 - window);
+}
+
 template <typename T, int DH>
 __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProblem p, AttentionScratch scratch,
                                                                  float* ctx, int ld_ctx, bool by_16_bytes) {
@@ -169,7 +197,8 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
 
   // Rows warp * 16 + group (half 0) and + 8 (half 1).
   const int i_half[2] = {q.r0 + warp * 16 + group, q.r0 + warp * 16 + group + 8};
-  float m[2] = {-INFINITY, -INFINITY};
+  const float scale_log2 = p.scale * kLog2e;
+  float m[2] = {-INFINITY, -INFINITY};             // running row maxima, log2 units
   double l[2] = {0.0, 0.0}, rest[2] = {0.0, 0.0};  // this lane's share of the row sums
   float o[kOutTiles][4] = {};
 
@@ -186,29 +215,32 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
     const T* Kt = Ks + buffer * LY::kKVElems;
     const T* Vt = Vs + buffer * LY::kKVElems;
 
-    // s (16, kKeys) = Q K^T of this warp's rows.
+    // s (16, kKeys) = Q K^T of this warp's rows, then the scores in log2 units, masked.
     float s[kScoreTiles][4] = {};
     warp_dots<T, DH>(qa, Kt, s, lane);
-
-    // Scores, masked; the tile's row maxima.
     const int j0 = tile * kKeys;
+    const bool whole = warp_attends_whole_tile(q.r0 + warp * 16, count - warp * 16, j0, p.window);
+    if (p.softcap > 0.0f) {
+      whole ? scores_log2<true, true>(s, p, scale_log2, i_half, j0, quad)
+            : scores_log2<false, true>(s, p, scale_log2, i_half, j0, quad);
+    } else {
+      whole ? scores_log2<true, false>(s, p, scale_log2, i_half, j0, quad)
+            : scores_log2<false, false>(s, p, scale_log2, i_half, j0, quad);
+    }
+
+    // The tile's row maxima; the running ones, and the rescaling of l and O when they move.
     float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
     for (int nt = 0; nt < kScoreTiles; ++nt) {
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int half = e >> 1, j = j0 + nt * 8 + 2 * quad + (e & 1);
-        const float v = attends(i_half[half], j, p.window) ? finish_score(s[nt][e], p.scale, p.softcap) : -INFINITY;
-        s[nt][e] = v;
-        tile_max[half] = fmaxf(tile_max[half], v);
-      }
+      for (int e = 0; e < 4; ++e) tile_max[e >> 1] = fmaxf(tile_max[e >> 1], s[nt][e]);
     }
     float shift[2];
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const float m_new = fmaxf(m[half], max_quad(tile_max[half]));
       shift[half] = m_new == -INFINITY ? 0.0f : m_new;  // a row with no key yet: everything is 0
-      const float alpha = __expf(m[half] - shift[half]);
+      const float alpha = fast_exp2(m[half] - shift[half]);
       m[half] = m_new;
       l[half] *= alpha;
       rest[half] *= alpha;
@@ -219,18 +251,27 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
       }
     }
 
-    // e = exp(s - m), summed; as A fragments (16 bits) of O += P V.
+    // e = 2^(s - m), summed in float over the tile (this lane's 16 terms of a row), the tile's
+    // first key of the lane added last: without it, the sum beyond the sink key 0.
+    float beyond_first[2] = {0.0f, 0.0f};
 #pragma unroll
     for (int nt = 0; nt < kScoreTiles; ++nt) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        const int half = e >> 1, j = j0 + nt * 8 + 2 * quad + (e & 1);
-        const float x = __expf(__fsub_rn(s[nt][e], shift[half]));
+        const int half = e >> 1;
+        const float x = fast_exp2(s[nt][e] - shift[half]);
         s[nt][e] = x;
-        l[half] += x;
-        if (j >= 1) rest[half] += x;
+        if (nt > 0 || (e & 1)) beyond_first[half] += x;
       }
     }
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const float first = s[0][2 * half], tile_sum = beyond_first[half] + first;  // key j0 + 2 quad
+      l[half] += tile_sum;
+      rest[half] += (j0 == 0 && quad == 0) ? beyond_first[half] : tile_sum;
+    }
+
+    // O += P V, P as A fragments (16 bits).
 #pragma unroll
     for (int kk = 0; kk < kKeys / 16; ++kk) {
       const unsigned pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
@@ -246,7 +287,7 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
     }
   }
 
-  // The rows' totals, 1 / l, and the output O / l.
+  // The rows' totals: log2 of the row sum of 2^s for pass 3, 1 / l, and the output O / l.
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const double total = sum_quad(l[half]), beyond_sink = sum_quad(rest[half]);
@@ -256,7 +297,7 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
     const std::size_t row = static_cast<std::size_t>(q.offset + q.r0 + local);
     if (quad == 0) {
       const std::size_t at = static_cast<std::size_t>(h) * p.rows + row;
-      scratch.row_max[at] = m[half];
+      scratch.row_max[at] = static_cast<float>(static_cast<double>(m[half]) + log2(total));
       scratch.row_inv[at] = inv;
       scratch.rest_mass[at] = static_cast<double>(inv) * beyond_sink;
     }
@@ -271,23 +312,27 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
 }
 
 // Pass 3 with the scores in registers: a CTA per query block and range of key tiles. For each tile
-// it recomputes every head's scores and p = exp(s - m) / l as pass 3 of attention.cu takes them.
-// Each head's row sums over a tile are float (16 terms per lane), added in double across tiles to
-// the head partials by reductions that do not wait. The head average a = (sum over heads of p) / H
-// stays in registers (float, in head order), and its sums, in double, go to this thread's share
-// in shared memory after the tile's last head. The (tile, head) steps are one cp.async pipeline:
-// the next step's Q, K, m and 1 / l load while this one is computed. Float sums where pass 3 of
-// attention.cu has double ones: these kernels serve 16-bit scores, whose own rounding is far larger.
+// it recomputes every head's scores and p = 2^(s log2 e - lse) from the forward pass's log-sum-exp
+// (in log2 units; FlashAttention-2's backward recomputes P from its LSE the same way). Each head's
+// row sums over a tile are float (16 terms per lane), added in double across tiles to the head
+// partials by reductions that do not wait. The head average a = (sum over heads of p) / H stays
+// in registers (float, in head order), and its sums, in double, go to the row's in shared memory
+// after the tile's last head. The (tile, head) steps are one cp.async pipeline: the
+// next step's Q, K and log-sum-exp load while this one is computed. Masked keys get p = 0 from a
+// score of -inf, so the sums need no test of the mask: no branch splits a tile's 32 terms per
+// lane, and the terms' exponentials and logarithms overlap. Float sums and the special function
+// unit's 2^x and log2 where pass 3 of attention.cu has double sums and libm: these kernels serve
+// 16-bit scores, whose own rounding is far larger.
 template <typename T, int DH>
-__global__ void __launch_bounds__(kThreads) flash_statistics_kernel(AttentionProblem p, AttentionScratch scratch,
+__global__ void __launch_bounds__(kThreads, 3) flash_statistics_kernel(AttentionProblem p, AttentionScratch scratch,
                                                                     int tiles_per_split, bool by_16_bytes) {
   using namespace fields;
   using LY = Layout<T, DH>;
   extern __shared__ __align__(128) unsigned char smem[];
   T* Qs = reinterpret_cast<T*>(smem);  // [2] (kRows, LD)
   T* Ks = Qs + 2 * LY::kQElems;        // [2] (kKeys, LD)
-  // This thread's sums of the head average: t[(half * kLayerFields + f) * kThreads].
-  double* t = reinterpret_cast<double*>(smem + LY::kSumsOffset) + threadIdx.x;
+  // The head average's sums of each row, (kRows, kLayerFields): row r's only by lane quad 0 of its group.
+  double* row_sums = reinterpret_cast<double*>(smem + LY::kSumsOffset);
 
   const QueryBlock q = p.blocks[last_first(p)];
   const HeadLayout& L = p.layout;
@@ -301,7 +346,8 @@ __global__ void __launch_bounds__(kThreads) flash_statistics_kernel(AttentionPro
                        static_cast<std::size_t>(split) * rows * kLayerFields;
   // Each p log(p / n + eps) term in float, as the CPU's vectorized sum_plogp (ops/vmath.cpp).
   const float eps_f = static_cast<float>(kEps), inv_n_f = static_cast<float>(1.0 / q.length);
-  const double n_minus_1 = q.length > 1 ? q.length - 1 : 1;
+  const float scale_log2 = p.scale * kLog2e;
+  const double n_minus_1 = q.length > 1 ? q.length - 1 : 1, inv_heads = 1.0 / H;
 
   // Rows warp * 16 + group + 8 half; the sink-free threshold and shift from pass 2's sink-free mass.
   int i_half[2];
@@ -327,7 +373,11 @@ __global__ void __launch_bounds__(kThreads) flash_statistics_kernel(AttentionPro
       }
     }
   }
-  for (int f = 0; f < 2 * kLayerFields; ++f) t[f * kThreads] = 0.0;
+  if (quad == 0) {
+    for (int half = 0; half < 2; ++half) {
+      for (int f = 0; f < kLayerFields; ++f) row_sums[(warp * 16 + group + 8 * half) * kLayerFields + f] = 0.0;
+    }
+  }
 
   const T* qkv = static_cast<const T*>(p.qkv);
   const KeyTiles kt = key_tiles(q, p.window, kRows);
@@ -341,82 +391,85 @@ __global__ void __launch_bounds__(kThreads) flash_statistics_kernel(AttentionPro
     load_tile<T, DH, kKeys>(Ks + buffer * LY::kKVElems, kh, L.ld, min(kKeys, q.length - j0), dh, by_16_bytes);
     commit_async();
   };
-  // Pass 2's m and 1 / l of this lane's rows for head h.
-  auto row_softmax = [&](int h, float (&m)[2], float (&inv)[2]) {
+  // The forward pass's log-sum-exp (log2 units) of this lane's rows for head h; +inf for rows past
+  // the block's end, whose p are then 0.
+  auto row_lse = [&](int h, float (&lse)[2]) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const std::size_t at = static_cast<std::size_t>(h) * rows + row[half];
-      m[half] = ok[half] ? scratch.row_max[at] : 0.0f;
-      inv[half] = ok[half] ? scratch.row_inv[at] : 0.0f;
+      lse[half] = ok[half] ? scratch.row_max[static_cast<std::size_t>(h) * rows + row[half]] : INFINITY;
     }
   };
-  float m_next[2], inv_next[2];  // of the next step, read while this one runs
+  float lse_next[2];  // of the next step, read while this one runs
   if (steps > 0) {
     issue(0, 0);
-    row_softmax(0, m_next, inv_next);
+    row_lse(0, lse_next);
   }
 
   for (int tile = first; tile <= last; ++tile) {
     const int j0 = tile * kKeys;
-    // The warp's rows all attend every key of the tile: no mask to test per element.
-    const int warp_first = q.r0 + warp * 16;
-    const bool whole = warp * 16 + 15 < count && j0 + kKeys - 1 <= warp_first &&
-                       (p.window == 0 || j0 > warp_first + 15 - p.window);
+    const bool whole = warp_attends_whole_tile(q.r0 + warp * 16, count - warp * 16, j0, p.window);
+    // i - j = di - c for the term of key j = j0 + 2 quad + c.
+    const float di[2] = {static_cast<float>(i_half[0] - j0 - 2 * quad), static_cast<float>(i_half[1] - j0 - 2 * quad)};
     float a[kScoreTiles][4] = {};  // sum over heads of p, in head order
     for (int h = 0; h < H; ++h) {
       const int step = (tile - first) * H + h, buffer = step & 1;
-      const float m[2] = {m_next[0], m_next[1]}, inv[2] = {inv_next[0], inv_next[1]};
+      const float lse[2] = {lse_next[0], lse_next[1]};
       wait_async_all();
       __syncthreads();  // this step is in; every warp is done with the other buffer
       if (step + 1 < steps) {
         issue(step + 1, buffer ^ 1);
-        row_softmax((step + 1) % H, m_next, inv_next);
+        row_lse((step + 1) % H, lse_next);
       }
       unsigned qa[DH / 16][4];
       load_query_fragments<T, DH>(qa, Qs + buffer * LY::kQElems, warp, lane);
       float s[kScoreTiles][4] = {};
       warp_dots<T, DH>(qa, Ks + buffer * LY::kKVElems, s, lane);
 
-      // The head's row sums over this tile, in float (16 terms per lane), then in double across tiles.
-      float mass[2] = {}, weighted[2] = {}, kept[2] = {}, plogp[2] = {};
-      auto add = [&](auto masked) {
+      // The head's row sums over this tile, in float (16 terms per lane), then in double across
+      // tiles: mass, sum of p c (the distance's part within the tile), kept mass, sum of p log2(p / n + eps).
+      float mass[2] = {}, by_key[2] = {}, kept[2] = {}, plogp2[2] = {};
+      auto add = [&](auto whole_tile, auto softcapped) {
 #pragma unroll
         for (int nt = 0; nt < kScoreTiles; ++nt) {
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
-            const int half = e >> 1, i = i_half[half], j = j0 + nt * 8 + 2 * quad + (e & 1);
-            if (decltype(masked)::value && (!ok[half] || !attends(i, j, p.window))) continue;
-            const float sc = finish_score(s[nt][e], p.scale, p.softcap);
-            const float v = __fmul_rn(__expf(__fsub_rn(sc, m[half])), inv[half]);  // as pass 2's
+            const int half = e >> 1, c = nt * 8 + (e & 1);
+            float x = decltype(softcapped)::value
+                          ? finish_score(s[nt][e], p.scale, p.softcap) * kLog2e - lse[half]
+                          : fmaf(s[nt][e], scale_log2, -lse[half]);
+            if (!decltype(whole_tile)::value && !attends(i_half[half], j0 + 2 * quad + c, p.window)) x = -INFINITY;
+            const float v = fast_exp2(x);
             a[nt][e] += v;
             mass[half] += v;
-            weighted[half] = fmaf(v, static_cast<float>(i - j), weighted[half]);
-            if (v > eps_f) {
-              kept[half] += v;
-              plogp[half] = fmaf(v, __logf(fmaf(v, inv_n_f, eps_f)), plogp[half]);
-            }
+            by_key[half] = fmaf(v, static_cast<float>(c), by_key[half]);
+            const float kept_v = v > eps_f ? v : 0.0f;
+            kept[half] += kept_v;
+            plogp2[half] = fmaf(kept_v, fast_log2(fmaf(v, inv_n_f, eps_f)), plogp2[half]);
           }
         }
       };
-      if (whole) {
-        add(std::false_type{});
+      if (p.softcap > 0.0f) {
+        whole ? add(std::true_type{}, std::true_type{}) : add(std::false_type{}, std::true_type{});
       } else {
-        add(std::true_type{});
+        whole ? add(std::true_type{}, std::false_type{}) : add(std::false_type{}, std::false_type{});
       }
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
-        const float sums[kHeadFields] = {quad_sum(mass[half]), quad_sum(weighted[half]), quad_sum(kept[half]),
-                                         quad_sum(plogp[half])};
+        const float sums[kHeadFields] = {quad_sum(mass[half]), quad_sum(fmaf(di[half], mass[half], -by_key[half])),
+                                         quad_sum(kept[half]), quad_sum(plogp2[half])};
         if (quad == 0 && ok[half]) {
           // Reductions (no value returned, so no wait): one lane adds to these in tile order.
           double* out = head_part + (static_cast<std::size_t>(h) * rows + row[half]) * kHeadFields;
-          for (int f = 0; f < kHeadFields; ++f) atomicAdd(out + f, static_cast<double>(sums[f]));
+          atomicAdd(out + kHeadMass, static_cast<double>(sums[kHeadMass]));
+          atomicAdd(out + kHeadWeighted, static_cast<double>(sums[kHeadWeighted]));
+          atomicAdd(out + kHeadKept, static_cast<double>(sums[kHeadKept]));
+          atomicAdd(out + kHeadPlogp, static_cast<double>(sums[kHeadPlogp]) * kLn2);
         }
       }
     }
+    // The head average's sums; masked keys have a = 0 and add nothing.
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      if (!ok[half]) continue;
       const int i = i_half[half];
       double u[kLayerFields] = {};
 #pragma unroll
@@ -424,39 +477,42 @@ __global__ void __launch_bounds__(kThreads) flash_statistics_kernel(AttentionPro
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           const int j = j0 + nt * 8 + 2 * quad + c;
-          if (!attends(i, j, p.window)) continue;
-          const double av = static_cast<double>(a[nt][2 * half + c]) / H;
+          const double av = static_cast<double>(a[nt][2 * half + c]) * inv_heads;
           const float af = static_cast<float>(av);
+          const double rest_av = j >= 1 ? av : 0.0;
+          const float rest_af = j >= 1 ? af : 0.0f;
+          const float kept_ns = i >= 1 && rest_af > threshold_ns[half] ? rest_af : 0.0f;
+          const float kept_f = af > eps_f ? af : 0.0f;
           u[kMass] += av;
           u[kWeighted] += av * (i - j);
-          if (j != i) u[kOffDiagonal] += av;
-          if (j == 0) u[kSink] += av;
-          if (j >= 1) {
-            u[kRest] += av;
-            u[kRestWeighted] += av * (i - j);
-            u[kRestFloat] += static_cast<double>(af);
-            if (i >= 1 && af > threshold_ns[half]) {
-              u[kKeptNoSink] += af;
-              u[kPlogpNoSink] += static_cast<double>(af * logf(af + shift_ns[half]));
-            }
-          }
-          if (af > eps_f) {
-            u[kKept] += af;
-            u[kPlogp] += static_cast<double>(af * logf(fmaf(af, inv_n_f, eps_f)));
-            u[kPlogpUnit] += static_cast<double>(af * logf(af + eps_f));
-          }
+          u[kOffDiagonal] += j != i ? av : 0.0;
+          u[kSink] += j == 0 ? av : 0.0;
+          u[kRest] += rest_av;
+          u[kRestWeighted] += rest_av * (i - j);
+          u[kRestFloat] += static_cast<double>(rest_af);
+          u[kKeptNoSink] += kept_ns;
+          u[kPlogpNoSink] += static_cast<double>(kept_ns * fast_log2(rest_af + shift_ns[half]));
+          u[kKept] += kept_f;
+          u[kPlogp] += static_cast<double>(kept_f * fast_log2(fmaf(af, inv_n_f, eps_f)));
+          u[kPlogpUnit] += static_cast<double>(kept_f * fast_log2(af + eps_f));
         }
       }
+      u[kPlogpNoSink] *= kLn2;
+      u[kPlogp] *= kLn2;
+      u[kPlogpUnit] *= kLn2;
+      double* sums = row_sums + (warp * 16 + group + 8 * half) * kLayerFields;
 #pragma unroll
-      for (int f = 0; f < kLayerFields; ++f) t[(half * kLayerFields + f) * kThreads] += u[f];
+      for (int f = 0; f < kLayerFields; ++f) {
+        const double v = sum_quad(u[f]);
+        if (quad == 0) sums[f] += v;
+      }
     }
   }
-#pragma unroll
-  for (int half = 0; half < 2; ++half) {
-#pragma unroll
-    for (int f = 0; f < kLayerFields; ++f) {
-      const double v = sum_quad(t[(half * kLayerFields + f) * kThreads]);
-      if (quad == 0 && ok[half]) layer_part[row[half] * kLayerFields + f] = v;
+  if (quad == 0) {
+    for (int half = 0; half < 2; ++half) {
+      if (!ok[half]) continue;
+      const double* sums = row_sums + (warp * 16 + group + 8 * half) * kLayerFields;
+      for (int f = 0; f < kLayerFields; ++f) layer_part[row[half] * kLayerFields + f] = sums[f];
     }
   }
 }
@@ -464,6 +520,9 @@ __global__ void __launch_bounds__(kThreads) flash_statistics_kernel(AttentionPro
 template <typename Kernel, typename... Args>
 void launch(Kernel kernel, std::size_t bytes, dim3 grid, cudaStream_t stream, Args... args) {
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+        "cudaFuncSetAttribute (flash attention)");
+  // All of the unified L1 / shared memory as shared: the kernels' CTAs are bound by it.
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared),
         "cudaFuncSetAttribute (flash attention)");
   kernel<<<grid, kThreads, bytes, stream>>>(args...);
   check(cudaGetLastError(), "flash attention launch");

@@ -57,6 +57,14 @@ __device__ float block_max(float v) {
   return total;
 }
 
+__device__ inline void store_narrowed(const Narrowed& n, std::size_t i, float v) {
+  if (n.bf16) {
+    static_cast<__nv_bfloat16*>(n.dst)[i] = __float2bfloat16_rn(v);
+  } else {
+    static_cast<__half*>(n.dst)[i] = __float2half_rn(v);
+  }
+}
+
 // One block per token row.
 __global__ void gather_rows_kernel(const void* table, Element element, int e, const std::int32_t* ids, float scale,
                                    float* words) {
@@ -93,7 +101,8 @@ __global__ void widen_bf16_kernel(const std::uint16_t* src, float* dst, std::siz
 
 // One block per row: mean, then the biased variance around it, both in double (two passes, as
 // ops::layer_norm_to).
-__global__ void layer_norm_kernel(const float* x, float* y, int d, const float* w, const float* b, double eps) {
+__global__ void layer_norm_kernel(const float* x, float* y, int d, const float* w, const float* b, double eps,
+                                  Narrowed copy) {
   const float* xr = x + static_cast<std::size_t>(blockIdx.x) * d;
   float* yr = y + static_cast<std::size_t>(blockIdx.x) * d;
   double s = 0.0;
@@ -108,17 +117,23 @@ __global__ void layer_norm_kernel(const float* x, float* y, int d, const float* 
   for (int i = threadIdx.x; i < d; i += blockDim.x) {
     double out = (xr[i] - mean) * inv * w[i];
     if (b) out += b[i];
-    yr[i] = static_cast<float>(out);
+    const float v = static_cast<float>(out);
+    yr[i] = v;
+    if (copy.dst) store_narrowed(copy, static_cast<std::size_t>(blockIdx.x) * d + i, v);
   }
 }
 
-__global__ void rms_norm_kernel(const float* x, float* y, int d, const float* w, double eps) {
+__global__ void rms_norm_kernel(const float* x, float* y, int d, const float* w, double eps, Narrowed copy) {
   const float* xr = x + static_cast<std::size_t>(blockIdx.x) * d;
   float* yr = y + static_cast<std::size_t>(blockIdx.x) * d;
   double s = 0.0;
   for (int i = threadIdx.x; i < d; i += blockDim.x) s += static_cast<double>(xr[i]) * xr[i];
   const double inv = 1.0 / sqrt(block_sum(s) / d + eps);
-  for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = static_cast<float>(xr[i] * inv * w[i]);
+  for (int i = threadIdx.x; i < d; i += blockDim.x) {
+    const float v = static_cast<float>(xr[i] * inv * w[i]);
+    yr[i] = v;
+    if (copy.dst) store_narrowed(copy, static_cast<std::size_t>(blockIdx.x) * d + i, v);
+  }
 }
 
 __global__ void fill_rows_kernel(float* y, int ldy, int rows, int cols, const float* bias) {
@@ -172,6 +187,37 @@ __global__ void activation_kernel(float* x, const float* up, std::size_t count, 
   }
 }
 
+__device__ float activate_float(float v, Act act) {
+  switch (act) {
+    case Act::kGeluErf: return 0.5f * v * (1.0f + erff(v * 0.70710678118654752440f));
+    case Act::kGeluTanh: return 0.5f * v * (1.0f + tanhf(0.79788456080286535588f * (v + 0.044715f * v * v * v)));
+    case Act::kRelu: return v > 0.0f ? v : 0.0f;
+    case Act::kSilu: return v / (1.0f + expf(-v));
+  }
+  return v;
+}
+
+// Four elements per thread and step (16-byte loads), then the count % 4 left one by one.
+__global__ void activation_narrowed_kernel(const float* x, const float* up, std::size_t count, Act act, Narrowed out) {
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  const std::size_t first = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  const std::size_t quads = count / 4;
+  for (std::size_t q = first; q < quads; q += stride) {
+    const float4 v = reinterpret_cast<const float4*>(x)[q];
+    float a[4] = {activate_float(v.x, act), activate_float(v.y, act), activate_float(v.z, act),
+                  activate_float(v.w, act)};
+    if (up) {
+      const float4 u = reinterpret_cast<const float4*>(up)[q];
+      a[0] *= u.x, a[1] *= u.y, a[2] *= u.z, a[3] *= u.w;
+    }
+    for (int k = 0; k < 4; ++k) store_narrowed(out, 4 * q + k, a[k]);
+  }
+  for (std::size_t i = 4 * quads + first; i < count; i += stride) {
+    const float v = activate_float(x[i], act);
+    store_narrowed(out, i, up ? v * up[i] : v);
+  }
+}
+
 __device__ void rotate_half(float* x, int half, const float* c, const float* s) {
   for (int i = 0; i < half; ++i) {
     const float x1 = x[i], x2 = x[i + half];
@@ -192,6 +238,26 @@ __global__ void rotary_kernel(float* qkv, int n, int ld, int heads, int q_base, 
     float* base = qkv + static_cast<std::size_t>(row) * ld;
     float* head = which < heads ? base + q_base + which * q_stride : base + k_base + (which - heads) * k_stride;
     rotate_half(head, half, cos + static_cast<std::size_t>(row) * half, sin + static_cast<std::size_t>(row) * half);
+  }
+}
+
+// One block per row; rotate_half's arithmetic on the rotated dims.
+__global__ void rotary_narrowed_kernel(const float* qkv, int ld, const std::int32_t* rotated_dim, int rot_dims,
+                                       const float* cos, const float* sin, Narrowed out) {
+  const std::size_t row = blockIdx.x;
+  const float* x = qkv + row * ld;
+  const int half = rot_dims / 2;
+  const float* c = cos + row * half;
+  const float* s = sin + row * half;
+  for (int col = static_cast<int>(threadIdx.x); col < ld; col += static_cast<int>(blockDim.x)) {
+    const int d = rotated_dim[col];
+    float v = x[col];
+    if (d >= 0 && d < half) {
+      v = __fsub_rn(__fmul_rn(x[col], c[d]), __fmul_rn(x[col + half], s[d]));
+    } else if (d >= half) {
+      v = __fadd_rn(__fmul_rn(x[col], c[d - half]), __fmul_rn(x[col - half], s[d - half]));
+    }
+    store_narrowed(out, row * ld + col, v);
   }
 }
 
@@ -235,11 +301,12 @@ void widen_bf16(const std::uint16_t* src, float* dst, std::size_t count, cudaStr
   if (count) widen_bf16_kernel<<<blocks_for(count), kThreads, 0, s>>>(src, dst, count);
 }
 void layer_norm(const float* x, float* y, int rows, int d, const float* weight, const float* bias, double eps,
-                cudaStream_t s) {
-  if (rows) layer_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps);
+                cudaStream_t s, Narrowed copy) {
+  if (rows) layer_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps, copy);
 }
-void rms_norm(const float* x, float* y, int rows, int d, const float* weight, double eps, cudaStream_t s) {
-  if (rows) rms_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, eps);
+void rms_norm(const float* x, float* y, int rows, int d, const float* weight, double eps, cudaStream_t s,
+              Narrowed copy) {
+  if (rows) rms_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, eps, copy);
 }
 void fill_rows(float* y, int ldy, int rows, int cols, const float* bias, cudaStream_t s) {
   const std::size_t total = static_cast<std::size_t>(rows) * cols;
@@ -254,12 +321,22 @@ void add_parallel_residual(float* x, const float* attn, const float* mlp, std::s
 void activation(float* x, const float* up, std::size_t count, Act act, cudaStream_t s) {
   if (count) activation_kernel<<<blocks_for(count), kThreads, 0, s>>>(x, up, count, act);
 }
+void activation_narrowed(const float* x, const float* up, std::size_t count, Act act, Narrowed out, cudaStream_t s) {
+  if (count) activation_narrowed_kernel<<<blocks_for((count + 3) / 4), kThreads, 0, s>>>(x, up, count, act, out);
+}
 void rotary(float* qkv, int n, int ld, int heads, int q_base, int q_stride, int kv_heads, int k_base, int k_stride,
             int rot_dims, const float* cos, const float* sin, cudaStream_t s) {
   const std::size_t total = static_cast<std::size_t>(n) * (heads + kv_heads);
   if (total && rot_dims > 0) {
     rotary_kernel<<<blocks_for(total), kThreads, 0, s>>>(qkv, n, ld, heads, q_base, q_stride, kv_heads, k_base,
                                                          k_stride, rot_dims, cos, sin);
+  }
+}
+void rotary_narrowed(const float* qkv, int n, int ld, const std::int32_t* rotated_dim, int rot_dims, const float* cos,
+                     const float* sin, Narrowed out, cudaStream_t s) {
+  if (n > 0) {
+    rotary_narrowed_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(qkv, ld, rotated_dim, rot_dims, cos, sin,
+                                                                        out);
   }
 }
 void causal_softmax(float* scores, int heads, std::size_t head_stride, int r0, int r1, int n, int window,

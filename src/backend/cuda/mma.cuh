@@ -59,6 +59,19 @@ __device__ inline void mma_16x8x16(float (&d)[4], const unsigned (&a)[4], unsign
   }
 }
 
+// 2^x and log2(x) on the special function unit, subnormal results and inputs flushed to zero
+// (FlashAttention's exp2f under --use_fast_math): about 2 ulp, no branch for the subnormal range.
+__device__ inline float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+__device__ inline float fast_log2(float x) {
+  float y;
+  asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
 // Two floats rounded to 16 bits each, `lo` in the low half (the smaller column).
 template <typename T>
 __device__ inline unsigned pack2(float lo, float hi) {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -157,6 +158,13 @@ class CudaPass final : public DecoderBackend {
   void upload_rotary_tables();
   cuda::AttentionProblem attention_problem(int layer) const;
   void attention_by_row_blocks(int layer, AttentionObserver* observer);
+  bool narrow_products() const { return m_.precision() != cuda::Precision::kFloat32; }
+  // in16_ as the output copy of a kernel that writes buffer b (16-bit products only).
+  cuda::Narrowed narrowed_copy(Buf b);
+  void wrote(Buf b) {  // b changed: in16_ (qkv16_) no longer holds it
+    if (narrowed_ == b) narrowed_.reset();
+    if (b == Buf::kQkv) qkv16_current_ = false;
+  }
 
   const CudaModel& m_;
   const ModelConfig& c_;
@@ -185,8 +193,16 @@ class CudaPass final : public DecoderBackend {
   std::vector<cuda::Event> layer_downloaded_;  // (L) recorded after each layer's statistics downloads
   int splits_ = 1;
   Buffer<float> cos_, sin_;   // (n, rotary_dims / 2)
+  Buffer<std::int32_t> rotated_dim_;  // (qkv_ld_) the rotated dim of a query or key head each column is, or -1
   Buffer<std::uint16_t> in16_;   // (n, widest product input) a product's input in bf16 / fp16
+  // The buffer whose values in16_ holds, rounded: a norm or the activation writes its output
+  // there as it goes, and the product that reads it next rounds nothing. In 16-bit modes the
+  // activation's output exists only there (kFf keeps the pre-activation floats).
+  std::optional<Buf> narrowed_;
   Buffer<std::uint16_t> qkv16_;  // (n, qkv_ld_) the attention's input in bf16 / fp16
+  // qkv16_ holds kQkv as the attention takes it: the fused attention's rotary writes it there
+  // as it rotates (kQkv's floats then stay unrotated, read by nothing after).
+  bool qkv16_current_ = false;
   Buffer<unsigned char> head_stats_;   // (L, H, n) HeadRowStats, with statistics_
   Buffer<unsigned char> layer_stats_;  // (L, n) LayerRowStats
   cuda::PhaseTimer phases_;            // BENTOV_CUDA_PHASES: where the pass's time goes
@@ -411,6 +427,22 @@ void CudaPass::upload_rotary_tables() {
     std::copy_n(cos_by_position.begin(), count, cos.begin() + static_cast<std::ptrdiff_t>(at));
     std::copy_n(sin_by_position.begin(), count, sin.begin() + static_cast<std::ptrdiff_t>(at));
   }
+  // The query heads at h q_stride, the key heads at k_base + g k_stride (rotary()).
+  const int dh = c_.head_dim, H = c_.n_heads;
+  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
+  const int q_stride = fused ? 3 * dh : dh, kv_heads = fused ? H : c_.kv_heads();
+  const int k_base = fused ? dh : q_width_, k_stride = fused ? 3 * dh : dh;
+  std::vector<std::int32_t> rotated_dim(sz(qkv_ld_), -1);  // (qkv_ld_)
+  for (int col = 0; col < qkv_ld_; ++col) {
+    const int kc = col - k_base;
+    if (col < H * q_stride && col % q_stride < c_.rotary_dims) {
+      rotated_dim[sz(col)] = col % q_stride;
+    } else if (kc >= 0 && kc < kv_heads * k_stride && kc % k_stride < c_.rotary_dims) {
+      rotated_dim[sz(col)] = kc % k_stride;
+    }
+  }
+  rotated_dim_ = Buffer<std::int32_t>(rotated_dim.size(), ctx_.stream());
+  cuda::upload(ctx_, rotated_dim_.data(), rotated_dim.data(), rotated_dim.size() * sizeof(std::int32_t));
   cos_ = Buffer<float>(cos.size(), ctx_.stream());
   sin_ = Buffer<float>(sin.size(), ctx_.stream());
   cuda::upload(ctx_, cos_.data(), cos.data(), cos.size() * sizeof(float));
@@ -457,6 +489,7 @@ float* CudaPass::buffer(Buf b) {
 std::size_t CudaPass::width(Buf b) const { return buffer_width(c_, b); }
 
 void CudaPass::set_tokens(std::span<const std::int32_t> ids) {
+  wrote(Buf::kWords);
   Buffer<std::int32_t> on_device(ids.size(), ctx_.stream());  // (n), back to the pool after the gather
   cuda::upload(ctx_, on_device.data(), ids.data(), ids.size_bytes());
   cuda::gather_rows(m_.token_table().data(), m_.token_element(), c_.word_embed_dim, on_device.data(), n_,
@@ -464,12 +497,14 @@ void CudaPass::set_tokens(std::span<const std::int32_t> ids) {
 }
 
 void CudaPass::copy(Buf from, Buf to) {
+  wrote(to);
   cuda::check(cudaMemcpyAsync(buffer(to), buffer(from), sz(n_) * width(from) * sizeof(float),
                               cudaMemcpyDeviceToDevice, ctx_.stream()),
               "cudaMemcpy (device)");
 }
 
 void CudaPass::add_positions(Buf x) {
+  wrote(x);
   const std::size_t d = sz(c_.hidden_size);
   const float* first_position = m_.positions().data() + sz(c_.position_offset) * d;
   for (std::size_t k = 0; k < lengths_.size(); ++k) {  // each text from its own position 0
@@ -484,52 +519,77 @@ void CudaPass::linear(const Linear& host, Buf in, Buf out, int col, int ldy) {
   const DeviceLinear& l = m_.on_device(host);
   const float* x = buffer(in);
   float* y = buffer(out) + col;
+  if (narrow_products()) {
+    if (narrowed_ != in) cuda::narrow(x, in16_.data(), sz(n_) * sz(l.in), m_.precision(), ctx_.stream());
+    narrowed_ = in;
+    const bool bf16 = m_.precision() == cuda::Precision::kBFloat16;
+    cuda::gemm_16_bias(ctx_, bf16, !l.in_by_out, n_, l.out, l.in, in16_.data(), l.in, l.weight16.data(),
+                       l.in_by_out ? l.out : l.in, l.bias.empty() ? nullptr : l.bias.data(), y, ldy);
+    wrote(out);
+    return;
+  }
   float beta = 0.0f;
   if (!l.bias.empty()) {
     cuda::fill_rows(y, ldy, n_, l.out, l.bias.data(), ctx_.stream());
     beta = 1.0f;
   }
-  if (m_.precision() != cuda::Precision::kFloat32) {
-    cuda::narrow(x, in16_.data(), sz(n_) * sz(l.in), m_.precision(), ctx_.stream());
-    const bool bf16 = m_.precision() == cuda::Precision::kBFloat16;
-    cuda::gemm_16(ctx_, bf16, false, !l.in_by_out, n_, l.out, l.in, 1.0f, in16_.data(), l.in, l.weight16.data(),
-                  l.in_by_out ? l.out : l.in, beta, y, ldy);
-  } else if (l.in_by_out) {
+  if (l.in_by_out) {
     cuda::gemm(ctx_, false, false, n_, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.out, beta, y, ldy);
   } else {
     cuda::gemm(ctx_, false, true, n_, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.in, beta, y, ldy);
   }
+  wrote(out);
+}
+
+cuda::Narrowed CudaPass::narrowed_copy(Buf b) {
+  if (!narrow_products()) return {};
+  narrowed_ = b;
+  return {in16_.data(), m_.precision() == cuda::Precision::kBFloat16};
 }
 
 void CudaPass::norm(const LayerNormWeights& host, Buf in, Buf out) {
   const cuda::Phase phase(phases_, "norms");
   const DeviceNorm& w = m_.on_device(host);
+  wrote(out);
+  const cuda::Narrowed copy = narrowed_copy(out);
   if (c_.norm_kind == NormKind::kRmsNorm) {
-    cuda::rms_norm(buffer(in), buffer(out), n_, c_.hidden_size, w.weight.data(), c_.norm_eps, ctx_.stream());
+    cuda::rms_norm(buffer(in), buffer(out), n_, c_.hidden_size, w.weight.data(), c_.norm_eps, ctx_.stream(), copy);
   } else {
     cuda::layer_norm(buffer(in), buffer(out), n_, c_.hidden_size, w.weight.data(),
-                     w.bias.empty() ? nullptr : w.bias.data(), c_.norm_eps, ctx_.stream());
+                     w.bias.empty() ? nullptr : w.bias.data(), c_.norm_eps, ctx_.stream(), copy);
   }
 }
 
 void CudaPass::add(Buf x, Buf y) {
-  const cuda::Phase phase(phases_, "elementwise");
+  const cuda::Phase phase(phases_, "residual adds");
+  wrote(x);
   cuda::add(buffer(x), buffer(y), sz(n_) * width(x), ctx_.stream());
 }
 
 void CudaPass::add_parallel_residual(Buf x, Buf attn, Buf mlp) {
-  const cuda::Phase phase(phases_, "elementwise");
+  const cuda::Phase phase(phases_, "residual adds");
+  wrote(x);
   cuda::add_parallel_residual(buffer(x), buffer(attn), buffer(mlp), sz(n_) * width(x), ctx_.stream());
 }
 
 // Query head h at column h * q_stride; key (and value) head g at k_base + g * k_stride
 // (DecoderWorkspace::head_q / head_k / head_v).
 void CudaPass::rotary() {
-  const cuda::Phase phase(phases_, "elementwise");
+  const cuda::Phase phase(phases_, "rotary");
+  wrote(Buf::kQkv);
   const int dh = c_.head_dim, H = c_.n_heads;
   const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
-  cuda::rotary(qkv_.data(), n_, qkv_ld_, H, 0, fused ? 3 * dh : dh, fused ? H : c_.kv_heads(),
-               fused ? dh : q_width_, fused ? 3 * dh : dh, c_.rotary_dims, cos_.data(), sin_.data(), ctx_.stream());
+  const int q_stride = fused ? 3 * dh : dh, kv_heads = fused ? H : c_.kv_heads();
+  const int k_base = fused ? dh : q_width_, k_stride = fused ? 3 * dh : dh;
+  if (narrow_products() && !probabilities_) {
+    const cuda::Narrowed to{qkv16_.data(), m_.precision() == cuda::Precision::kBFloat16};
+    cuda::rotary_narrowed(qkv_.data(), n_, qkv_ld_, rotated_dim_.data(), c_.rotary_dims, cos_.data(), sin_.data(), to,
+                          ctx_.stream());
+    qkv16_current_ = true;
+    return;
+  }
+  cuda::rotary(qkv_.data(), n_, qkv_ld_, H, 0, q_stride, kv_heads, k_base, k_stride, c_.rotary_dims, cos_.data(),
+               sin_.data(), ctx_.stream());
 }
 
 cuda::AttentionProblem CudaPass::attention_problem(int layer) const {
@@ -560,14 +620,16 @@ cuda::AttentionProblem CudaPass::attention_problem(int layer) const {
 
 // The fused attention (backend/cuda/attention.h): no probability leaves the GPU's shared memory.
 void CudaPass::attention(int layer, AttentionObserver* observer) {
+  wrote(Buf::kCtx);
   if (probabilities_) {
     attention_by_row_blocks(layer, observer);
     return;
   }
   cuda::AttentionProblem p = attention_problem(layer);
   cuda::Phase phase(phases_, "softmax");
-  if (m_.precision() != cuda::Precision::kFloat32) {
-    cuda::narrow(qkv_.data(), qkv16_.data(), qkv16_.size(), m_.precision(), ctx_.stream());
+  if (narrow_products()) {
+    if (!qkv16_current_) cuda::narrow(qkv_.data(), qkv16_.data(), qkv16_.size(), m_.precision(), ctx_.stream());
+    qkv16_current_ = true;
     p.qkv = qkv16_.data();
     p.precision = m_.precision();
   }
@@ -635,11 +697,19 @@ void CudaPass::attention_by_row_blocks(int layer, AttentionObserver* observer) {
 }
 
 void CudaPass::activation(bool gated) {
-  const cuda::Phase phase(phases_, "elementwise");
-  cuda::activation(ff_.data(), gated ? up_.data() : nullptr, ff_.size(), act_of(c_.activation), ctx_.stream());
+  const cuda::Phase phase(phases_, "activation");
+  const float* up = gated ? up_.data() : nullptr;
+  wrote(Buf::kFf);
+  if (narrow_products()) {
+    cuda::activation_narrowed(ff_.data(), up, ff_.size(), act_of(c_.activation), narrowed_copy(Buf::kFf),
+                              ctx_.stream());
+  } else {
+    cuda::activation(ff_.data(), up, ff_.size(), act_of(c_.activation), ctx_.stream());
+  }
 }
 
 std::vector<float> CudaPass::download(Buf b) {
+  if (narrow_products() && b == Buf::kFf) throw std::logic_error("the activation's output is on the device in 16 bits only");
   std::vector<float> out(sz(n_) * width(b));
   cuda::download(ctx_, out.data(), buffer(b), out.size() * sizeof(float));
   return out;
