@@ -34,6 +34,7 @@ using device::attends;
 using device::finish_score;
 using device::key_tiles;
 using device::KeyTiles;
+using device::longest_first;
 using device::kEps;
 using namespace device::fields;
 
@@ -221,7 +222,7 @@ __device__ void score_tile(unsigned char* smem, float scale, float softcap, floa
 template <class TL>
 __global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, float* row_max) {
   extern __shared__ __align__(128) unsigned char smem[];
-  const QueryBlock q = p.blocks[blockIdx.x];
+  const QueryBlock q = p.blocks[longest_first(p)];
   const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
   const int tx = lane_x(), ty = lane_y();
   load_query<TL>(smem, p, q, h);
@@ -258,7 +259,7 @@ __global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, A
                                                            int ld_ctx) {
   extern __shared__ __align__(128) unsigned char smem[];
   using T = typename TL::T;
-  const QueryBlock q = p.blocks[blockIdx.x];
+  const QueryBlock q = p.blocks[longest_first(p)];
   const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
   const int tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
   const std::size_t head_rows = static_cast<std::size_t>(h) * p.rows + q.offset + q.r0;
@@ -412,7 +413,7 @@ __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProble
                                                                  int tiles_per_split) {
   extern __shared__ __align__(128) unsigned char smem[];
   using RL = RowLanes<TL>;
-  const QueryBlock q = p.blocks[blockIdx.x];
+  const QueryBlock q = p.blocks[longest_first(p)];
   const int split = static_cast<int>(blockIdx.y), H = p.layout.heads, group = H / p.layout.kv_heads;
   const int count = min(TL::BM, q.length - q.r0);
   const int local = static_cast<int>(threadIdx.x) / RL::kLanes, lane = static_cast<int>(threadIdx.x) % RL::kLanes;

@@ -41,6 +41,12 @@ __device__ inline KeyTiles key_tiles(const QueryBlock& q, int window, int bm) {
   return {lo / bm, hi / bm};
 }
 
+// The query block of this CTA: the table holds the blocks by first row ascending (a block's causal
+// work grows with its row), and the CTAs take them last first, the longest tasks first, which
+// leaves the shortest for the tail of the grid (as FlashAttention-2's causal forward orders its
+// blocks).
+__device__ inline int longest_first(const AttentionProblem& p) { return p.n_blocks - 1 - static_cast<int>(blockIdx.x); }
+
 __device__ inline bool attends(int i, int j, int window) { return j <= i && (window == 0 || j > i - window); }
 
 // A score from its dot product q . k: times the scale, then cap * tanh(s / cap) when softcap > 0

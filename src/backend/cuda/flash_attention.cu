@@ -85,11 +85,6 @@ __device__ void load_tile(T* dst, const T* src, int ld_src, int count, int dh, b
   }
 }
 
-// The query block of this CTA: the last first, since a causal block's work grows with its row
-// (the longest tasks first leave the shortest for the tail of the grid, as FlashAttention-2's
-// causal forward orders its blocks).
-__device__ inline int last_first(const AttentionProblem& p) { return p.n_blocks - 1 - static_cast<int>(blockIdx.x); }
-
 __device__ inline float max_quad(float v) {  // over the four lanes of a fragment row
   v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
   return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
@@ -166,7 +161,7 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
   T* Ks = Qs + LY::kQElems;            // [2] (kKeys, LD)
   T* Vs = Ks + 2 * LY::kKVElems;       // [2] (kKeys, LD)
 
-  const QueryBlock q = p.blocks[last_first(p)];
+  const QueryBlock q = p.blocks[longest_first(p)];
   const HeadLayout& L = p.layout;
   const int h = static_cast<int>(blockIdx.y), g = h / (L.heads / L.kv_heads), dh = L.head_dim;
   const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
@@ -334,7 +329,7 @@ __global__ void __launch_bounds__(kThreads, 3) flash_statistics_kernel(Attention
   // The head average's sums of each row, (kRows, kLayerFields): row r's only by lane quad 0 of its group.
   double* row_sums = reinterpret_cast<double*>(smem + LY::kSumsOffset);
 
-  const QueryBlock q = p.blocks[last_first(p)];
+  const QueryBlock q = p.blocks[longest_first(p)];
   const HeadLayout& L = p.layout;
   const int split = static_cast<int>(blockIdx.y), H = L.heads, per_kv = H / L.kv_heads, dh = L.head_dim;
   const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;

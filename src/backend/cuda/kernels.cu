@@ -123,6 +123,63 @@ __global__ void layer_norm_kernel(const float* x, float* y, int d, const float* 
   }
 }
 
+__device__ inline double warp_sum(double v) {  // every lane gets it
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+// Rows of at most kMaxWarpRow floats: a warp per row, the row read once into registers, the
+// same two passes in double as layer_norm_kernel; kRowsPerBlock rows to a block.
+constexpr int kWarpRowFloats = 32;  // per lane
+constexpr int kMaxWarpRow = 32 * kWarpRowFloats;
+constexpr int kRowsPerBlock = kThreads / 32;
+
+__global__ void layer_norm_warp_kernel(const float* x, float* y, int rows, int d, const float* w, const float* b,
+                                       double eps, bool rms, Narrowed copy) {
+  const int lane = static_cast<int>(threadIdx.x) & 31;
+  const std::size_t row = static_cast<std::size_t>(blockIdx.x) * kRowsPerBlock + (threadIdx.x >> 5);
+  if (row >= static_cast<std::size_t>(rows)) return;
+  const float* xr = x + row * d;
+  float v[kWarpRowFloats];  // element k * 32 + lane of the row
+  double s = 0.0;
+#pragma unroll
+  for (int k = 0; k < kWarpRowFloats; ++k) {
+    const int i = k * 32 + lane;
+    v[k] = i < d ? xr[i] : 0.0f;
+    s += rms ? static_cast<double>(v[k]) * v[k] : v[k];
+  }
+  s = warp_sum(s);
+  double mean = 0.0, inv = 0.0;
+  if (rms) {
+    inv = 1.0 / sqrt(s / d + eps);
+  } else {
+    mean = s / d;
+    double var = 0.0;
+#pragma unroll
+    for (int k = 0; k < kWarpRowFloats; ++k) {
+      const double c = v[k] - mean;
+      if (k * 32 + lane < d) var += c * c;
+    }
+    inv = 1.0 / sqrt(warp_sum(var) / d + eps);
+  }
+  float* yr = y + row * d;
+#pragma unroll
+  for (int k = 0; k < kWarpRowFloats; ++k) {
+    const int i = k * 32 + lane;
+    if (i >= d) continue;
+    float out;
+    if (rms) {
+      out = static_cast<float>(v[k] * inv * w[i]);
+    } else {
+      double o = (v[k] - mean) * inv * w[i];
+      if (b) o += b[i];
+      out = static_cast<float>(o);
+    }
+    yr[i] = out;
+    if (copy.dst) store_narrowed(copy, row * d + i, out);
+  }
+}
+
 __global__ void rms_norm_kernel(const float* x, float* y, int d, const float* w, double eps, Narrowed copy) {
   const float* xr = x + static_cast<std::size_t>(blockIdx.x) * d;
   float* yr = y + static_cast<std::size_t>(blockIdx.x) * d;
@@ -302,11 +359,23 @@ void widen_bf16(const std::uint16_t* src, float* dst, std::size_t count, cudaStr
 }
 void layer_norm(const float* x, float* y, int rows, int d, const float* weight, const float* bias, double eps,
                 cudaStream_t s, Narrowed copy) {
-  if (rows) layer_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps, copy);
+  if (!rows) return;
+  if (d <= kMaxWarpRow) {
+    const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
+    layer_norm_warp_kernel<<<blocks, kThreads, 0, s>>>(x, y, rows, d, weight, bias, eps, false, copy);
+  } else {
+    layer_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps, copy);
+  }
 }
 void rms_norm(const float* x, float* y, int rows, int d, const float* weight, double eps, cudaStream_t s,
               Narrowed copy) {
-  if (rows) rms_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, eps, copy);
+  if (!rows) return;
+  if (d <= kMaxWarpRow) {
+    const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
+    layer_norm_warp_kernel<<<blocks, kThreads, 0, s>>>(x, y, rows, d, weight, nullptr, eps, true, copy);
+  } else {
+    rms_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, eps, copy);
+  }
 }
 void fill_rows(float* y, int ldy, int rows, int cols, const float* bias, cudaStream_t s) {
   const std::size_t total = static_cast<std::size_t>(rows) * cols;

@@ -406,12 +406,15 @@ CudaPass::CudaPass(const CudaModel& m, std::span<const int> lengths, bool statis
   if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) upload_rotary_tables();
 }
 
-// The fused attention's query blocks: each text's rows in blocks of block_rows_, its own keys only.
+// The fused attention's query blocks: each text's rows in blocks of block_rows_, its own keys only,
+// by first row ascending across the texts (the kernels take the longest first: longest_first).
 void CudaPass::upload_query_blocks() {
   std::vector<cuda::QueryBlock> blocks;  // (n_blocks_)
   for (std::size_t k = 0; k < lengths_.size(); ++k) {
     for (int r0 = 0; r0 < lengths_[k]; r0 += block_rows_) blocks.push_back({offsets_[k], lengths_[k], r0});
   }
+  std::stable_sort(blocks.begin(), blocks.end(),
+                   [](const cuda::QueryBlock& a, const cuda::QueryBlock& b) { return a.r0 < b.r0; });
   blocks_ = Buffer<unsigned char>(blocks.size() * sizeof(cuda::QueryBlock), ctx_.stream());
   cuda::upload(ctx_, blocks_.data(), blocks.data(), blocks_.size());
 }
