@@ -610,12 +610,13 @@ __global__ void narrow_kernel(const float* src, void* dst, std::size_t count, Pr
 }  // namespace
 
 int statistics_splits(const AttentionProblem& p, int sms) {
-  // Enough CTAs for two per multiprocessor, and no CTA with more than kTilesPerSplit key tiles:
-  // a causal block's work grows with its row, and the heaviest CTAs set the kernel's time.
-  constexpr int kTilesPerSplit = 16;
+  // Enough CTAs for two waves of the three per multiprocessor the 16-bit kernel runs, and no CTA
+  // with more than kTilesPerSplit key tiles: a causal block's work grows with its row, and the
+  // heaviest CTAs set the kernel's time.
+  constexpr int kTilesPerSplit = 16, kCtasToFill = 6;
   const int bm = attention_block_rows(p.layout.head_dim);
   const int max_tiles = std::max(1, (p.max_length + bm - 1) / bm);
-  const int to_fill = p.n_blocks > 0 ? (2 * sms + p.n_blocks - 1) / p.n_blocks : 1;
+  const int to_fill = p.n_blocks > 0 ? (kCtasToFill * sms + p.n_blocks - 1) / p.n_blocks : 1;
   const int to_balance = (max_tiles + kTilesPerSplit - 1) / kTilesPerSplit;
   return split_plan(p, std::min(std::max(to_fill, to_balance), kStatisticsMaxSplits)).splits;
 }
