@@ -14,16 +14,10 @@ pinned to the same cores (taskset):
   - the same pair under each OpenBLAS core type the CPU runs (OPENBLAS_CORETYPE: Sandybridge,
     Haswell, Zen, SkylakeX, Cooperlake as scripts/blas_cores.sh finds them), each in one run;
   - model load time (a 2-token run);
-  - pythia-410m at 2048 tokens: wall, FLOP rate with load included, peak RSS;
-  - with --transformers PYTHON (a Python with torch and transformers): transformers on the same
-    pinned cores, eager with output_attentions=True and the notebook's metrics in torch
-    (scripts/bench_gpu_transformers.py --device cpu, random weights in the real shape), at
-    pythia-160m n=512 and pythia-410m n=2048, against bentov's forward pass with every signature
-    (BM_Forward) measured in the same run.
+  - pythia-410m at 2048 tokens: wall, FLOP rate with load included, peak RSS.
 
 Usage: scripts/bench.py [--build build-bench] [--cpus 0,1] [--json bench.json] [--core-types SkylakeX,Haswell]
-                        [--transformers python3]
-Only the Python standard library is needed (torch and transformers for --transformers).
+Only the Python standard library is needed.
 """
 import argparse
 import json
@@ -120,8 +114,6 @@ def main():
     ap.add_argument("--core-types", default=None,
                     help="OpenBLAS core types to time the forward pass under, comma-separated "
                          "(default: every one this CPU runs, scripts/blas_cores.sh; '' for none)")
-    ap.add_argument("--transformers", default=None, metavar="PYTHON",
-                    help="a Python with torch and transformers: the side-by-side on the same cores")
     args = ap.parse_args()
     pin = args.cpus if args.cpus and shutil.which("taskset") else ""
     threads = len(args.cpus.split(",")) if args.cpus else (os.cpu_count() or 1)
@@ -175,14 +167,6 @@ def main():
             "forward_pythia-160m_n512": {"flops_per_s": f160, "sgemm_flops_per_s": s512, "ratio": f160 / s512},
             "forward_pythia-410m_n2048": {"flops_per_s": f410, "sgemm_flops_per_s": s2048, "ratio": f410 / s2048}}
 
-    if args.transformers:
-        res["transformers"] = {}
-        for name, n, bentov_rate in (("pythia-160m", 512, fw["tokens/s"]), ("pythia-410m", 2048, fw410["tokens/s"])):
-            t = transformers_cpu(args.transformers, pin, threads, name, n)
-            t["bentov_tokens_per_s"] = bentov_rate
-            t["ratio"] = bentov_rate / t["tokens_per_s"] if t.get("tokens_per_s") else None
-            res["transformers"][f"{name}_n{n}"] = t
-
     if args.large:
         big = m("pythia-6.9b")
         if not os.path.exists(os.path.join(big, "model.safetensors")):
@@ -200,21 +184,6 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
-
-
-TRANSFORMERS_SHAPES = {"pythia-160m": (12, 768, 12, 3072), "pythia-410m": (24, 1024, 16, 4096)}  # L, d, H, ffn
-
-
-def transformers_cpu(python, pin, threads, name, n):
-    """transformers eager + the notebook's metrics on the pinned cores: its JSON line."""
-    layers, d, heads, ff = TRANSFORMERS_SHAPES[name]
-    cmd = [python, os.path.join(ROOT, "scripts", "bench_gpu_transformers.py"), "--device", "cpu",
-           "--threads", str(threads), "--layers", str(layers), "--hidden", str(d), "--heads", str(heads),
-           "--ffn", str(ff), "--tokens", str(n), "--batch", "1", "--dtype", "fp32", "--mode", "eager",
-           "--repeats", "1"]
-    full = (["taskset", "-c", pin] if pin else []) + cmd
-    out = subprocess.run(full, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def blas_core_types():
@@ -260,10 +229,6 @@ def print_table(res):
             f = c[key]
             rows.append((f"  {core}: forward pythia-{name} / sgemm",
                          f"{g(f['flops_per_s'])} / {g(f['sgemm_flops_per_s'])} GFLOP/s = {f['ratio']:.0%}", ""))
-    for key, t in res.get("transformers", {}).items():
-        if t.get("tokens_per_s"):
-            rows.append((f"transformers eager + metrics, {key}", f"{t['tokens_per_s']:.0f} tokens/s; bentov "
-                         f"{t['bentov_tokens_per_s']:.0f} = {t['ratio']:.1f}x", mb(t['peak_bytes'])))
     w = max(len(a) for a, _, _ in rows)
     for a, b, c in rows:
         print(f"  {a:<{w}}  {b:<48} {c}")

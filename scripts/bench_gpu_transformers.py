@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""transformers' side of scripts/bench_gpu.py (and, with --device cpu, of scripts/bench.py): one
-case, one mode, on one GPU or the CPU; prints one JSON line.
+"""transformers' side of scripts/bench_gpu.py: one case, one mode, on one GPU; prints one JSON line.
 
   eager  GPTNeoXModel with attn_implementation="eager" and output_attentions=True, then the
          notebook's metrics (scripts/notebook_metrics.py) computed on the GPU with torch from
@@ -12,15 +11,13 @@ case, one mode, on one GPU or the CPU; prints one JSON line.
 Random weights with the real shapes (transformers' own initializer), built on the GPU in the
 compute dtype; TF32 off. Tokens/s over `--repeats` timed forwards after one warm-up; peak memory
 is torch.cuda.max_memory_allocated over the timed forwards, weights included, measured after
-the model is built; on the CPU (--threads torch threads), the process's peak RSS.
+the model is built.
 
 Usage: bench_gpu_transformers.py --layers L --hidden D --heads H --ffn F --tokens N --batch B
                                  --dtype bf16|fp32 --mode eager|sdpa [--repeats R]
-                                 [--device cuda|cpu] [--threads T]
 """
 import argparse
 import json
-import resource
 import time
 
 import torch
@@ -63,12 +60,7 @@ def main():
     ap.add_argument("--dtype", choices=["bf16", "fp32"], required=True)
     ap.add_argument("--mode", choices=["eager", "sdpa"], required=True)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads on the CPU (0: torch's default)")
     args = ap.parse_args()
-    cuda = args.device == "cuda"
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
@@ -76,12 +68,10 @@ def main():
                            num_attention_heads=args.heads, intermediate_size=args.ffn,
                            max_position_embeddings=max(2048, args.tokens), rotary_pct=0.25,
                            use_parallel_residual=True, attn_implementation=args.mode)
-    with torch.device(args.device):
+    with torch.device("cuda"):
         model = GPTNeoXModel(config).to(dtype).eval()
-    ids = torch.randint(0, config.vocab_size, (args.batch, args.tokens), device=args.device)
-    result = {"mode": args.mode, "dtype": args.dtype, "tokens": args.tokens, "batch": args.batch,
-              "device": args.device, "threads": torch.get_num_threads()}
-    synchronize = torch.cuda.synchronize if cuda else (lambda: None)
+    ids = torch.randint(0, config.vocab_size, (args.batch, args.tokens), device="cuda")
+    result = {"mode": args.mode, "dtype": args.dtype, "tokens": args.tokens, "batch": args.batch}
 
     def step():
         with torch.no_grad():
@@ -95,16 +85,15 @@ def main():
 
     try:
         step()
-        synchronize()
-        if cuda:
-            torch.cuda.reset_peak_memory_stats()
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
         t0 = time.perf_counter()
         for _ in range(args.repeats):
             step()
-        synchronize()
+        torch.cuda.synchronize()
         seconds = (time.perf_counter() - t0) / args.repeats
-        peak = torch.cuda.max_memory_allocated() if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        result.update(tokens_per_s=args.batch * args.tokens / seconds, seconds=seconds, peak_bytes=peak)
+        result.update(tokens_per_s=args.batch * args.tokens / seconds, seconds=seconds,
+                      peak_bytes=torch.cuda.max_memory_allocated())
     except torch.OutOfMemoryError:
         result.update(out_of_memory=True)
     print(json.dumps(result), flush=True)

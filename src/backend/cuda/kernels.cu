@@ -65,6 +65,19 @@ __device__ inline void store_narrowed(const Narrowed& n, std::size_t i, float v)
   }
 }
 
+// Elements 4 q .. 4 q + 3 of the copy, one 8-byte store.
+__device__ inline void store_narrowed4(const Narrowed& n, std::size_t q, const float (&v)[4]) {
+  if (n.bf16) {
+    const __nv_bfloat162 lo = __floats2bfloat162_rn(v[0], v[1]), hi = __floats2bfloat162_rn(v[2], v[3]);
+    reinterpret_cast<uint2*>(n.dst)[q] = make_uint2(*reinterpret_cast<const unsigned*>(&lo),
+                                                    *reinterpret_cast<const unsigned*>(&hi));
+  } else {
+    const __half2 lo = __floats2half2_rn(v[0], v[1]), hi = __floats2half2_rn(v[2], v[3]);
+    reinterpret_cast<uint2*>(n.dst)[q] = make_uint2(*reinterpret_cast<const unsigned*>(&lo),
+                                                    *reinterpret_cast<const unsigned*>(&hi));
+  }
+}
+
 // One block per token row.
 __global__ void gather_rows_kernel(const void* table, Element element, int e, const std::int32_t* ids, float scale,
                                    float* words) {
@@ -180,6 +193,54 @@ __global__ void layer_norm_warp_kernel(const float* x, float* y, int rows, int d
   }
 }
 
+// Rows of at most kMaxBlockRow floats: a block per row, the row read once into registers, the
+// same sums in the same order as layer_norm_kernel and rms_norm_kernel (so the same bits).
+constexpr int kMaxBlockRow = kThreads * kWarpRowFloats;
+
+__global__ void layer_norm_block_kernel(const float* x, float* y, int d, const float* w, const float* b, double eps,
+                                        bool rms, Narrowed copy) {
+  const std::size_t row = blockIdx.x;
+  const float* xr = x + row * d;
+  float v[kWarpRowFloats];  // element k * kThreads + threadIdx.x of the row
+  double s = 0.0;
+#pragma unroll
+  for (int k = 0; k < kWarpRowFloats; ++k) {
+    const int i = k * kThreads + static_cast<int>(threadIdx.x);
+    v[k] = i < d ? xr[i] : 0.0f;
+    if (i < d) s += rms ? static_cast<double>(v[k]) * v[k] : v[k];
+  }
+  s = block_sum(s);
+  double mean = 0.0, inv = 0.0;
+  if (rms) {
+    inv = 1.0 / sqrt(s / d + eps);
+  } else {
+    mean = s / d;
+    double var = 0.0;
+#pragma unroll
+    for (int k = 0; k < kWarpRowFloats; ++k) {
+      const double c = v[k] - mean;
+      if (k * kThreads + static_cast<int>(threadIdx.x) < d) var += c * c;
+    }
+    inv = 1.0 / sqrt(block_sum(var) / d + eps);
+  }
+  float* yr = y + row * d;
+#pragma unroll
+  for (int k = 0; k < kWarpRowFloats; ++k) {
+    const int i = k * kThreads + static_cast<int>(threadIdx.x);
+    if (i >= d) continue;
+    float out;
+    if (rms) {
+      out = static_cast<float>(v[k] * inv * w[i]);
+    } else {
+      double o = (v[k] - mean) * inv * w[i];
+      if (b) o += b[i];
+      out = static_cast<float>(o);
+    }
+    yr[i] = out;
+    if (copy.dst) store_narrowed(copy, row * d + i, out);
+  }
+}
+
 __global__ void rms_norm_kernel(const float* x, float* y, int d, const float* w, double eps, Narrowed copy) {
   const float* xr = x + static_cast<std::size_t>(blockIdx.x) * d;
   float* yr = y + static_cast<std::size_t>(blockIdx.x) * d;
@@ -267,7 +328,7 @@ __global__ void activation_narrowed_kernel(const float* x, const float* up, std:
       const float4 u = reinterpret_cast<const float4*>(up)[q];
       a[0] *= u.x, a[1] *= u.y, a[2] *= u.z, a[3] *= u.w;
     }
-    for (int k = 0; k < 4; ++k) store_narrowed(out, 4 * q + k, a[k]);
+    store_narrowed4(out, q, a);
   }
   for (std::size_t i = 4 * quads + first; i < count; i += stride) {
     const float v = activate_float(x[i], act);
@@ -363,6 +424,8 @@ void layer_norm(const float* x, float* y, int rows, int d, const float* weight, 
   if (d <= kMaxWarpRow) {
     const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
     layer_norm_warp_kernel<<<blocks, kThreads, 0, s>>>(x, y, rows, d, weight, bias, eps, false, copy);
+  } else if (d <= kMaxBlockRow) {
+    layer_norm_block_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps, false, copy);
   } else {
     layer_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps, copy);
   }
@@ -373,6 +436,8 @@ void rms_norm(const float* x, float* y, int rows, int d, const float* weight, do
   if (d <= kMaxWarpRow) {
     const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
     layer_norm_warp_kernel<<<blocks, kThreads, 0, s>>>(x, y, rows, d, weight, nullptr, eps, true, copy);
+  } else if (d <= kMaxBlockRow) {
+    layer_norm_block_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, nullptr, eps, true, copy);
   } else {
     rms_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, eps, copy);
   }
