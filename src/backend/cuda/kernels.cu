@@ -141,75 +141,40 @@ __device__ inline double warp_sum(double v) {  // every lane gets it
   return v;
 }
 
-// Rows of at most kMaxWarpRow floats: a warp per row, the row read once into registers, the
-// same two passes in double as layer_norm_kernel; kRowsPerBlock rows to a block.
-constexpr int kWarpRowFloats = 32;  // per lane
-constexpr int kMaxWarpRow = 32 * kWarpRowFloats;
+// layer_norm / rms_norm with the row read once into registers, kRowFloats elements per thread:
+// a warp per row (kWarpPerRow, kRowsPerBlock rows to a block) or a block per row. Each thread
+// sums its elements in ascending order, then the lanes' sums are reduced: the block form gives
+// layer_norm_kernel's and rms_norm_kernel's sums in their order, so the same bits.
+constexpr int kRowFloats = 32;                 // per thread
+constexpr int kMaxWarpRow = 32 * kRowFloats;    // floats of a row a warp holds
+constexpr int kMaxBlockRow = kThreads * kRowFloats;
 constexpr int kRowsPerBlock = kThreads / 32;
 
-__global__ void layer_norm_warp_kernel(const float* x, float* y, int rows, int d, const float* w, const float* b,
-                                       double eps, bool rms, Narrowed copy) {
-  const int lane = static_cast<int>(threadIdx.x) & 31;
-  const std::size_t row = static_cast<std::size_t>(blockIdx.x) * kRowsPerBlock + (threadIdx.x >> 5);
-  if (row >= static_cast<std::size_t>(rows)) return;
-  const float* xr = x + row * d;
-  float v[kWarpRowFloats];  // element k * 32 + lane of the row
-  double s = 0.0;
-#pragma unroll
-  for (int k = 0; k < kWarpRowFloats; ++k) {
-    const int i = k * 32 + lane;
-    v[k] = i < d ? xr[i] : 0.0f;
-    s += rms ? static_cast<double>(v[k]) * v[k] : v[k];
-  }
-  s = warp_sum(s);
-  double mean = 0.0, inv = 0.0;
-  if (rms) {
-    inv = 1.0 / sqrt(s / d + eps);
-  } else {
-    mean = s / d;
-    double var = 0.0;
-#pragma unroll
-    for (int k = 0; k < kWarpRowFloats; ++k) {
-      const double c = v[k] - mean;
-      if (k * 32 + lane < d) var += c * c;
-    }
-    inv = 1.0 / sqrt(warp_sum(var) / d + eps);
-  }
-  float* yr = y + row * d;
-#pragma unroll
-  for (int k = 0; k < kWarpRowFloats; ++k) {
-    const int i = k * 32 + lane;
-    if (i >= d) continue;
-    float out;
-    if (rms) {
-      out = static_cast<float>(v[k] * inv * w[i]);
+template <bool kWarpPerRow>
+__global__ void norm_in_registers_kernel(const float* x, float* y, int rows, int d, const float* w, const float* b,
+                                         double eps, bool rms, Narrowed copy) {
+  constexpr int kLanes = kWarpPerRow ? 32 : kThreads;  // threads of a row
+  const int lane = kWarpPerRow ? static_cast<int>(threadIdx.x) & 31 : static_cast<int>(threadIdx.x);
+  const std::size_t row =
+      kWarpPerRow ? static_cast<std::size_t>(blockIdx.x) * kRowsPerBlock + (threadIdx.x >> 5) : blockIdx.x;
+  if (kWarpPerRow && row >= static_cast<std::size_t>(rows)) return;  // a whole warp: no block-wide sync follows
+  auto total = [](double v) {  // over the row's threads; every one gets it
+    if constexpr (kWarpPerRow) {
+      return warp_sum(v);
     } else {
-      double o = (v[k] - mean) * inv * w[i];
-      if (b) o += b[i];
-      out = static_cast<float>(o);
+      return block_sum(v);
     }
-    yr[i] = out;
-    if (copy.dst) store_narrowed(copy, row * d + i, out);
-  }
-}
-
-// Rows of at most kMaxBlockRow floats: a block per row, the row read once into registers, the
-// same sums in the same order as layer_norm_kernel and rms_norm_kernel (so the same bits).
-constexpr int kMaxBlockRow = kThreads * kWarpRowFloats;
-
-__global__ void layer_norm_block_kernel(const float* x, float* y, int d, const float* w, const float* b, double eps,
-                                        bool rms, Narrowed copy) {
-  const std::size_t row = blockIdx.x;
+  };
   const float* xr = x + row * d;
-  float v[kWarpRowFloats];  // element k * kThreads + threadIdx.x of the row
+  float v[kRowFloats];  // element k * kLanes + lane of the row
   double s = 0.0;
 #pragma unroll
-  for (int k = 0; k < kWarpRowFloats; ++k) {
-    const int i = k * kThreads + static_cast<int>(threadIdx.x);
+  for (int k = 0; k < kRowFloats; ++k) {
+    const int i = k * kLanes + lane;
     v[k] = i < d ? xr[i] : 0.0f;
     if (i < d) s += rms ? static_cast<double>(v[k]) * v[k] : v[k];
   }
-  s = block_sum(s);
+  s = total(s);
   double mean = 0.0, inv = 0.0;
   if (rms) {
     inv = 1.0 / sqrt(s / d + eps);
@@ -217,16 +182,16 @@ __global__ void layer_norm_block_kernel(const float* x, float* y, int d, const f
     mean = s / d;
     double var = 0.0;
 #pragma unroll
-    for (int k = 0; k < kWarpRowFloats; ++k) {
+    for (int k = 0; k < kRowFloats; ++k) {
       const double c = v[k] - mean;
-      if (k * kThreads + static_cast<int>(threadIdx.x) < d) var += c * c;
+      if (k * kLanes + lane < d) var += c * c;
     }
-    inv = 1.0 / sqrt(block_sum(var) / d + eps);
+    inv = 1.0 / sqrt(total(var) / d + eps);
   }
   float* yr = y + row * d;
 #pragma unroll
-  for (int k = 0; k < kWarpRowFloats; ++k) {
-    const int i = k * kThreads + static_cast<int>(threadIdx.x);
+  for (int k = 0; k < kRowFloats; ++k) {
+    const int i = k * kLanes + lane;
     if (i >= d) continue;
     float out;
     if (rms) {
@@ -418,14 +383,26 @@ void widen_f16(const std::uint16_t* src, float* dst, std::size_t count, cudaStre
 void widen_bf16(const std::uint16_t* src, float* dst, std::size_t count, cudaStream_t s) {
   if (count) widen_bf16_kernel<<<blocks_for(count), kThreads, 0, s>>>(src, dst, count);
 }
+namespace {
+
+// Rows of up to kMaxBlockRow floats: a warp per row when it holds one.
+void norm_in_registers(const float* x, float* y, int rows, int d, const float* weight, const float* bias, double eps,
+                       bool rms, Narrowed copy, cudaStream_t s) {
+  if (d <= kMaxWarpRow) {
+    const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
+    norm_in_registers_kernel<true><<<blocks, kThreads, 0, s>>>(x, y, rows, d, weight, bias, eps, rms, copy);
+  } else {
+    norm_in_registers_kernel<false><<<rows, kThreads, 0, s>>>(x, y, rows, d, weight, bias, eps, rms, copy);
+  }
+}
+
+}  // namespace
+
 void layer_norm(const float* x, float* y, int rows, int d, const float* weight, const float* bias, double eps,
                 cudaStream_t s, Narrowed copy) {
   if (!rows) return;
-  if (d <= kMaxWarpRow) {
-    const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
-    layer_norm_warp_kernel<<<blocks, kThreads, 0, s>>>(x, y, rows, d, weight, bias, eps, false, copy);
-  } else if (d <= kMaxBlockRow) {
-    layer_norm_block_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps, false, copy);
+  if (d <= kMaxBlockRow) {
+    norm_in_registers(x, y, rows, d, weight, bias, eps, false, copy, s);
   } else {
     layer_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, bias, eps, copy);
   }
@@ -433,11 +410,8 @@ void layer_norm(const float* x, float* y, int rows, int d, const float* weight, 
 void rms_norm(const float* x, float* y, int rows, int d, const float* weight, double eps, cudaStream_t s,
               Narrowed copy) {
   if (!rows) return;
-  if (d <= kMaxWarpRow) {
-    const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
-    layer_norm_warp_kernel<<<blocks, kThreads, 0, s>>>(x, y, rows, d, weight, nullptr, eps, true, copy);
-  } else if (d <= kMaxBlockRow) {
-    layer_norm_block_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, nullptr, eps, true, copy);
+  if (d <= kMaxBlockRow) {
+    norm_in_registers(x, y, rows, d, weight, nullptr, eps, true, copy, s);
   } else {
     rms_norm_kernel<<<rows, kThreads, 0, s>>>(x, y, d, weight, eps, copy);
   }
