@@ -65,7 +65,7 @@ struct AttentionProblem {
 // Per-layer scratch of the passes, device memory.
 struct AttentionScratch {
   float* row_max = nullptr;     // (heads, rows); the 16-bit kernels': log2 of sum_j 2^(s_j log2 e)
-  float* row_inv = nullptr;     // (heads, rows) 1 / sum_j exp(s_j - m)
+  float* row_inv = nullptr;     // (heads, rows) 1 / sum_j exp(s_j - m); the fp32 kernels' only
   double* rest_mass = nullptr;  // (heads, rows) sum_{j >= 1} p_j
   double* partials = nullptr;   // statistics_partial_doubles(...) doubles
   int splits = 1;               // ranges of key tiles pass 3 splits each query block into

@@ -10,9 +10,9 @@
 //     O = alpha O + P V.
 // The exponentials are float (the special function unit's ex2.approx, as FlashAttention's exp2f:
 // these kernels serve 16-bit scores, whose own rounding is far larger); l and the sink-free mass
-// are summed in float within a tile and in double across tiles. The log-sum-exp m + log2 l, 1 / l
-// and the sink-free mass go to the scratch (row_max holds the log-sum-exp) for pass 3, which
-// recomputes p = 2^(s log2 e - lse) from it.
+// are summed in float within a tile and in double across tiles. The log-sum-exp m + log2 l and
+// the sink-free mass go to the scratch (row_max holds the log-sum-exp; row_inv is the fp32
+// kernels' alone) for pass 3, which recomputes p = 2^(s log2 e - lse) from it.
 #include "flash_attention.h"
 
 #include <cuda_bf16.h>
@@ -282,7 +282,7 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
     }
   }
 
-  // The rows' totals: log2 of the row sum of 2^s for pass 3, 1 / l, and the output O / l.
+  // The rows' totals: log2 of the row sum of 2^s for pass 3, the sink-free mass, and the output O / l.
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const double total = sum_quad(l[half]), beyond_sink = sum_quad(rest[half]);
@@ -293,7 +293,6 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
     if (quad == 0) {
       const std::size_t at = static_cast<std::size_t>(h) * p.rows + row;
       scratch.row_max[at] = static_cast<float>(static_cast<double>(m[half]) + log2(total));
-      scratch.row_inv[at] = inv;
       scratch.rest_mass[at] = static_cast<double>(inv) * beyond_sink;
     }
     float* out = ctx + row * ld_ctx + static_cast<std::size_t>(h) * dh;

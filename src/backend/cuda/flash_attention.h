@@ -11,7 +11,8 @@ namespace bentov::cuda {
 
 // Whether these kernels take the problem: bfloat16 or half, head_dim <= 128.
 bool flash_forward_supports(const AttentionProblem& p);
-// ctx (rows, ld_ctx) and the scratch's row_max, row_inv and rest_mass, as attention_softmax's.
+// ctx (rows, ld_ctx) as attention_softmax's, and the scratch's rest_mass and row_max (here the
+// rows' log-sum-exp in log2 units, pass 3's input).
 void flash_forward(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx, cudaStream_t stream);
 // Pass 3's partial sums, as attention.cu's statistics kernel: key tiles [split * tiles_per_split,
 // (split + 1) * tiles_per_split) of each query block, for `splits` splits.

@@ -156,6 +156,7 @@ class CudaPass final : public DecoderBackend {
   static std::size_t widest_input(const ModelConfig& c);  // the widest input of a product (floats per row)
   void upload_query_blocks();
   void upload_rotary_tables();
+  cuda::HeadLayout head_layout() const;  // where the heads are in kQkv
   cuda::AttentionProblem attention_problem(int layer) const;
   void attention_by_row_blocks(int layer, AttentionObserver* observer);
   bool narrow_products() const { return m_.precision() != cuda::Precision::kFloat32; }
@@ -430,18 +431,15 @@ void CudaPass::upload_rotary_tables() {
     std::copy_n(cos_by_position.begin(), count, cos.begin() + static_cast<std::ptrdiff_t>(at));
     std::copy_n(sin_by_position.begin(), count, sin.begin() + static_cast<std::ptrdiff_t>(at));
   }
-  // The query heads at h q_stride, the key heads at k_base + g k_stride (rotary()).
-  const int dh = c_.head_dim, H = c_.n_heads;
-  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
-  const int q_stride = fused ? 3 * dh : dh, kv_heads = fused ? H : c_.kv_heads();
-  const int k_base = fused ? dh : q_width_, k_stride = fused ? 3 * dh : dh;
+  // The rotated dims of the query heads (from q_base, q_stride apart) and key heads (rotary()).
+  const cuda::HeadLayout L = head_layout();
   std::vector<std::int32_t> rotated_dim(sz(qkv_ld_), -1);  // (qkv_ld_)
   for (int col = 0; col < qkv_ld_; ++col) {
-    const int kc = col - k_base;
-    if (col < H * q_stride && col % q_stride < c_.rotary_dims) {
-      rotated_dim[sz(col)] = col % q_stride;
-    } else if (kc >= 0 && kc < kv_heads * k_stride && kc % k_stride < c_.rotary_dims) {
-      rotated_dim[sz(col)] = kc % k_stride;
+    const int qc = col - L.q_base, kc = col - L.k_base;
+    if (qc >= 0 && qc < L.heads * L.q_stride && qc % L.q_stride < c_.rotary_dims) {
+      rotated_dim[sz(col)] = qc % L.q_stride;
+    } else if (kc >= 0 && kc < L.kv_heads * L.k_stride && kc % L.k_stride < c_.rotary_dims) {
+      rotated_dim[sz(col)] = kc % L.k_stride;
     }
   }
   rotated_dim_ = Buffer<std::int32_t>(rotated_dim.size(), ctx_.stream());
@@ -580,10 +578,6 @@ void CudaPass::add_parallel_residual(Buf x, Buf attn, Buf mlp) {
 void CudaPass::rotary() {
   const cuda::Phase phase(phases_, "rotary");
   wrote(Buf::kQkv);
-  const int dh = c_.head_dim, H = c_.n_heads;
-  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
-  const int q_stride = fused ? 3 * dh : dh, kv_heads = fused ? H : c_.kv_heads();
-  const int k_base = fused ? dh : q_width_, k_stride = fused ? 3 * dh : dh;
   if (narrow_products() && !probabilities_) {
     const cuda::Narrowed to{qkv16_.data(), m_.precision() == cuda::Precision::kBFloat16};
     cuda::rotary_narrowed(qkv_.data(), n_, qkv_ld_, rotated_dim_.data(), c_.rotary_dims, cos_.data(), sin_.data(), to,
@@ -591,26 +585,33 @@ void CudaPass::rotary() {
     qkv16_current_ = true;
     return;
   }
-  cuda::rotary(qkv_.data(), n_, qkv_ld_, H, 0, q_stride, kv_heads, k_base, k_stride, c_.rotary_dims, cos_.data(),
-               sin_.data(), ctx_.stream());
+  const cuda::HeadLayout L = head_layout();
+  cuda::rotary(qkv_.data(), n_, qkv_ld_, L.heads, L.q_base, L.q_stride, L.kv_heads, L.k_base, L.k_stride,
+               c_.rotary_dims, cos_.data(), sin_.data(), ctx_.stream());
+}
+
+cuda::HeadLayout CudaPass::head_layout() const {
+  const int dh = c_.head_dim;
+  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
+  cuda::HeadLayout L;
+  L.ld = qkv_ld_;
+  L.heads = c_.n_heads;
+  L.kv_heads = fused ? c_.n_heads : c_.kv_heads();
+  L.head_dim = dh;
+  L.q_base = 0;
+  L.q_stride = fused ? 3 * dh : dh;
+  L.k_base = fused ? dh : q_width_;
+  L.k_stride = fused ? 3 * dh : dh;
+  L.v_base = fused ? 2 * dh : q_width_ + kv_width_;
+  L.v_stride = L.k_stride;
+  return L;
 }
 
 cuda::AttentionProblem CudaPass::attention_problem(int layer) const {
-  const int dh = c_.head_dim;
-  const bool fused = c_.qkv_layout == QkvLayout::kPerHeadFused;
   cuda::AttentionProblem p;
   p.qkv = qkv_.data();
   p.precision = cuda::Precision::kFloat32;
-  p.layout.ld = qkv_ld_;
-  p.layout.heads = c_.n_heads;
-  p.layout.kv_heads = fused ? c_.n_heads : c_.kv_heads();
-  p.layout.head_dim = dh;
-  p.layout.q_base = 0;
-  p.layout.q_stride = fused ? 3 * dh : dh;
-  p.layout.k_base = fused ? dh : q_width_;
-  p.layout.k_stride = fused ? 3 * dh : dh;
-  p.layout.v_base = fused ? 2 * dh : q_width_ + kv_width_;
-  p.layout.v_stride = p.layout.k_stride;
+  p.layout = head_layout();
   p.scale = c_.score_scale(layer);
   p.softcap = static_cast<float>(c_.attn_logit_softcap);
   p.window = c_.window(layer);
