@@ -7,13 +7,14 @@
 #   scripts/ncu_attention.sh BENTOV_BENCH MODEL_DIR DTYPE TOKENS TEXTS OUT_PREFIX [KERNEL...]
 #
 # MODEL_DIR: a checkpoint (bentov_make_model writes one; scripts/bench_gpu.py leaves its own under
-# --work). KERNELs default to the three passes: row_max_kernel softmax_kernel statistics_kernel.
+# --work). KERNELs default to the fp32 passes: float_forward_kernel statistics_kernel (the 16-bit
+# ones: flash_forward_kernel flash_statistics_kernel).
 set -euo pipefail
-(($# >= 6)) || { sed -n 2,10p "$0" >&2; exit 2; }
+(($# >= 6)) || { sed -n 2,11p "$0" >&2; exit 2; }
 bench=$1 model=$2 dtype=$3 tokens=$4 texts=$5 prefix=$6
 shift 6
 kernels=("$@")
-((${#kernels[@]})) || kernels=(row_max_kernel softmax_kernel statistics_kernel)
+((${#kernels[@]})) || kernels=(float_forward_kernel statistics_kernel)
 ncu=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 for kernel in "${kernels[@]}"; do
   # The third layer's launch: past the first passes' warm-up.

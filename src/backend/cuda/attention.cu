@@ -1,6 +1,6 @@
 // The fused attention passes (attention.h). A CTA of 256 threads owns a query block of BM rows;
 // key (and value) tiles of BN = BM rows stream through shared memory. Thread t = 16 ty + tx owns
-// the score elements (ty * RM + r, tx + 16 c) of a tile, r < RM = BM / 16, c < CN = BN / 16, so
+// the score elements (ty * RM + r, tx * CN + c) of a tile, r < RM = BM / 16, c < CN = BN / 16, so
 // a row's elements sit in 16 consecutive lanes and reduce with four xor shuffles. Pass 3 reads
 // the tile back in its own ownership (RowLanes: a row to 4 lanes), so its many sums per row and
 // head reduce over fewer lanes.
@@ -8,6 +8,11 @@
 // with float accumulators (bfloat16, half), stored to shared memory as dot products and finished
 // (scale, soft cap) by whoever reads them. Every pass computes a score with the same code, so the
 // three agree bit for bit.
+// The float dot products are register tiles, as a CUDA-core SGEMM's (the outer-product form of
+// CUTLASS's SIMT "thread tile"): Q and K sit in shared memory transposed, (DH, rows), so at each
+// k a thread reads its RM query values and CN key values as one vector load each and makes RM CN
+// FMAs, the k in order 0, 1, ..., DH - 1 for every element. P V reads P by rows four keys at a
+// time and V by rows, each thread's output columns in groups of four.
 #include "attention.h"
 
 #include <cuda_bf16.h>
@@ -43,30 +48,35 @@ template <typename E, int kDH, int kBM>
 struct Tile {
   using T = E;
   static constexpr int DH = kDH, BM = kBM, BN = kBM;
-  static constexpr int RM = BM / 16, CN = BN / 16, OC = DH / 16;
+  static constexpr int RM = BM / 16, CN = BN / 16;
   static constexpr bool kTensor = !std::is_same_v<T, float>;
-  static constexpr int QLD = kTensor ? DH + 8 : DH + 4;  // Qs (BM, DH)
-  static constexpr int KLD = kTensor ? DH + 8 : BN + 4;  // tensor: Ks (BN, DH); float: Kt (DH, BN)
-  static constexpr int VLD = QLD;                        // Vs (BN, DH)
-  static constexpr int SLD = BN + 4;                     // Ss (BM, BN) float
-  static constexpr int PLD = BN + 8;                     // Ps (BM, BN) T, tensor only
-  static constexpr int OLD = DH + 4;                     // Os (BM, DH) float, tensor only
-  // Shared memory, in the order the passes need it: pass 1 the scores' (Q, K, S), pass 3 also
-  // each thread's sums (Row), pass 2 also the per-row values (Row), V, P and O. O, written after the last key tile, takes the
-  // place of K and S where it fits there.
+  // Row strides: the WMMA tiles' padded by 16 bytes; the float kernels' transposed Q and K read
+  // and written along their rows, conflict-free unpadded; Ss padded for pass 3's reads by column.
+  static constexpr int QLD = kTensor ? DH + 8 : BM;  // tensor: Qs (BM, DH); float: Qt (DH, BM)
+  static constexpr int KLD = kTensor ? DH + 8 : BN;  // tensor: Ks (BN, DH); float: Kt (DH, BN)
+  static constexpr int VLD = kTensor ? DH + 8 : DH;  // Vs (BN, DH)
+  static constexpr int SLD = BN + 4;                 // Ss (BM, BN) float
+  static constexpr int PLD = BN + 8;                 // Ps (BM, BN) T, tensor only
+  static constexpr int OLD = DH + 4;                 // Os (BM, DH) float, tensor only
+  // Shared memory, in the order the passes need it: the scores' Q, K and S (pass 1 of the 16-bit
+  // kernels: kRow bytes); pass 3 also each
+  // thread's sums (Row); the 16-bit pass 2 also the per-row values (Row), V, P and O, where O,
+  // written after the last key tile, takes the place of K and S where it fits there. The float
+  // forward keeps its per-row values in registers and puts V in Row's place: 113 KiB at DH 128,
+  // two CTAs to a multiprocessor.
   static constexpr std::size_t up(std::size_t b) { return (b + 127) / 128 * 128; }
   static constexpr std::size_t kQ = 0;
-  static constexpr std::size_t kK = up(kQ + sizeof(T) * BM * QLD);
+  static constexpr std::size_t kK = up(kQ + sizeof(T) * (kTensor ? BM : DH) * QLD);
   static constexpr std::size_t kS = up(kK + sizeof(T) * (kTensor ? BN : DH) * KLD);
   static constexpr std::size_t kRow = up(kS + sizeof(float) * BM * SLD);  // per-row or per-thread values
-  static constexpr std::size_t kV = up(kRow + sizeof(double) * kThreads * kLayerFields);
+  static constexpr std::size_t kRowEnd = up(kRow + sizeof(double) * kThreads * kLayerFields);
+  static constexpr std::size_t kV = kTensor ? kRowEnd : kRow;
   static constexpr std::size_t kP = up(kV + sizeof(T) * BN * VLD);
   static constexpr std::size_t kAfterP = up(kP + (kTensor ? sizeof(T) * BM * PLD : 0));
   static constexpr std::size_t kOBytes = kTensor ? sizeof(float) * BM * OLD : 0;
   static constexpr bool kOOverKS = kK + kOBytes <= kRow;
   static constexpr std::size_t kO = kOOverKS ? kK : kAfterP;
-  static constexpr std::size_t kBytesScores = kRow;                                  // pass 1
-  static constexpr std::size_t kBytesStatistics = kV;                                // pass 3
+  static constexpr std::size_t kBytesStatistics = kRowEnd;                           // pass 3
   static constexpr std::size_t kBytes = kOOverKS ? kAfterP : up(kAfterP + kOBytes);  // pass 2
   static_assert(kO + kOBytes <= kBytes && (!kOOverKS || kO + kOBytes <= kRow), "O overlaps what pass 2 still reads");
 };
@@ -85,6 +95,32 @@ __device__ T from_float(float v) {
 __device__ inline int lane_x() { return threadIdx.x & 15; }
 __device__ inline int lane_y() { return threadIdx.x >> 4; }
 
+// v = src[0, N) and dst[0, N) = v as one shared-memory access (src, dst aligned to N floats).
+template <int N>
+__device__ inline void load_vector(float (&v)[N], const float* src) {
+  if constexpr (N == 4) {
+    const float4 t = *reinterpret_cast<const float4*>(src);
+    v[0] = t.x, v[1] = t.y, v[2] = t.z, v[3] = t.w;
+  } else if constexpr (N == 2) {
+    const float2 t = *reinterpret_cast<const float2*>(src);
+    v[0] = t.x, v[1] = t.y;
+  } else {
+#pragma unroll
+    for (int i = 0; i < N; ++i) v[i] = src[i];
+  }
+}
+template <int N>
+__device__ inline void store_vector(float* dst, const float (&v)[N]) {
+  if constexpr (N == 4) {
+    *reinterpret_cast<float4*>(dst) = make_float4(v[0], v[1], v[2], v[3]);
+  } else if constexpr (N == 2) {
+    *reinterpret_cast<float2*>(dst) = make_float2(v[0], v[1]);
+  } else {
+#pragma unroll
+    for (int i = 0; i < N; ++i) dst[i] = v[i];
+  }
+}
+
 __device__ inline float max16(float v) {
   for (int off = 1; off < 16; off <<= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, off));
   return v;
@@ -94,18 +130,37 @@ __device__ inline double sum16(double v) {  // the same order in every lane
   return v;
 }
 
-// dst (rows, DH) [or transposed (DH, rows)] = head columns [0, dh) of `count` packed rows from
-// src, zero beyond: the padding adds nothing to a dot product.
+// dst (rows, DH) [or transposed (DH, rows), float only] = head columns [0, dh) of `count` packed
+// rows from src, zero beyond: the padding adds nothing to a dot product.
 template <class TL, bool kTransposed>
 __device__ void load_rows(typename TL::T* dst, int ld_dst, const typename TL::T* src, int ld_src, int count,
                           int dh) {
   using T = typename TL::T;
+  static_assert(!kTransposed || std::is_same_v<T, float>, "only the float kernels read tiles transposed");
   constexpr int kVec = 16 / sizeof(T);  // elements per 16-byte load
-  if constexpr (!kTransposed) {
-    // Full-width heads at 16-byte aligned rows (every checkpoint's layout with dh % 8 == 0):
-    // one uint4 per load and store.
-    if (dh == TL::DH && ld_src % kVec == 0 && ld_dst % kVec == 0 &&
-        reinterpret_cast<std::uintptr_t>(src) % 16 == 0) {
+  // Full-width heads at 16-byte aligned rows (every checkpoint's layout with dh % 8 == 0) move
+  // 16 bytes per load.
+  const bool by_vector = dh == TL::DH && ld_src % kVec == 0 && reinterpret_cast<std::uintptr_t>(src) % 16 == 0;
+  if constexpr (kTransposed) {
+    // Consecutive lanes take consecutive rows, so the transposed stores fall in distinct banks.
+    if (by_vector) {
+      for (int idx = threadIdx.x; idx < TL::BM * (TL::DH / 4); idx += kThreads) {
+        const int r = idx % TL::BM, c = (idx / TL::BM) * 4;
+        const float4 v = r < count ? *reinterpret_cast<const float4*>(src + static_cast<std::size_t>(r) * ld_src + c)
+                                   : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        dst[c * ld_dst + r] = v.x;
+        dst[(c + 1) * ld_dst + r] = v.y;
+        dst[(c + 2) * ld_dst + r] = v.z;
+        dst[(c + 3) * ld_dst + r] = v.w;
+      }
+      return;
+    }
+    for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
+      const int r = idx % TL::BM, c = idx / TL::BM;
+      dst[c * ld_dst + r] = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : 0.0f;
+    }
+  } else {
+    if (by_vector && ld_dst % kVec == 0) {
       constexpr int kPerRow = TL::DH / kVec;
       for (int idx = threadIdx.x; idx < TL::BM * kPerRow; idx += kThreads) {
         const int r = idx / kPerRow, c = (idx % kPerRow) * kVec;
@@ -115,14 +170,9 @@ __device__ void load_rows(typename TL::T* dst, int ld_dst, const typename TL::T*
       }
       return;
     }
-  }
-  for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
-    const int r = idx / TL::DH, c = idx % TL::DH;
-    const T v = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : from_float<T>(0.0f);
-    if constexpr (kTransposed) {
-      dst[c * ld_dst + r] = v;
-    } else {
-      dst[r * ld_dst + c] = v;
+    for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
+      const int r = idx / TL::DH, c = idx % TL::DH;
+      dst[r * ld_dst + c] = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : from_float<T>(0.0f);
     }
   }
 }
@@ -132,9 +182,9 @@ __device__ void load_query(unsigned char* smem, const AttentionProblem& p, const
   const auto* qkv = static_cast<const typename TL::T*>(p.qkv);
   const HeadLayout& L = p.layout;
   const std::size_t row0 = static_cast<std::size_t>(q.offset + q.r0);
-  load_rows<TL, false>(reinterpret_cast<typename TL::T*>(smem + TL::kQ), TL::QLD,
-                       qkv + row0 * L.ld + L.q_base + h * L.q_stride, L.ld, min(TL::BM, q.length - q.r0),
-                       L.head_dim);
+  load_rows<TL, !TL::kTensor>(reinterpret_cast<typename TL::T*>(smem + TL::kQ), TL::QLD,
+                              qkv + row0 * L.ld + L.q_base + h * L.q_stride, L.ld, min(TL::BM, q.length - q.r0),
+                              L.head_dim);
 }
 
 template <class TL>
@@ -152,9 +202,33 @@ __device__ void load_keys(unsigned char* smem, const AttentionProblem& p, const 
   }
 }
 
-// Ss (BM, BN) = the tile's dot products q_r . k_c, from Qs and Ks (Kt) in shared memory; float
-// FMAs in the ownership of the file comment, or WMMA fragments. All threads call it; Ss is
-// complete for every thread on return.
+// acc[r][c] = q_{ty RM + r} . k_{tx CN + c} of the tile, from Qt and Kt in shared memory (float).
+template <class TL>
+__device__ void dot_tile_to_registers(const unsigned char* smem, float (&acc)[TL::RM][TL::CN]) {
+  static_assert(!TL::kTensor, "the register tiles are the float kernels'");
+  const int tx = lane_x(), ty = lane_y();
+  const float* Qt = reinterpret_cast<const float*>(smem + TL::kQ);
+  const float* Kt = reinterpret_cast<const float*>(smem + TL::kK);
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+    for (int c = 0; c < TL::CN; ++c) acc[r][c] = 0.0f;
+  }
+#pragma unroll 4
+  for (int k = 0; k < TL::DH; ++k) {
+    float q[TL::RM], kk[TL::CN];
+    load_vector<TL::RM>(q, Qt + k * TL::QLD + ty * TL::RM);
+    load_vector<TL::CN>(kk, Kt + k * TL::KLD + tx * TL::CN);
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) acc[r][c] = fmaf(q[r], kk[c], acc[r][c]);
+    }
+  }
+}
+
+// Ss (BM, BN) = the tile's dot products q_r . k_c: the float register tiles stored by their
+// threads, or WMMA fragments. All threads call it; Ss is complete for every thread on return.
 template <class TL>
 __device__ void dot_tile_to_smem(unsigned char* smem) {
   float* Ss = reinterpret_cast<float*>(smem + TL::kS);
@@ -180,45 +254,39 @@ __device__ void dot_tile_to_smem(unsigned char* smem) {
     }
   } else {
     const int tx = lane_x(), ty = lane_y();
-    const float* Qs = reinterpret_cast<const float*>(smem + TL::kQ);
-    const float* Kt = reinterpret_cast<const float*>(smem + TL::kK);
-    float acc[TL::RM][TL::CN] = {};
-#pragma unroll 4
-    for (int k = 0; k < TL::DH; ++k) {
-      float q[TL::RM], kk[TL::CN];
+    float acc[TL::RM][TL::CN];
+    dot_tile_to_registers<TL>(smem, acc);
 #pragma unroll
-      for (int r = 0; r < TL::RM; ++r) q[r] = Qs[(ty * TL::RM + r) * TL::QLD + k];
-#pragma unroll
-      for (int c = 0; c < TL::CN; ++c) kk[c] = Kt[k * TL::KLD + tx + 16 * c];
-#pragma unroll
-      for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-        for (int c = 0; c < TL::CN; ++c) acc[r][c] = fmaf(q[r], kk[c], acc[r][c]);
-      }
-    }
-#pragma unroll
-    for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-      for (int c = 0; c < TL::CN; ++c) Ss[(ty * TL::RM + r) * TL::SLD + tx + 16 * c] = acc[r][c];
-    }
+    for (int r = 0; r < TL::RM; ++r) store_vector<TL::CN>(Ss + (ty * TL::RM + r) * TL::SLD + tx * TL::CN, acc[r]);
   }
   __syncthreads();
 }
 
-// s[r][c] = the score of (q_{ty RM + r}, k_{tx + 16 c}) of the tile in shared memory. All threads call it.
+// s[r][c] = the score of (q_{ty RM + r}, k_{tx CN + c}) of the tile in shared memory. All threads call it.
 template <class TL>
 __device__ void score_tile(unsigned char* smem, float scale, float softcap, float (&s)[TL::RM][TL::CN]) {
   const int tx = lane_x(), ty = lane_y();
-  dot_tile_to_smem<TL>(smem);
-  const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
+  if constexpr (TL::kTensor) {
+    dot_tile_to_smem<TL>(smem);
+    const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
 #pragma unroll
-  for (int r = 0; r < TL::RM; ++r) {
+    for (int r = 0; r < TL::RM; ++r) {
+      float dots[TL::CN];
+      load_vector<TL::CN>(dots, Ss + (ty * TL::RM + r) * TL::SLD + tx * TL::CN);
 #pragma unroll
-    for (int c = 0; c < TL::CN; ++c) s[r][c] = finish_score(Ss[(ty * TL::RM + r) * TL::SLD + tx + 16 * c], scale, softcap);
+      for (int c = 0; c < TL::CN; ++c) s[r][c] = finish_score(dots[c], scale, softcap);
+    }
+  } else {
+    dot_tile_to_registers<TL>(smem, s);
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) s[r][c] = finish_score(s[r][c], scale, softcap);
+    }
   }
 }
 
-// Pass 1: row_max (heads, rows). Grid (blocks, heads).
+// Pass 1 of the 16-bit kernels: row_max (heads, rows). Grid (blocks, heads).
 template <class TL>
 __global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, float* row_max) {
   extern __shared__ __align__(128) unsigned char smem[];
@@ -241,7 +309,7 @@ __global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, f
       const int i = q.r0 + ty * TL::RM + r;
 #pragma unroll
       for (int c = 0; c < TL::CN; ++c) {
-        if (attends(i, tile * TL::BN + tx + 16 * c, p.window)) m[r] = fmaxf(m[r], s[r][c]);
+        if (attends(i, tile * TL::BN + tx * TL::CN + c, p.window)) m[r] = fmaxf(m[r], s[r][c]);
       }
     }
   }
@@ -253,12 +321,15 @@ __global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, f
   }
 }
 
-// Pass 2: e = exp(s - m), sum in double, ctx = (e V) / sum. Grid (blocks, heads).
+// Pass 2 of the 16-bit kernels: e = exp(s - m), sum in double, ctx = (e V) / sum, P V on WMMA
+// fragments. Grid (blocks, heads).
 template <class TL>
 __global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, AttentionScratch scratch, float* ctx,
                                                            int ld_ctx) {
+  static_assert(TL::kTensor, "the float kernels' forward is float_forward_kernel");
   extern __shared__ __align__(128) unsigned char smem[];
   using T = typename TL::T;
+  using namespace nvcuda;
   const QueryBlock q = p.blocks[longest_first(p)];
   const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
   const int tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
@@ -272,13 +343,12 @@ __global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, A
     const int local = ty * TL::RM + r;
     m[r] = local < count ? scratch.row_max[head_rows + local] : 0.0f;
   }
-  float* Ss = reinterpret_cast<float*>(smem + TL::kS);
   constexpr int kOutFrags = ((TL::BM / 16) * (TL::DH / 16) + kThreads / 32 - 1) / (kThreads / 32);
-  nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float> o_frag[TL::kTensor ? kOutFrags : 1];
-  float o[TL::kTensor ? 1 : TL::RM][TL::kTensor ? 1 : TL::OC] = {};
-  if constexpr (TL::kTensor) {
-    for (auto& f : o_frag) nvcuda::wmma::fill_fragment(f, 0.0f);
-  }
+  constexpr int FC = TL::DH / 16;
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> o_frag[kOutFrags];
+  for (auto& f : o_frag) wmma::fill_fragment(f, 0.0f);
+  T* Ps = reinterpret_cast<T*>(smem + TL::kP);
+  const T* Vs = reinterpret_cast<const T*>(smem + TL::kV);
   const KeyTiles kt = key_tiles(q, p.window, TL::BM);
   for (int tile = kt.first; tile <= kt.last; ++tile) {
     __syncthreads();
@@ -291,94 +361,175 @@ __global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, A
       const int local = ty * TL::RM + r, i = q.r0 + local;
 #pragma unroll
       for (int c = 0; c < TL::CN; ++c) {
-        const int j = tile * TL::BN + tx + 16 * c;
+        const int j = tile * TL::BN + tx * TL::CN + c;
         const float e = attends(i, j, p.window) ? expf(__fsub_rn(s[r][c], m[r])) : 0.0f;
         sum[r] += e;
         if (j >= 1) rest[r] += e;
-        if constexpr (TL::kTensor) {
-          reinterpret_cast<T*>(smem + TL::kP)[local * TL::PLD + tx + 16 * c] = from_float<T>(e);
-        } else {
-          Ss[local * TL::SLD + tx + 16 * c] = e;
-        }
+        Ps[local * TL::PLD + tx * TL::CN + c] = from_float<T>(e);
       }
     }
     __syncthreads();
-    if constexpr (TL::kTensor) {
-      using namespace nvcuda;
-      const T* Ps = reinterpret_cast<const T*>(smem + TL::kP);
-      const T* Vs = reinterpret_cast<const T*>(smem + TL::kV);
-      constexpr int FC = TL::DH / 16;
 #pragma unroll
-      for (int t = 0; t < kOutFrags; ++t) {
-        const int f = static_cast<int>(threadIdx.x >> 5) + t * (kThreads / 32);
-        if (f >= (TL::BM / 16) * FC) break;
-        const int fr = f / FC, fc = f % FC;
+    for (int t = 0; t < kOutFrags; ++t) {
+      const int f = static_cast<int>(threadIdx.x >> 5) + t * (kThreads / 32);
+      if (f >= (TL::BM / 16) * FC) break;
+      const int fr = f / FC, fc = f % FC;
 #pragma unroll
-        for (int k = 0; k < TL::BN; k += 16) {
-          wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
-          wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> b;
-          wmma::load_matrix_sync(a, Ps + fr * 16 * TL::PLD + k, TL::PLD);
-          wmma::load_matrix_sync(b, Vs + k * TL::VLD + fc * 16, TL::VLD);
-          wmma::mma_sync(o_frag[t], a, b, o_frag[t]);
-        }
-      }
-    } else {
-      const float* Vs = reinterpret_cast<const float*>(smem + TL::kV);
-#pragma unroll 4
-      for (int j = 0; j < TL::BN; ++j) {
-        float e[TL::RM], v[TL::OC];
-#pragma unroll
-        for (int r = 0; r < TL::RM; ++r) e[r] = Ss[(ty * TL::RM + r) * TL::SLD + j];
-#pragma unroll
-        for (int c = 0; c < TL::OC; ++c) v[c] = Vs[j * TL::VLD + tx + 16 * c];
-#pragma unroll
-        for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-          for (int c = 0; c < TL::OC; ++c) o[r][c] = fmaf(e[r], v[c], o[r][c]);
-        }
+      for (int k = 0; k < TL::BN; k += 16) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> b;
+        wmma::load_matrix_sync(a, Ps + fr * 16 * TL::PLD + k, TL::PLD);
+        wmma::load_matrix_sync(b, Vs + k * TL::VLD + fc * 16, TL::VLD);
+        wmma::mma_sync(o_frag[t], a, b, o_frag[t]);
       }
     }
   }
-  float inv[TL::RM];
   float* inv_rows = reinterpret_cast<float*>(smem + TL::kRow);  // (BM)
 #pragma unroll
   for (int r = 0; r < TL::RM; ++r) {
     const int local = ty * TL::RM + r;
     const double total = sum16(sum[r]), beyond_sink = sum16(rest[r]);
-    inv[r] = static_cast<float>(1.0 / total);
-    if (tx == 0) inv_rows[local] = inv[r];
+    const float inv = static_cast<float>(1.0 / total);
+    if (tx == 0) inv_rows[local] = inv;
     if (tx == 0 && local < count) {
-      scratch.row_inv[head_rows + local] = inv[r];
-      scratch.rest_mass[head_rows + local] = static_cast<double>(inv[r]) * beyond_sink;
+      scratch.row_inv[head_rows + local] = inv;
+      scratch.rest_mass[head_rows + local] = static_cast<double>(inv) * beyond_sink;
     }
   }
-  float* out = ctx + static_cast<std::size_t>(q.offset + q.r0) * ld_ctx + static_cast<std::size_t>(h) * dh;
-  if constexpr (TL::kTensor) {
-    __syncthreads();  // Ps and Vs read by every warp; inv_rows written
-    float* Os = reinterpret_cast<float*>(smem + TL::kO);
-    constexpr int FC = TL::DH / 16;
+  __syncthreads();  // Ps and Vs read by every warp; inv_rows written
+  float* Os = reinterpret_cast<float*>(smem + TL::kO);
 #pragma unroll
-    for (int t = 0; t < kOutFrags; ++t) {
-      const int f = static_cast<int>(threadIdx.x >> 5) + t * (kThreads / 32);
-      if (f >= (TL::BM / 16) * FC) break;
-      nvcuda::wmma::store_matrix_sync(Os + (f / FC) * 16 * TL::OLD + (f % FC) * 16, o_frag[t], TL::OLD,
-                                      nvcuda::wmma::mem_row_major);
+  for (int t = 0; t < kOutFrags; ++t) {
+    const int f = static_cast<int>(threadIdx.x >> 5) + t * (kThreads / 32);
+    if (f >= (TL::BM / 16) * FC) break;
+    wmma::store_matrix_sync(Os + (f / FC) * 16 * TL::OLD + (f % FC) * 16, o_frag[t], TL::OLD, wmma::mem_row_major);
+  }
+  __syncthreads();
+  float* out = ctx + static_cast<std::size_t>(q.offset + q.r0) * ld_ctx + static_cast<std::size_t>(h) * dh;
+  for (int idx = threadIdx.x; idx < count * dh; idx += kThreads) {
+    const int r = idx / dh, c = idx % dh;
+    out[static_cast<std::size_t>(r) * ld_ctx + c] = __fmul_rn(Os[r * TL::OLD + c], inv_rows[r]);
+  }
+}
+
+// The float P V's output column of a thread's value u of its vector g: each thread owns OC = DH / 16
+// columns, in OC / OG vectors of OG adjacent ones, vector g of the 16 lanes side by side.
+template <class TL>
+constexpr int kOutputColumns = TL::DH / 16;  // OC
+template <class TL>
+constexpr int kOutputVector = kOutputColumns<TL> < 4 ? kOutputColumns<TL> : 4;  // OG
+template <class TL>
+__device__ inline int output_column(int g, int u) {
+  return g * 16 * kOutputVector<TL> + lane_x() * kOutputVector<TL> + u;
+}
+
+// o[r][g OG + u] += e_{row, j} V[j][output_column(g, u)] over the tile's keys j in order, e from Ss.
+template <class TL>
+__device__ void add_pv_tile(const unsigned char* smem, float (&o)[TL::RM][kOutputColumns<TL>]) {
+  constexpr int OG = kOutputVector<TL>;
+  const int ty = lane_y();
+  const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
+  const float* Vs = reinterpret_cast<const float*>(smem + TL::kV);
+#pragma unroll 2
+  for (int j = 0; j < TL::BN; j += 4) {
+    float e[TL::RM][4];
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) load_vector<4>(e[r], Ss + (ty * TL::RM + r) * TL::SLD + j);
+#pragma unroll
+    for (int u = 0; u < 4; ++u) {
+      float v[kOutputColumns<TL> / OG][OG];
+#pragma unroll
+      for (int g = 0; g < kOutputColumns<TL> / OG; ++g) load_vector<OG>(v[g], Vs + (j + u) * TL::VLD + output_column<TL>(g, 0));
+#pragma unroll
+      for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+        for (int g = 0; g < kOutputColumns<TL> / OG; ++g) {
+#pragma unroll
+          for (int w = 0; w < OG; ++w) o[r][g * OG + w] = fmaf(e[r][u], v[g][w], o[r][g * OG + w]);
+        }
+      }
     }
+  }
+}
+
+// Passes 1 and 2 of the float kernels in one sweep over the key tiles, as FlashAttention's online
+// softmax (Dao-AILab/flash-attention, csrc/flash_attn/src/softmax.h softmax_rescale_o): when a
+// tile raises a row's maximum from m to m', the row's sums and output so far are scaled by
+// exp(m - m'), and the tile's e = exp(s - m'). row_max and row_inv get the final m and 1 / sum,
+// from which pass 3 recomputes each probability as the CPU does, exp(s - m) / sum. Grid (blocks, heads).
+template <class TL>
+__global__ void __launch_bounds__(kThreads, 2) float_forward_kernel(AttentionProblem p, AttentionScratch scratch,
+                                                                    float* ctx, int ld_ctx) {
+  static_assert(!TL::kTensor, "the 16-bit kernels' forward is row_max_kernel + softmax_kernel");
+  extern __shared__ __align__(128) unsigned char smem[];
+  const QueryBlock q = p.blocks[longest_first(p)];
+  const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
+  const int tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
+  const std::size_t head_rows = static_cast<std::size_t>(h) * p.rows + q.offset + q.r0;
+  const int count = min(TL::BM, q.length - q.r0);
+  load_query<TL>(smem, p, q, h);
+  float m[TL::RM];  // the running maximum of each row's scores, -inf before its first key
+  double sum[TL::RM] = {}, rest[TL::RM] = {};
+  float o[TL::RM][kOutputColumns<TL>] = {};
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) m[r] = -INFINITY;
+  float* Ss = reinterpret_cast<float*>(smem + TL::kS);
+  const KeyTiles kt = key_tiles(q, p.window, TL::BM);
+  for (int tile = kt.first; tile <= kt.last; ++tile) {
+    __syncthreads();  // every warp is done with the last tile's K, V and e
+    load_keys<TL>(smem, p, q, g, tile, true);
     __syncthreads();
-    for (int idx = threadIdx.x; idx < count * dh; idx += kThreads) {
-      const int r = idx / dh, c = idx % dh;
-      out[static_cast<std::size_t>(r) * ld_ctx + c] = __fmul_rn(Os[r * TL::OLD + c], inv_rows[r]);
-    }
-  } else {
+    float s[TL::RM][TL::CN];
+    score_tile<TL>(smem, p.scale, p.softcap, s);
 #pragma unroll
     for (int r = 0; r < TL::RM; ++r) {
-      const int local = ty * TL::RM + r;
-      if (local >= count) continue;
+      const int local = ty * TL::RM + r, i = q.r0 + local;
+      bool live[TL::CN];
+      float tile_max = -INFINITY;
 #pragma unroll
-      for (int c = 0; c < TL::OC; ++c) {
-        const int col = tx + 16 * c;
-        if (col < dh) out[static_cast<std::size_t>(local) * ld_ctx + col] = __fmul_rn(o[r][c], inv[r]);
+      for (int c = 0; c < TL::CN; ++c) {
+        live[c] = local < count && attends(i, tile * TL::BN + tx * TL::CN + c, p.window);
+        if (live[c]) tile_max = fmaxf(tile_max, s[r][c]);
       }
+      tile_max = max16(tile_max);
+      if (tile_max > m[r]) {  // the same in the row's 16 lanes
+        // In double for the sums, whose every term it scales; 0 while the row had no key.
+        const double alpha = exp(static_cast<double>(m[r]) - static_cast<double>(tile_max));
+        sum[r] *= alpha;
+        rest[r] *= alpha;
+        const float alpha_f = static_cast<float>(alpha);
+#pragma unroll
+        for (int c = 0; c < kOutputColumns<TL>; ++c) o[r][c] = __fmul_rn(o[r][c], alpha_f);
+        m[r] = tile_max;
+      }
+      float e[TL::CN];
+#pragma unroll
+      for (int c = 0; c < TL::CN; ++c) {
+        e[c] = live[c] ? expf(__fsub_rn(s[r][c], m[r])) : 0.0f;
+        sum[r] += e[c];
+        if (tile * TL::BN + tx * TL::CN + c >= 1) rest[r] += e[c];
+      }
+      store_vector<TL::CN>(Ss + local * TL::SLD + tx * TL::CN, e);
+    }
+    __syncthreads();
+    add_pv_tile<TL>(smem, o);
+  }
+  float* out = ctx + static_cast<std::size_t>(q.offset + q.r0) * ld_ctx + static_cast<std::size_t>(h) * dh;
+#pragma unroll
+  for (int r = 0; r < TL::RM; ++r) {
+    const int local = ty * TL::RM + r;
+    const double total = sum16(sum[r]), beyond_sink = sum16(rest[r]);
+    if (local >= count) continue;
+    const float inv = static_cast<float>(1.0 / total);
+    if (tx == 0) {
+      scratch.row_max[head_rows + local] = m[r];
+      scratch.row_inv[head_rows + local] = inv;
+      scratch.rest_mass[head_rows + local] = static_cast<double>(inv) * beyond_sink;
+    }
+#pragma unroll
+    for (int c = 0; c < kOutputColumns<TL>; ++c) {
+      const int col = output_column<TL>(c / kOutputVector<TL>, c % kOutputVector<TL>);
+      if (col < dh) out[static_cast<std::size_t>(local) * ld_ctx + col] = __fmul_rn(o[r][c], inv);
     }
   }
 }
@@ -565,6 +716,9 @@ template <typename Kernel, typename... Args>
 void launch(Kernel kernel, std::size_t smem_bytes, dim3 grid, cudaStream_t stream, Args... args) {
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem_bytes)),
         "cudaFuncSetAttribute (attention)");
+  // All of the unified L1 / shared memory as shared: two float forward CTAs take all of it.
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared),
+        "cudaFuncSetAttribute (attention)");
   kernel<<<grid, kThreads, smem_bytes, stream>>>(args...);
   check(cudaGetLastError(), "attention kernel launch");
 }
@@ -636,8 +790,12 @@ void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, flo
   const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(p.layout.heads));
   dispatch(p, [&](auto tile) {
     using TL = decltype(tile);
-    launch(row_max_kernel<TL>, TL::kBytesScores, grid, stream, p, s.row_max);
-    launch(softmax_kernel<TL>, TL::kBytes, grid, stream, p, s, ctx, ld_ctx);
+    if constexpr (TL::kTensor) {
+      launch(row_max_kernel<TL>, TL::kRow, grid, stream, p, s.row_max);
+      launch(softmax_kernel<TL>, TL::kBytes, grid, stream, p, s, ctx, ld_ctx);
+    } else {
+      launch(float_forward_kernel<TL>, TL::kBytes, grid, stream, p, s, ctx, ld_ctx);
+    }
   });
 }
 

@@ -5,15 +5,17 @@
 // flash_fwd_kernel.h: a CTA per query block and head, key/value tiles streamed through shared
 // memory, scores never leaving the CTA) and of FlashAttention's backward pass, which recomputes
 // the scores from the saved row statistics instead of storing them:
-//   1. row maxima m_hi (a CTA per query block and head);
-//   2. e = exp(s - m) in float as the CPU's softmax, the row sum in double, inv = 1 / sum, the
-//      output ctx = (e V) inv, and each row's mass beyond the sink key (a CTA per block and head);
+//   1. the row maxima m_hi, and 2. e = exp(s - m) in float as the CPU's softmax, the row sum in
+//      double, inv = 1 / sum, the output ctx = (e V) inv, and each row's mass beyond the sink key
+//      (a CTA per block and head). The float kernels make both in one sweep, FlashAttention's
+//      online softmax: the maximum as the tiles go by, the sums rescaled (in double) and the
+//      output (in float) when it moves; the 16-bit kernels of head dims above 128 in two
+//      (flash_attention.h serves the others, with row_max holding the log-sum-exp);
 //   3. the statistics: a CTA per query block (and range of key tiles) recomputes every head's
-//      scores, p = e * inv exactly as the CPU's probabilities, reduces each head's rows and sums
-//      the head average in double in head order, then reduces the average's rows.
-// Knowing the row maximum before the exponentials (pass 1) keeps pass 2's p the CPU's p bit for
-// bit up to the scores' rounding, and the sums in double: no rescaling as the running maximum
-// moves. The entropy terms whose logarithm holds a row total (the row's own entropy needs the
+//      scores, p = exp(s - m) inv exactly as the CPU's probabilities given m and inv, reduces
+//      each head's rows and sums the head average in double in head order, then reduces the
+//      average's rows.
+// The entropy terms whose logarithm holds a row total (the row's own entropy needs the
 // kept mass k, the sink-free entropy the sink-free mass z_f) are split exactly as
 // p log(p / k + eps) = p log(p + eps k) - p log k, where eps k differs from eps by k - 1 (under
 // 1e-6), and the sink-free threshold and shift use z_f as pass 2 estimated it (to about 1e-7),
@@ -64,7 +66,7 @@ struct AttentionProblem {
 
 // Per-layer scratch of the passes, device memory.
 struct AttentionScratch {
-  float* row_max = nullptr;     // (heads, rows); the 16-bit kernels': log2 of sum_j 2^(s_j log2 e)
+  float* row_max = nullptr;     // (heads, rows) m = max_j s_j; the flash kernels': log2 of sum_j 2^(s_j log2 e)
   float* row_inv = nullptr;     // (heads, rows) 1 / sum_j exp(s_j - m); the fp32 kernels' only
   double* rest_mass = nullptr;  // (heads, rows) sum_{j >= 1} p_j
   double* partials = nullptr;   // statistics_partial_doubles(...) doubles
