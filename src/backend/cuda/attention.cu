@@ -7,7 +7,7 @@
 // Scores: float FMAs on CUDA cores (Precision::kFloat32), or WMMA 16x16x16 tensor-core fragments
 // with float accumulators (bfloat16, half), stored to shared memory as dot products and finished
 // (scale, soft cap) by whoever reads them. Every pass computes a score with the same code, so the
-// three agree bit for bit.
+// passes agree bit for bit.
 // The float dot products are register tiles, as a CUDA-core SGEMM's (the outer-product form of
 // CUTLASS's SIMT "thread tile"): Q and K sit in shared memory transposed, (DH, rows), so at each
 // k a thread reads its RM query values and CN key values as one vector load each and makes RM CN
