@@ -1,5 +1,6 @@
 #include "bentov/metrics/row_metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -13,6 +14,11 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double distance(std::size_t i, std::size_t j) { return static_cast<double>(i > j ? i - j : j - i); }
+
+// The columns of causal row q that the vectorized sums read: 0..q rounded up to whole 16-float
+// vectors (at most the row). The zeros past q that this takes fill chunks the sums skip, so a
+// row's terms keep the vector lanes and the log kernel they have over the whole row: the same bits.
+std::size_t vector_span(std::size_t q, std::size_t n) { return std::min(n, (q + 16) / 16 * 16); }
 
 }  // namespace
 
@@ -32,14 +38,15 @@ double FlatEntropy::value() const {
 HeadRowMetrics::HeadRowMetrics(int n) : n_(n), entropy_(static_cast<double>(n)) {}
 
 // Rows are causal (the observer's contract): row q is exactly zero past column q, whose terms
-// would add +0 to every sum, so only columns 0..q are read.
+// would add +0 to every sum, so only columns 0..q are read (the entropy's: vector_span).
 void HeadRowMetrics::add_rows(const float* rows, int r0, int r1) {
   const auto nn = static_cast<std::size_t>(n_);
   for (int q = r0; q < r1; ++q) {
     const auto i = static_cast<std::size_t>(q);
-    add_locality_row(rows + static_cast<std::size_t>(q - r0) * nn, i, i + 1, &total_, &weighted_);
+    const float* row = rows + static_cast<std::size_t>(q - r0) * nn;
+    add_locality_row(row, i, i + 1, &total_, &weighted_);
+    entropy_.add(row, vector_span(i, nn));
   }
-  entropy_.add(rows, static_cast<std::size_t>(r1 - r0) * nn);
   rows_done_ = r1;
 }
 
@@ -60,8 +67,8 @@ double HeadRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value();
 LayerRowMetrics::LayerRowMetrics(int n)
     : n_(n), entropy_(static_cast<double>(n)), entropy_no_sink_(static_cast<double>(n > 1 ? n - 1 : 1)) {}
 
-// As HeadRowMetrics::add_rows, the scalar sums read columns 0..q only (the vectorized entropy
-// sums take whole rows, so that their lanes keep the same terms).
+// As HeadRowMetrics::add_rows, the scalar sums read columns 0..q only, the vectorized entropy
+// sums vector_span's.
 void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, int r1) {
   const auto nn = static_cast<std::size_t>(n_);
   for (int q = r0; q < r1; ++q) {
@@ -90,11 +97,12 @@ void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, 
       }
       double z_f = 0.0;  // the float path's normalizer, from the float row
       for (std::size_t j = 1; j < causal; ++j) z_f += static_cast<double>(row_f[j]);
-      if (z_f > 0.0) entropy_no_sink_.add(row_f + 1, nn - 1, 1.0 / z_f);
+      if (z_f > 0.0) entropy_no_sink_.add(row_f + 1, vector_span(i - 1, nn - 1), 1.0 / z_f);
     }
-    row_entropy_sum_ += row_entropy(row_f, nn);
+    const std::size_t span = vector_span(i, nn);
+    row_entropy_sum_ += row_entropy(row_f, span);
+    entropy_.add(row_f, span);
   }
-  entropy_.add(rows_f, static_cast<std::size_t>(r1 - r0) * nn);
   rows_done_ = r1;
 }
 
