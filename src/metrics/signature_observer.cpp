@@ -1,6 +1,7 @@
 #include "bentov/metrics/signature_observer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <limits>
 #include <stdexcept>
@@ -31,7 +32,15 @@ struct SignatureObserver::LayerState {
   std::vector<double> sum;                    // (block rows, n) sum over heads of the block's rows
   int next_head = 0;                          // heads 0 .. next_head-1 of the block are in sum
   std::map<int, std::vector<float>> parked;   // head -> its (block rows, n) rows, waiting for its turn
-  std::vector<float> mean_f;                  // (block rows, n) the average rounded to float
+  // The last complete block, reduced into `layer` outside `mutex` (reduce_finished_block) by
+  // the delivery that closed it: that call returns before any head of the block after the
+  // next can arrive (every head of a block comes before the next block's), so blocks reach
+  // `layer` in order.
+  std::vector<double> finished;               // (its rows, n) the head sum of block finished_r0..finished_r1
+  std::atomic<int> finished_r0{-1};           // -1: none waiting (read under `mutex` to catch misuse)
+  int finished_r1 = -1;
+  double finished_heads = 0.0;
+  std::vector<float> mean_f;                  // (its rows, n) the finished block's average rounded to float
 };
 
 SignatureObserver::SignatureObserver(std::vector<double> value_frob_sq)
@@ -61,8 +70,8 @@ SignatureObserver::LayerState& SignatureObserver::layer_state(int layer, int n) 
   return *it->second;  // stable: the map owns it until on_layer_end
 }
 
-// A = the block's head average (the notebook's attentions[layer][0].mean(dim=0), these rows),
-// reduced into the layer's metrics. Called with s.mutex held, when no head adds to the block.
+// Closes the current block: its head sum becomes s.finished, for reduce_finished_block. Called
+// with s.mutex held, when no head adds to the block.
 void SignatureObserver::finish_block(LayerState& s) {
   if (s.block_r0 < 0) return;
   if (s.heads_per_block == 0) s.heads_per_block = s.block_heads;
@@ -76,12 +85,22 @@ void SignatureObserver::finish_block(LayerState& s) {
                            std::to_string(s.block_r1) + " came from " + std::to_string(s.block_heads) +
                            " heads, earlier rows from " + std::to_string(s.heads_per_block));
   }
-  const double heads = static_cast<double>(s.block_heads);
-  for (double& v : s.sum) v /= heads;
-  s.mean_f.assign(s.sum.begin(), s.sum.end());
-  s.layer.add_rows(s.sum.data(), s.mean_f.data(), s.block_r0, s.block_r1);
+  std::swap(s.finished, s.sum);  // s.sum keeps the older buffer, for the next block to reuse
+  s.finished_r0 = s.block_r0;
+  s.finished_r1 = s.block_r1;
+  s.finished_heads = static_cast<double>(s.block_heads);
   s.block_r0 = s.block_r1 = -1;
   s.block_heads = 0;
+}
+
+// A = the finished block's head average (the notebook's attentions[layer][0].mean(dim=0), these
+// rows), reduced into the layer's metrics.
+void SignatureObserver::reduce_finished_block(LayerState& s) {
+  if (s.finished_r0 < 0) return;
+  for (double& v : s.finished) v /= s.finished_heads;
+  s.mean_f.assign(s.finished.begin(), s.finished.end());
+  s.layer.add_rows(s.finished.data(), s.mean_f.data(), s.finished_r0, s.finished_r1);
+  s.finished_r0 = -1;
 }
 
 void SignatureObserver::on_attention_rows(int layer, int head, int r0, int r1, const float* rows, int n) {
@@ -91,6 +110,7 @@ void SignatureObserver::on_attention_rows(int layer, int head, int r0, int r1, c
   }
   LayerState& s = layer_state(layer, n);
   HeadRowMetrics* head_metrics = nullptr;
+  bool closes_block = false;  // this delivery closed the last block, and reduces it
   {
     std::lock_guard<std::mutex> lock(s.mutex);
     head_metrics = &s.heads.try_emplace(head, n).first->second;
@@ -100,11 +120,18 @@ void SignatureObserver::on_attention_rows(int layer, int head, int r0, int r1, c
                              std::to_string(r1) + " after rows 0.." + std::to_string(head_metrics->rows_done()));
     }
     if (s.block_r0 != r0) {  // the first head of a new block: every head of the last one is done
+      if (s.finished_r0 >= 0) {
+        throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) + " rows " +
+                               std::to_string(r0) + ".." + std::to_string(r1) +
+                               " arrived before every head of the block before them had returned");
+      }
+      const int done = s.block_r0 >= 0 ? s.block_r1 : s.layer.rows_done();
       finish_block(s);
-      if (s.layer.rows_done() != r0) {
+      closes_block = true;
+      if (done != r0) {
         throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) + " rows " +
                                std::to_string(r0) + ".." + std::to_string(r1) + " do not follow rows 0.." +
-                               std::to_string(s.layer.rows_done()));
+                               std::to_string(done));
       }
       s.block_r0 = r0;
       s.block_r1 = r1;
@@ -121,6 +148,7 @@ void SignatureObserver::on_attention_rows(int layer, int head, int r0, int r1, c
   head_metrics->add_rows(rows, r0, r1);
 
   add_in_head_order(s, head, rows, r0, r1);
+  if (closes_block) reduce_finished_block(s);
 }
 
 // Row q of the block (q = r0 + b) is zero past column q (causal), so only columns 0..q are added.
@@ -178,7 +206,9 @@ void SignatureObserver::on_layer_end(int layer) {
     s = std::move(it->second);
     in_flight_.erase(it);
   }
+  reduce_finished_block(*s);
   finish_block(*s);
+  reduce_finished_block(*s);
   const int n_heads = static_cast<int>(s->heads.size());
   if (n_heads_hint_ > 0 && n_heads != n_heads_hint_) {
     throw std::logic_error("SignatureObserver: layer " + std::to_string(layer) + " received " +

@@ -46,6 +46,7 @@ class SignatureObserver : public AttentionObserver {
 
   LayerState& layer_state(int layer, int n);
   void finish_block(LayerState& s);
+  static void reduce_finished_block(LayerState& s);
   // rows: (r1 - r0, n) one head's rows of the current block.
   void add_in_head_order(LayerState& s, int head, const float* rows, int r0, int r1);
   static void add_to_sum(LayerState& s, const float* rows, int r0, int r1);
