@@ -321,6 +321,24 @@ __global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, f
   }
 }
 
+// The query block and head of a forward CTA (grid (blocks, heads)): query head h reads key and
+// value head g; its rows' scratch entries start at head_rows; count rows of the block exist.
+struct HeadBlock {
+  QueryBlock q;
+  int h, g, count;
+  std::size_t head_rows;
+};
+template <class TL>
+__device__ HeadBlock head_block(const AttentionProblem& p) {
+  HeadBlock b;
+  b.q = p.blocks[longest_first(p)];
+  b.h = static_cast<int>(blockIdx.y);
+  b.g = b.h / (p.layout.heads / p.layout.kv_heads);
+  b.count = min(TL::BM, b.q.length - b.q.r0);
+  b.head_rows = static_cast<std::size_t>(b.h) * p.rows + b.q.offset + b.q.r0;
+  return b;
+}
+
 // Pass 2 of the 16-bit kernels: e = exp(s - m), sum in double, ctx = (e V) / sum, P V on WMMA
 // fragments. Grid (blocks, heads).
 template <class TL>
@@ -330,11 +348,10 @@ __global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, A
   extern __shared__ __align__(128) unsigned char smem[];
   using T = typename TL::T;
   using namespace nvcuda;
-  const QueryBlock q = p.blocks[longest_first(p)];
-  const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
-  const int tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
-  const std::size_t head_rows = static_cast<std::size_t>(h) * p.rows + q.offset + q.r0;
-  const int count = min(TL::BM, q.length - q.r0);
+  const HeadBlock b = head_block<TL>(p);
+  const QueryBlock& q = b.q;
+  const int h = b.h, g = b.g, count = b.count, tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
+  const std::size_t head_rows = b.head_rows;
   load_query<TL>(smem, p, q, h);
   float m[TL::RM];
   double sum[TL::RM] = {}, rest[TL::RM] = {};
@@ -462,11 +479,10 @@ __global__ void __launch_bounds__(kThreads, 2) float_forward_kernel(AttentionPro
                                                                     float* ctx, int ld_ctx) {
   static_assert(!TL::kTensor, "the 16-bit kernels' forward is row_max_kernel + softmax_kernel");
   extern __shared__ __align__(128) unsigned char smem[];
-  const QueryBlock q = p.blocks[longest_first(p)];
-  const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
-  const int tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
-  const std::size_t head_rows = static_cast<std::size_t>(h) * p.rows + q.offset + q.r0;
-  const int count = min(TL::BM, q.length - q.r0);
+  const HeadBlock b = head_block<TL>(p);
+  const QueryBlock& q = b.q;
+  const int h = b.h, g = b.g, count = b.count, tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
+  const std::size_t head_rows = b.head_rows;
   load_query<TL>(smem, p, q, h);
   float m[TL::RM];  // the running maximum of each row's scores, -inf before its first key
   double sum[TL::RM] = {}, rest[TL::RM] = {};
