@@ -26,6 +26,7 @@
 
 #include "bentov/error.h"
 #include "attention_device.cuh"
+#include "mma.cuh"
 #include "context.h"
 #include "flash_attention.h"
 
@@ -574,14 +575,84 @@ __device__ inline double sum_lanes(double v) {  // the same order in every lane 
   return v;
 }
 
-// Pass 3: partial sums of key tiles [split * per, (split + 1) * per) of a query block. Grid (blocks, splits).
+// Pass 3's shared memory. Float: each (key tile, head) step's Q and K rows in chunks of KC head
+// columns, row-major and double-buffered so that cp.async brings the next chunk while the dot
+// products of this one run (the pipeline of FlashAttention-2's flash_fwd_kernel.h, here over
+// steps); then the tile's dot products Ss (BM, SLD) and each thread's sums of the head average,
+// (kLayerFields, kThreads) doubles: 109 KiB at DH 128, two CTAs to a multiprocessor.
+template <class TL>
+struct StatisticsLayout {
+  static constexpr int KC = TL::DH < 64 ? TL::DH : 64;  // head columns per chunk
+  static constexpr int kChunks = TL::DH / KC;           // chunks per step
+  static constexpr int LD = KC + 4;  // 16-byte rows; consecutive rows 4 banks apart
+  static constexpr int kQElems = TL::BM * LD, kKElems = TL::BN * LD;
+  static constexpr int kStageElems = kQElems + kKElems;  // Qc (BM, LD), then Kc (BN, LD)
+  static constexpr std::size_t kFloatS = TL::up(sizeof(float) * 2 * kStageElems);
+  static constexpr std::size_t kFloatSums = TL::up(kFloatS + sizeof(float) * TL::BM * TL::SLD);
+  // The 16-bit kernels' pass 3 (head dimensions the FlashAttention-2 kernels do not take) loads
+  // Q and K as their other passes do, WMMA tiles in Tile's places.
+  static constexpr std::size_t kS = TL::kTensor ? TL::kS : kFloatS;
+  static constexpr std::size_t kSums = TL::kTensor ? TL::kRow : kFloatSums;
+  static constexpr std::size_t kBytes =
+      TL::kTensor ? TL::kBytesStatistics : TL::up(kFloatSums + sizeof(double) * kThreads * kLayerFields);
+};
+
+// dst (kTileRows, LD) = head columns [col0, col0 + KC) of `count` rows of src (row stride
+// ld_src), zero beyond the rows and beyond dh: by cp.async when `by_16_bytes` (complete after
+// wait_async_all), else by plain stores.
+template <int kTileRows, int KC, int LD>
+__device__ void load_chunk(float* dst, const float* src, int ld_src, int count, int col0, int dh, bool by_16_bytes) {
+  if (by_16_bytes) {
+    constexpr int kPerRow = KC / 4;
+    for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * kPerRow; idx += kThreads) {
+      const int r = idx / kPerRow, c = (idx % kPerRow) * 4;
+      const bool ok = r < count;
+      device::copy16_async(dst + r * LD + c, src + static_cast<std::size_t>(ok ? r : 0) * ld_src + col0 + c, ok);
+    }
+    return;
+  }
+  for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * KC; idx += kThreads) {
+    const int r = idx / KC, c = idx % KC;
+    dst[r * LD + c] = (r < count && col0 + c < dh) ? src[static_cast<std::size_t>(r) * ld_src + col0 + c] : 0.0f;
+  }
+}
+
+// acc[r][c] += q_{ty RM + r} . k_{tx + 16 c} over a chunk's KC head columns, in order, from Qc
+// (BM, LD) and Kc (BN, LD) four columns a vector load: over the chunks of a step, the same
+// chain of FMAs as dot_tile_to_registers, so the same bits as the forward kernel's scores.
+template <class TL>
+__device__ void add_chunk_dots(const float* Qc, const float* Kc, float (&acc)[TL::RM][TL::CN]) {
+  using SL = StatisticsLayout<TL>;
+  const int tx = lane_x(), ty = lane_y();
+#pragma unroll 1
+  for (int k = 0; k < SL::KC; k += 4) {
+    float q[TL::RM][4], kk[TL::CN][4];
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) load_vector<4>(q[r], Qc + (ty * TL::RM + r) * SL::LD + k);
+#pragma unroll
+    for (int c = 0; c < TL::CN; ++c) load_vector<4>(kk[c], Kc + (tx + 16 * c) * SL::LD + k);
+#pragma unroll
+    for (int u = 0; u < 4; ++u) {
+#pragma unroll
+      for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+        for (int c = 0; c < TL::CN; ++c) acc[r][c] = fmaf(q[r][u], kk[c][u], acc[r][c]);
+      }
+    }
+  }
+}
+
+// Pass 3: partial sums of key tiles [split * per, (split + 1) * per) of a query block, the
+// (tile, head) steps' float Q and K chunks one cp.async pipeline. Grid (blocks, splits).
 template <class TL>
 __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProblem p, AttentionScratch scratch,
-                                                                 int tiles_per_split) {
+                                                                 int tiles_per_split, bool by_16_bytes) {
   extern __shared__ __align__(128) unsigned char smem[];
   using RL = RowLanes<TL>;
+  using SL = StatisticsLayout<TL>;
   const QueryBlock q = p.blocks[longest_first(p)];
-  const int split = static_cast<int>(blockIdx.y), H = p.layout.heads, group = H / p.layout.kv_heads;
+  const HeadLayout& L = p.layout;
+  const int split = static_cast<int>(blockIdx.y), H = L.heads, group = H / L.kv_heads, dh = L.head_dim;
   const int count = min(TL::BM, q.length - q.r0);
   const int local = static_cast<int>(threadIdx.x) / RL::kLanes, lane = static_cast<int>(threadIdx.x) % RL::kLanes;
   const int i = q.r0 + local;
@@ -591,7 +662,8 @@ __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProble
   double* layer_part =
       scratch.partials + static_cast<std::size_t>(scratch.splits) * H * rows * kHeadFields +
       static_cast<std::size_t>(split) * rows * kLayerFields;
-  const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
+  float* stages = reinterpret_cast<float*>(smem);  // [2] (Qc, Kc)
+  float* Ss = reinterpret_cast<float*>(smem + SL::kS);
   // Each p log(p / n + eps) term in float, as the CPU's vectorized sum_plogp (ops/vmath.cpp)
   // takes it, summed in double.
   const float eps_f = static_cast<float>(kEps), inv_n_f = static_cast<float>(1.0 / q.length);
@@ -613,33 +685,75 @@ __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProble
 
   // This thread's share of the head average's sums over every tile, (kLayerFields, kThreads):
   // in shared memory, which leaves the registers to a[] (two CTAs per multiprocessor).
-  double* t = reinterpret_cast<double*>(smem + TL::kRow) + threadIdx.x;
+  double* t = reinterpret_cast<double*>(smem + SL::kSums) + threadIdx.x;
   for (int f = 0; f < kLayerFields; ++f) t[f * kThreads] = 0.0;
   const KeyTiles kt = key_tiles(q, p.window, TL::BM);
   const int first = max(kt.first, split * tiles_per_split), last = min(kt.last, (split + 1) * tiles_per_split - 1);
-  for (int tile = first; tile <= last; ++tile) {
-    double a[RL::kCols] = {};  // sum over heads of p, in head order
-    for (int h = 0; h < H; ++h) {
+  const int chunks = max(0, last - first + 1) * H * SL::kChunks;
+  // Float: chunk kc of step (tile, h) into stage chunk % 2.
+  auto issue = [&](int chunk) {
+    const int step = chunk / SL::kChunks, kc = chunk % SL::kChunks, h = step % H, j0 = (first + step / H) * TL::BN;
+    const auto* qkv = static_cast<const float*>(p.qkv);
+    const float* q_rows = qkv + static_cast<std::size_t>(q.offset + q.r0) * L.ld + L.q_base + h * L.q_stride;
+    const float* k_rows = qkv + static_cast<std::size_t>(q.offset + j0) * L.ld + L.k_base + (h / group) * L.k_stride;
+    float* Qc = stages + (chunk & 1) * SL::kStageElems;
+    load_chunk<TL::BM, SL::KC, SL::LD>(Qc, q_rows, L.ld, count, kc * SL::KC, dh, by_16_bytes);
+    load_chunk<TL::BN, SL::KC, SL::LD>(Qc + SL::kQElems, k_rows, L.ld, min(TL::BN, q.length - j0), kc * SL::KC, dh,
+                                       by_16_bytes);
+    device::commit_async();
+  };
+  // Ss = the dot products of step (tile, h), complete for every thread on return.
+  auto step_dots = [&](int tile, int h) {
+    if constexpr (TL::kTensor) {
       __syncthreads();
       load_query<TL>(smem, p, q, h);
       load_keys<TL>(smem, p, q, h / group, tile, false);
       __syncthreads();
       dot_tile_to_smem<TL>(smem);
+    } else {
+      float acc[TL::RM][TL::CN] = {};
+#pragma unroll
+      for (int kc = 0; kc < SL::kChunks; ++kc) {
+        const int chunk = ((tile - first) * H + h) * SL::kChunks + kc;
+        device::wait_async_all();
+        __syncthreads();  // this chunk is in; every warp is done with the other stage and with Ss
+        if (chunk + 1 < chunks) issue(chunk + 1);
+        const float* Qc = stages + (chunk & 1) * SL::kStageElems;
+        add_chunk_dots<TL>(Qc, Qc + SL::kQElems, acc);
+      }
+      const int tx = lane_x(), ty = lane_y();
+#pragma unroll
+      for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+        for (int c = 0; c < TL::CN; ++c) Ss[(ty * TL::RM + r) * TL::SLD + tx + 16 * c] = acc[r][c];
+      }
+      __syncthreads();
+    }
+  };
+  if constexpr (!TL::kTensor) {
+    if (chunks > 0) issue(0);
+  }
+  for (int tile = first; tile <= last; ++tile) {
+    double a[RL::kCols] = {};  // sum over heads of p, in head order
+    for (int h = 0; h < H; ++h) {
       const std::size_t at = static_cast<std::size_t>(h) * rows + row;
       const float m = row_ok ? scratch.row_max[at] : 0.0f;
       const float inv = row_ok ? scratch.row_inv[at] : 0.0f;
+      step_dots(tile, h);
       double mass = 0.0, weighted = 0.0, kept = 0.0, plogp = 0.0;
+      const double distance0 = static_cast<double>(i - tile * TL::BN - lane);  // i - j at c = 0
 #pragma unroll
       for (int c = 0; c < RL::kCols; ++c) {
         const int col = lane + RL::kLanes * c, j = tile * TL::BN + col;
         if (!row_ok || !attends(i, j, p.window)) continue;
         const float sc = finish_score(Ss[local * TL::SLD + col], p.scale, p.softcap);
         const float v = __fmul_rn(expf(__fsub_rn(sc, m)), inv);  // the CPU's probability
-        a[c] += v;
-        mass += v;
-        weighted += static_cast<double>(v) * (i - j);
+        const double vd = v;
+        a[c] += vd;
+        mass += vd;
+        weighted += vd * (distance0 - RL::kLanes * c);
         if (v > eps_f) {
-          kept += v;
+          kept += vd;
           plogp += static_cast<double>(v * logf(fmaf(v, inv_n_f, eps_f)));
         }
       }
@@ -824,9 +938,9 @@ void attention_statistics(const AttentionProblem& p, const AttentionScratch& s, 
     if (flash_forward_supports(p)) {
       flash_statistics(p, s, plan.splits, plan.tiles_per_split, stream);
     } else {
-      launch(statistics_kernel<TL>, TL::kBytesStatistics,
+      launch(statistics_kernel<TL>, StatisticsLayout<TL>::kBytes,
              dim3(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(plan.splits)), stream, p, s,
-             plan.tiles_per_split);
+             plan.tiles_per_split, device::rows_copy_by_16_bytes(p, TL::DH));
     }
     finish_statistics_kernel<<<static_cast<unsigned>(p.n_blocks), TL::BM, 0, stream>>>(p, s, TL::BM, head_stats,
                                                                                         layer_stats);

@@ -5,6 +5,8 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 #include "attention.h"
 
 namespace bentov::cuda::device {
@@ -54,6 +56,16 @@ __device__ inline bool attends(int i, int j, int window) { return j <= i && (win
 __device__ inline float finish_score(float dot, float scale, float softcap) {
   const float s = __fmul_rn(dot, scale);
   return softcap > 0.0f ? tanhf(s / softcap) * softcap : s;
+}
+
+// Whether every head row can be copied 16 bytes at a time (cp.async): full-width heads of the
+// bucket at 16-byte offsets. Host side.
+inline bool rows_copy_by_16_bytes(const AttentionProblem& p, int dh_bucket) {
+  const HeadLayout& L = p.layout;
+  const int vec = p.precision == Precision::kFloat32 ? 4 : 8;  // elements per 16 bytes
+  const bool offsets = L.ld % vec == 0 && L.q_base % vec == 0 && L.q_stride % vec == 0 && L.k_base % vec == 0 &&
+                       L.k_stride % vec == 0 && L.v_base % vec == 0 && L.v_stride % vec == 0;
+  return L.head_dim == dh_bucket && offsets && reinterpret_cast<std::uintptr_t>(p.qkv) % 16 == 0;
 }
 
 }  // namespace bentov::cuda::device

@@ -55,16 +55,6 @@ constexpr int kScoreTiles = kKeys / 8;  // n-tiles of 8 keys in a warp's scores
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr double kLn2 = 0.69314718055994530942;
 
-// Whether every head row can be copied 16 bytes at a time: full-width heads at 16-byte offsets.
-bool rows_copy_by_16_bytes(const AttentionProblem& p, int dh_bucket) {
-  const HeadLayout& L = p.layout;
-  constexpr int kVec = 8;  // 16-bit elements per 16 bytes
-  const bool offsets = L.ld % kVec == 0 && L.q_base % kVec == 0 && L.q_stride % kVec == 0 &&
-                       L.k_base % kVec == 0 && L.k_stride % kVec == 0 && L.v_base % kVec == 0 &&
-                       L.v_stride % kVec == 0;
-  return L.head_dim == dh_bucket && offsets && reinterpret_cast<std::uintptr_t>(p.qkv) % 16 == 0;
-}
-
 // dst (rows, LD) = head columns [0, dh) of `count` rows of src (row stride ld_src), zero beyond.
 // By cp.async when `by_16_bytes` (complete after wait_async_all), else by plain stores.
 template <typename T, int DH, int kTileRows>
