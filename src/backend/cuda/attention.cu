@@ -51,10 +51,10 @@ struct Tile {
   static constexpr int DH = kDH, BM = kBM, BN = kBM;
   static constexpr int RM = BM / 16, CN = BN / 16;
   static constexpr bool kTensor = !std::is_same_v<T, float>;
-  // Row strides: the WMMA tiles' padded by 16 bytes; the float kernels' transposed Q and K read
-  // and written along their rows, conflict-free unpadded; Ss padded for pass 3's reads by column.
-  static constexpr int QLD = kTensor ? DH + 8 : BM;  // tensor: Qs (BM, DH); float: Qt (DH, BM)
-  static constexpr int KLD = kTensor ? DH + 8 : BN;  // tensor: Ks (BN, DH); float: Kt (DH, BN)
+  // Row strides: the WMMA tiles' padded by 16 bytes; the float kernels' Q and K unpadded, their
+  // vectors of four swizzled (swizzled()); Ss padded for pass 3's reads by column.
+  static constexpr int QLD = kTensor ? DH + 8 : DH;  // Qs (BM, DH)
+  static constexpr int KLD = kTensor ? DH + 8 : DH;  // Ks (BN, DH)
   static constexpr int VLD = kTensor ? DH + 8 : DH;  // Vs (BN, DH)
   static constexpr int SLD = BN + 4;                 // Ss (BM, BN) float
   static constexpr int PLD = BN + 8;                 // Ps (BM, BN) T, tensor only
@@ -67,8 +67,8 @@ struct Tile {
   // two CTAs to a multiprocessor.
   static constexpr std::size_t up(std::size_t b) { return (b + 127) / 128 * 128; }
   static constexpr std::size_t kQ = 0;
-  static constexpr std::size_t kK = up(kQ + sizeof(T) * (kTensor ? BM : DH) * QLD);
-  static constexpr std::size_t kS = up(kK + sizeof(T) * (kTensor ? BN : DH) * KLD);
+  static constexpr std::size_t kK = up(kQ + sizeof(T) * BM * QLD);
+  static constexpr std::size_t kS = up(kK + sizeof(T) * BN * KLD);
   static constexpr std::size_t kRow = up(kS + sizeof(float) * BM * SLD);  // per-row or per-thread values
   static constexpr std::size_t kRowEnd = up(kRow + sizeof(double) * kThreads * kLayerFields);
   static constexpr std::size_t kV = kTensor ? kRowEnd : kRow;
@@ -131,49 +131,95 @@ __device__ inline double sum16(double v) {  // the same order in every lane
   return v;
 }
 
-// dst (rows, DH) [or transposed (DH, rows), float only] = head columns [0, dh) of `count` packed
-// rows from src, zero beyond: the padding adds nothing to a dot product.
-template <class TL, bool kTransposed>
+// dst (rows, DH) = head columns [0, dh) of `count` packed rows from src, zero beyond: the
+// padding adds nothing to a dot product. The 16-bit kernels'.
+template <class TL>
 __device__ void load_rows(typename TL::T* dst, int ld_dst, const typename TL::T* src, int ld_src, int count,
                           int dh) {
   using T = typename TL::T;
-  static_assert(!kTransposed || std::is_same_v<T, float>, "only the float kernels read tiles transposed");
   constexpr int kVec = 16 / sizeof(T);  // elements per 16-byte load
   // Full-width heads at 16-byte aligned rows (every checkpoint's layout with dh % 8 == 0) move
   // 16 bytes per load.
   const bool by_vector = dh == TL::DH && ld_src % kVec == 0 && reinterpret_cast<std::uintptr_t>(src) % 16 == 0;
-  if constexpr (kTransposed) {
-    // Consecutive lanes take consecutive rows, so the transposed stores fall in distinct banks.
-    if (by_vector) {
-      for (int idx = threadIdx.x; idx < TL::BM * (TL::DH / 4); idx += kThreads) {
-        const int r = idx % TL::BM, c = (idx / TL::BM) * 4;
-        const float4 v = r < count ? *reinterpret_cast<const float4*>(src + static_cast<std::size_t>(r) * ld_src + c)
-                                   : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        dst[c * ld_dst + r] = v.x;
-        dst[(c + 1) * ld_dst + r] = v.y;
-        dst[(c + 2) * ld_dst + r] = v.z;
-        dst[(c + 3) * ld_dst + r] = v.w;
+  if (by_vector && ld_dst % kVec == 0) {
+    constexpr int kPerRow = TL::DH / kVec;
+    for (int idx = threadIdx.x; idx < TL::BM * kPerRow; idx += kThreads) {
+      const int r = idx / kPerRow, c = (idx % kPerRow) * kVec;
+      const uint4 v = r < count ? *reinterpret_cast<const uint4*>(src + static_cast<std::size_t>(r) * ld_src + c)
+                                : make_uint4(0, 0, 0, 0);
+      *reinterpret_cast<uint4*>(dst + r * ld_dst + c) = v;
+    }
+    return;
+  }
+  for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
+    const int r = idx / TL::DH, c = idx % TL::DH;
+    dst[r * ld_dst + c] = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : from_float<T>(0.0f);
+  }
+}
+
+// The float kernels' tiles: (rows, W) floats, W a multiple of 32, unpadded, the vector of four
+// columns [4 v, 4 v + 4) of row r stored at vector v ^ (r & kMask) of its row (the XOR swizzle of
+// CUTLASS's shared-memory layouts). K tiles take kMask 7: a quarter-warp's 16-byte reads of one
+// vector in eight consecutive rows fall in distinct banks. Q tiles take kMask RM: a warp reads
+// rows RM apart (its two lane rows ty), in distinct banks, and a thread's RM rows share the swizzle.
+// V tiles (kMask 0) are plainly row-major.
+template <int W, int kMask>
+__device__ inline int swizzled(int r, int v) {
+  static_assert(W % 32 == 0, "eight vectors of four to a row at least");
+  return r * W + 4 * (v ^ (r & kMask));
+}
+
+// dst (kTileRows, W) = columns [col0, col0 + W) of `count` rows of src (row stride ld_src), zero
+// beyond the rows and beyond dh, swizzled by kMask: by cp.async when `by_16_bytes` (complete once
+// waited for), else by plain stores.
+template <int kTileRows, int W, int kMask>
+__device__ void load_float_rows(float* dst, const float* src, int ld_src, int count, int col0, int dh,
+                                bool by_16_bytes) {
+  constexpr int kPerRow = W / 4;
+  if (by_16_bytes) {
+    for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * kPerRow; idx += kThreads) {
+      const int r = idx / kPerRow, v = idx % kPerRow;
+      const bool ok = r < count;
+      device::copy16_async(dst + swizzled<W, kMask>(r, v), src + static_cast<std::size_t>(ok ? r : 0) * ld_src + col0 + 4 * v,
+                           ok);
+    }
+    return;
+  }
+  for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * W; idx += kThreads) {
+    const int r = idx / W, c = idx % W;
+    dst[swizzled<W, kMask>(r, c / 4) + c % 4] =
+        (r < count && col0 + c < dh) ? src[static_cast<std::size_t>(r) * ld_src + col0 + c] : 0.0f;
+  }
+}
+template <class TL>
+constexpr int kQueryMask = TL::RM;  // a Q tile's swizzle
+constexpr int kKeyMask = 7;         // a K tile's
+
+// acc[r][c] += q_{ty RM + r} . k_{tx + 16 c} over the W columns of swizzled Qs (BM, W) and Ks
+// (BN, W), the columns in order, four a vector load. Every float kernel's dot products are this
+// chain of FMAs from acc = 0 over the head's columns in order, so the passes agree bit for bit.
+template <class TL, int W>
+__device__ void add_tile_dots(const float* Qs, const float* Ks, float (&acc)[TL::RM][TL::CN]) {
+  static_assert((TL::RM & (TL::RM - 1)) == 0 && TL::RM <= 4, "a thread's rows share the Q swizzle");
+  const int tx = lane_x(), ty = lane_y();
+  const float* q_rows = Qs + ty * TL::RM * W;  // rows ty RM + r, swizzled by (ty RM) & RM
+  const float* k_rows = Ks + tx * W;           // rows tx + 16 c, swizzled by tx & 7
+  const int q_key = (ty * TL::RM) & kQueryMask<TL>, k_key = tx & kKeyMask;
+#pragma unroll 1
+  for (int v = 0; v < W / 4; ++v) {
+    const int qv = 4 * (v ^ q_key), kv = 4 * (v ^ k_key);
+    float q[TL::RM][4], kk[TL::CN][4];
+#pragma unroll
+    for (int r = 0; r < TL::RM; ++r) load_vector<4>(q[r], q_rows + r * W + qv);
+#pragma unroll
+    for (int c = 0; c < TL::CN; ++c) load_vector<4>(kk[c], k_rows + 16 * c * W + kv);
+#pragma unroll
+    for (int u = 0; u < 4; ++u) {
+#pragma unroll
+      for (int r = 0; r < TL::RM; ++r) {
+#pragma unroll
+        for (int c = 0; c < TL::CN; ++c) acc[r][c] = fmaf(q[r][u], kk[c][u], acc[r][c]);
       }
-      return;
-    }
-    for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
-      const int r = idx % TL::BM, c = idx / TL::BM;
-      dst[c * ld_dst + r] = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : 0.0f;
-    }
-  } else {
-    if (by_vector && ld_dst % kVec == 0) {
-      constexpr int kPerRow = TL::DH / kVec;
-      for (int idx = threadIdx.x; idx < TL::BM * kPerRow; idx += kThreads) {
-        const int r = idx / kPerRow, c = (idx % kPerRow) * kVec;
-        const uint4 v = r < count ? *reinterpret_cast<const uint4*>(src + static_cast<std::size_t>(r) * ld_src + c)
-                                  : make_uint4(0, 0, 0, 0);
-        *reinterpret_cast<uint4*>(dst + r * ld_dst + c) = v;
-      }
-      return;
-    }
-    for (int idx = threadIdx.x; idx < TL::BM * TL::DH; idx += kThreads) {
-      const int r = idx / TL::DH, c = idx % TL::DH;
-      dst[r * ld_dst + c] = (r < count && c < dh) ? src[static_cast<std::size_t>(r) * ld_src + c] : from_float<T>(0.0f);
     }
   }
 }
@@ -183,9 +229,8 @@ __device__ void load_query(unsigned char* smem, const AttentionProblem& p, const
   const auto* qkv = static_cast<const typename TL::T*>(p.qkv);
   const HeadLayout& L = p.layout;
   const std::size_t row0 = static_cast<std::size_t>(q.offset + q.r0);
-  load_rows<TL, !TL::kTensor>(reinterpret_cast<typename TL::T*>(smem + TL::kQ), TL::QLD,
-                              qkv + row0 * L.ld + L.q_base + h * L.q_stride, L.ld, min(TL::BM, q.length - q.r0),
-                              L.head_dim);
+  load_rows<TL>(reinterpret_cast<typename TL::T*>(smem + TL::kQ), TL::QLD,
+                qkv + row0 * L.ld + L.q_base + h * L.q_stride, L.ld, min(TL::BM, q.length - q.r0), L.head_dim);
 }
 
 template <class TL>
@@ -196,94 +241,54 @@ __device__ void load_keys(unsigned char* smem, const AttentionProblem& p, const 
   const int j0 = tile * TL::BN, count = min(TL::BN, q.length - j0);
   const auto* base = qkv + static_cast<std::size_t>(q.offset + j0) * L.ld;
   auto* K = reinterpret_cast<typename TL::T*>(smem + TL::kK);
-  load_rows<TL, !TL::kTensor>(K, TL::KLD, base + L.k_base + g * L.k_stride, L.ld, count, L.head_dim);
+  load_rows<TL>(K, TL::KLD, base + L.k_base + g * L.k_stride, L.ld, count, L.head_dim);
   if (values) {
-    load_rows<TL, false>(reinterpret_cast<typename TL::T*>(smem + TL::kV), TL::VLD, base + L.v_base + g * L.v_stride,
-                         L.ld, count, L.head_dim);
+    load_rows<TL>(reinterpret_cast<typename TL::T*>(smem + TL::kV), TL::VLD, base + L.v_base + g * L.v_stride, L.ld,
+                  count, L.head_dim);
   }
 }
 
-// acc[r][c] = q_{ty RM + r} . k_{tx CN + c} of the tile, from Qt and Kt in shared memory (float).
-template <class TL>
-__device__ void dot_tile_to_registers(const unsigned char* smem, float (&acc)[TL::RM][TL::CN]) {
-  static_assert(!TL::kTensor, "the register tiles are the float kernels'");
-  const int tx = lane_x(), ty = lane_y();
-  const float* Qt = reinterpret_cast<const float*>(smem + TL::kQ);
-  const float* Kt = reinterpret_cast<const float*>(smem + TL::kK);
-#pragma unroll
-  for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-    for (int c = 0; c < TL::CN; ++c) acc[r][c] = 0.0f;
-  }
-#pragma unroll 4
-  for (int k = 0; k < TL::DH; ++k) {
-    float q[TL::RM], kk[TL::CN];
-    load_vector<TL::RM>(q, Qt + k * TL::QLD + ty * TL::RM);
-    load_vector<TL::CN>(kk, Kt + k * TL::KLD + tx * TL::CN);
-#pragma unroll
-    for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-      for (int c = 0; c < TL::CN; ++c) acc[r][c] = fmaf(q[r], kk[c], acc[r][c]);
-    }
-  }
-}
-
-// Ss (BM, BN) = the tile's dot products q_r . k_c: the float register tiles stored by their
-// threads, or WMMA fragments. All threads call it; Ss is complete for every thread on return.
+// Ss (BM, BN) = the tile's dot products q_r . k_c as WMMA fragments (the 16-bit kernels). All
+// threads call it; Ss is complete for every thread on return.
 template <class TL>
 __device__ void dot_tile_to_smem(unsigned char* smem) {
+  static_assert(TL::kTensor, "the float kernels' dot products are add_tile_dots");
+  using namespace nvcuda;
+  using T = typename TL::T;
   float* Ss = reinterpret_cast<float*>(smem + TL::kS);
-  if constexpr (TL::kTensor) {
-    using namespace nvcuda;
-    using T = typename TL::T;
-    const T* Qs = reinterpret_cast<const T*>(smem + TL::kQ);
-    const T* Ks = reinterpret_cast<const T*>(smem + TL::kK);
-    constexpr int FR = TL::BM / 16, FC = TL::BN / 16;
-    for (int f = static_cast<int>(threadIdx.x >> 5); f < FR * FC; f += kThreads / 32) {
-      const int fr = f / FC, fc = f % FC;
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-      wmma::fill_fragment(acc, 0.0f);
+  const T* Qs = reinterpret_cast<const T*>(smem + TL::kQ);
+  const T* Ks = reinterpret_cast<const T*>(smem + TL::kK);
+  constexpr int FR = TL::BM / 16, FC = TL::BN / 16;
+  for (int f = static_cast<int>(threadIdx.x >> 5); f < FR * FC; f += kThreads / 32) {
+    const int fr = f / FC, fc = f % FC;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+    wmma::fill_fragment(acc, 0.0f);
 #pragma unroll
-      for (int k = 0; k < TL::DH; k += 16) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> b;
-        wmma::load_matrix_sync(a, Qs + fr * 16 * TL::QLD + k, TL::QLD);
-        wmma::load_matrix_sync(b, Ks + fc * 16 * TL::KLD + k, TL::KLD);
-        wmma::mma_sync(acc, a, b, acc);
-      }
-      wmma::store_matrix_sync(Ss + fr * 16 * TL::SLD + fc * 16, acc, TL::SLD, wmma::mem_row_major);
+    for (int k = 0; k < TL::DH; k += 16) {
+      wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
+      wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> b;
+      wmma::load_matrix_sync(a, Qs + fr * 16 * TL::QLD + k, TL::QLD);
+      wmma::load_matrix_sync(b, Ks + fc * 16 * TL::KLD + k, TL::KLD);
+      wmma::mma_sync(acc, a, b, acc);
     }
-  } else {
-    const int tx = lane_x(), ty = lane_y();
-    float acc[TL::RM][TL::CN];
-    dot_tile_to_registers<TL>(smem, acc);
-#pragma unroll
-    for (int r = 0; r < TL::RM; ++r) store_vector<TL::CN>(Ss + (ty * TL::RM + r) * TL::SLD + tx * TL::CN, acc[r]);
+    wmma::store_matrix_sync(Ss + fr * 16 * TL::SLD + fc * 16, acc, TL::SLD, wmma::mem_row_major);
   }
   __syncthreads();
 }
 
-// s[r][c] = the score of (q_{ty RM + r}, k_{tx CN + c}) of the tile in shared memory. All threads call it.
+// s[r][c] = the score of (q_{ty RM + r}, k_{tx CN + c}) of the tile in shared memory (the 16-bit
+// kernels). All threads call it.
 template <class TL>
 __device__ void score_tile(unsigned char* smem, float scale, float softcap, float (&s)[TL::RM][TL::CN]) {
   const int tx = lane_x(), ty = lane_y();
-  if constexpr (TL::kTensor) {
-    dot_tile_to_smem<TL>(smem);
-    const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
+  dot_tile_to_smem<TL>(smem);
+  const float* Ss = reinterpret_cast<const float*>(smem + TL::kS);
 #pragma unroll
-    for (int r = 0; r < TL::RM; ++r) {
-      float dots[TL::CN];
-      load_vector<TL::CN>(dots, Ss + (ty * TL::RM + r) * TL::SLD + tx * TL::CN);
+  for (int r = 0; r < TL::RM; ++r) {
+    float dots[TL::CN];
+    load_vector<TL::CN>(dots, Ss + (ty * TL::RM + r) * TL::SLD + tx * TL::CN);
 #pragma unroll
-      for (int c = 0; c < TL::CN; ++c) s[r][c] = finish_score(dots[c], scale, softcap);
-    }
-  } else {
-    dot_tile_to_registers<TL>(smem, s);
-#pragma unroll
-    for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-      for (int c = 0; c < TL::CN; ++c) s[r][c] = finish_score(s[r][c], scale, softcap);
-    }
+    for (int c = 0; c < TL::CN; ++c) s[r][c] = finish_score(dots[c], scale, softcap);
   }
 }
 
@@ -477,27 +482,50 @@ __device__ void add_pv_tile(const unsigned char* smem, float (&o)[TL::RM][kOutpu
 // from which pass 3 recomputes each probability as the CPU does, exp(s - m) / sum. Grid (blocks, heads).
 template <class TL>
 __global__ void __launch_bounds__(kThreads, 2) float_forward_kernel(AttentionProblem p, AttentionScratch scratch,
-                                                                    float* ctx, int ld_ctx) {
+                                                                    float* ctx, int ld_ctx, bool by_16_bytes) {
   static_assert(!TL::kTensor, "the 16-bit kernels' forward is row_max_kernel + softmax_kernel");
   extern __shared__ __align__(128) unsigned char smem[];
   const HeadBlock b = head_block<TL>(p);
   const QueryBlock& q = b.q;
-  const int h = b.h, g = b.g, count = b.count, tx = lane_x(), ty = lane_y(), dh = p.layout.head_dim;
+  const HeadLayout& L = p.layout;
+  const int h = b.h, g = b.g, count = b.count, tx = lane_x(), ty = lane_y(), dh = L.head_dim;
   const std::size_t head_rows = b.head_rows;
-  load_query<TL>(smem, p, q, h);
+  float* Qs = reinterpret_cast<float*>(smem + TL::kQ);  // (BM, DH) swizzled
+  float* Ks = reinterpret_cast<float*>(smem + TL::kK);  // (BN, DH) swizzled
+  float* Ss = reinterpret_cast<float*>(smem + TL::kS);  // (BM, SLD): the tile's e
+  float* Vs = reinterpret_cast<float*>(smem + TL::kV);  // (BN, DH)
+  const auto* qkv = static_cast<const float*>(p.qkv);
+  // K and V by cp.async, one tile ahead: a tile's V arrives during its scores, the next tile's
+  // K during its softmax and P V.
+  auto issue_tile = [&](int tile, bool values) {
+    const float* rows = qkv + static_cast<std::size_t>(q.offset + tile * TL::BN) * L.ld;
+    const int n = min(TL::BN, q.length - tile * TL::BN);
+    if (values) {
+      load_float_rows<TL::BN, TL::DH, 0>(Vs, rows + L.v_base + g * L.v_stride, L.ld, n, 0, dh, by_16_bytes);
+    } else {
+      load_float_rows<TL::BN, TL::DH, kKeyMask>(Ks, rows + L.k_base + g * L.k_stride, L.ld, n, 0, dh, by_16_bytes);
+    }
+    device::commit_async();
+  };
+  const KeyTiles kt = key_tiles(q, p.window, TL::BM);
+  load_float_rows<TL::BM, TL::DH, kQueryMask<TL>>(Qs, qkv + static_cast<std::size_t>(q.offset + q.r0) * L.ld + L.q_base +
+                                                h * L.q_stride,
+                                        L.ld, count, 0, dh, by_16_bytes);
+  issue_tile(kt.first, false);
   float m[TL::RM];  // the running maximum of each row's scores, -inf before its first key
   double sum[TL::RM] = {}, rest[TL::RM] = {};
   float o[TL::RM][kOutputColumns<TL>] = {};
 #pragma unroll
   for (int r = 0; r < TL::RM; ++r) m[r] = -INFINITY;
-  float* Ss = reinterpret_cast<float*>(smem + TL::kS);
-  const KeyTiles kt = key_tiles(q, p.window, TL::BM);
   for (int tile = kt.first; tile <= kt.last; ++tile) {
-    __syncthreads();  // every warp is done with the last tile's K, V and e
-    load_keys<TL>(smem, p, q, g, tile, true);
-    __syncthreads();
-    float s[TL::RM][TL::CN];
-    score_tile<TL>(smem, p.scale, p.softcap, s);
+    device::wait_async_all();
+    __syncthreads();  // this tile's K is in; every warp is done with the last tile's V and e
+    issue_tile(tile, true);
+    float s[TL::RM][TL::CN] = {};
+    add_tile_dots<TL, TL::DH>(Qs, Ks, s);
+    __syncthreads();  // every warp is done with K
+    const bool next = tile < kt.last;
+    if (next) issue_tile(tile + 1, false);
 #pragma unroll
     for (int r = 0; r < TL::RM; ++r) {
       const int local = ty * TL::RM + r, i = q.r0 + local;
@@ -505,7 +533,8 @@ __global__ void __launch_bounds__(kThreads, 2) float_forward_kernel(AttentionPro
       float tile_max = -INFINITY;
 #pragma unroll
       for (int c = 0; c < TL::CN; ++c) {
-        live[c] = local < count && attends(i, tile * TL::BN + tx * TL::CN + c, p.window);
+        s[r][c] = finish_score(s[r][c], p.scale, p.softcap);
+        live[c] = local < count && attends(i, tile * TL::BN + tx + 16 * c, p.window);
         if (live[c]) tile_max = fmaxf(tile_max, s[r][c]);
       }
       tile_max = max16(tile_max);
@@ -519,16 +548,20 @@ __global__ void __launch_bounds__(kThreads, 2) float_forward_kernel(AttentionPro
         for (int c = 0; c < kOutputColumns<TL>; ++c) o[r][c] = __fmul_rn(o[r][c], alpha_f);
         m[r] = tile_max;
       }
-      float e[TL::CN];
 #pragma unroll
       for (int c = 0; c < TL::CN; ++c) {
-        e[c] = live[c] ? expf(__fsub_rn(s[r][c], m[r])) : 0.0f;
-        sum[r] += e[c];
-        if (tile * TL::BN + tx * TL::CN + c >= 1) rest[r] += e[c];
+        const float e = live[c] ? expf(__fsub_rn(s[r][c], m[r])) : 0.0f;
+        sum[r] += e;
+        if (tile * TL::BN + tx + 16 * c >= 1) rest[r] += e;
+        Ss[local * TL::SLD + tx + 16 * c] = e;
       }
-      store_vector<TL::CN>(Ss + local * TL::SLD + tx * TL::CN, e);
     }
-    __syncthreads();
+    if (next) {
+      device::wait_async_group<1>();  // V; the next K may still be on its way
+    } else {
+      device::wait_async_all();
+    }
+    __syncthreads();  // V and every row's e are in
     add_pv_tile<TL>(smem, o);
   }
   float* out = ctx + static_cast<std::size_t>(q.offset + q.r0) * ld_ctx + static_cast<std::size_t>(h) * dh;
@@ -579,14 +612,13 @@ __device__ inline double sum_lanes(double v) {  // the same order in every lane 
 // columns, row-major and double-buffered so that cp.async brings the next chunk while the dot
 // products of this one run (the pipeline of FlashAttention-2's flash_fwd_kernel.h, here over
 // steps); then the tile's dot products Ss (BM, SLD) and each thread's sums of the head average,
-// (kLayerFields, kThreads) doubles: 109 KiB at DH 128, two CTAs to a multiprocessor.
+// (kLayerFields, kThreads) doubles: 105 KiB at DH 128, two CTAs to a multiprocessor.
 template <class TL>
 struct StatisticsLayout {
   static constexpr int KC = TL::DH < 64 ? TL::DH : 64;  // head columns per chunk
   static constexpr int kChunks = TL::DH / KC;           // chunks per step
-  static constexpr int LD = KC + 4;  // 16-byte rows; consecutive rows 4 banks apart
-  static constexpr int kQElems = TL::BM * LD, kKElems = TL::BN * LD;
-  static constexpr int kStageElems = kQElems + kKElems;  // Qc (BM, LD), then Kc (BN, LD)
+  static constexpr int kQElems = TL::BM * KC, kKElems = TL::BN * KC;
+  static constexpr int kStageElems = kQElems + kKElems;  // Qc (BM, KC), then Kc (BN, KC), swizzled
   static constexpr std::size_t kFloatS = TL::up(sizeof(float) * 2 * kStageElems);
   static constexpr std::size_t kFloatSums = TL::up(kFloatS + sizeof(float) * TL::BM * TL::SLD);
   // The 16-bit kernels' pass 3 (head dimensions the FlashAttention-2 kernels do not take) loads
@@ -596,51 +628,6 @@ struct StatisticsLayout {
   static constexpr std::size_t kBytes =
       TL::kTensor ? TL::kBytesStatistics : TL::up(kFloatSums + sizeof(double) * kThreads * kLayerFields);
 };
-
-// dst (kTileRows, LD) = head columns [col0, col0 + KC) of `count` rows of src (row stride
-// ld_src), zero beyond the rows and beyond dh: by cp.async when `by_16_bytes` (complete after
-// wait_async_all), else by plain stores.
-template <int kTileRows, int KC, int LD>
-__device__ void load_chunk(float* dst, const float* src, int ld_src, int count, int col0, int dh, bool by_16_bytes) {
-  if (by_16_bytes) {
-    constexpr int kPerRow = KC / 4;
-    for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * kPerRow; idx += kThreads) {
-      const int r = idx / kPerRow, c = (idx % kPerRow) * 4;
-      const bool ok = r < count;
-      device::copy16_async(dst + r * LD + c, src + static_cast<std::size_t>(ok ? r : 0) * ld_src + col0 + c, ok);
-    }
-    return;
-  }
-  for (int idx = static_cast<int>(threadIdx.x); idx < kTileRows * KC; idx += kThreads) {
-    const int r = idx / KC, c = idx % KC;
-    dst[r * LD + c] = (r < count && col0 + c < dh) ? src[static_cast<std::size_t>(r) * ld_src + col0 + c] : 0.0f;
-  }
-}
-
-// acc[r][c] += q_{ty RM + r} . k_{tx + 16 c} over a chunk's KC head columns, in order, from Qc
-// (BM, LD) and Kc (BN, LD) four columns a vector load: over the chunks of a step, the same
-// chain of FMAs as dot_tile_to_registers, so the same bits as the forward kernel's scores.
-template <class TL>
-__device__ void add_chunk_dots(const float* Qc, const float* Kc, float (&acc)[TL::RM][TL::CN]) {
-  using SL = StatisticsLayout<TL>;
-  const int tx = lane_x(), ty = lane_y();
-#pragma unroll 1
-  for (int k = 0; k < SL::KC; k += 4) {
-    float q[TL::RM][4], kk[TL::CN][4];
-#pragma unroll
-    for (int r = 0; r < TL::RM; ++r) load_vector<4>(q[r], Qc + (ty * TL::RM + r) * SL::LD + k);
-#pragma unroll
-    for (int c = 0; c < TL::CN; ++c) load_vector<4>(kk[c], Kc + (tx + 16 * c) * SL::LD + k);
-#pragma unroll
-    for (int u = 0; u < 4; ++u) {
-#pragma unroll
-      for (int r = 0; r < TL::RM; ++r) {
-#pragma unroll
-        for (int c = 0; c < TL::CN; ++c) acc[r][c] = fmaf(q[r][u], kk[c][u], acc[r][c]);
-      }
-    }
-  }
-}
 
 // Pass 3: partial sums of key tiles [split * per, (split + 1) * per) of a query block, the
 // (tile, head) steps' float Q and K chunks one cp.async pipeline. Grid (blocks, splits).
@@ -697,9 +684,9 @@ __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProble
     const float* q_rows = qkv + static_cast<std::size_t>(q.offset + q.r0) * L.ld + L.q_base + h * L.q_stride;
     const float* k_rows = qkv + static_cast<std::size_t>(q.offset + j0) * L.ld + L.k_base + (h / group) * L.k_stride;
     float* Qc = stages + (chunk & 1) * SL::kStageElems;
-    load_chunk<TL::BM, SL::KC, SL::LD>(Qc, q_rows, L.ld, count, kc * SL::KC, dh, by_16_bytes);
-    load_chunk<TL::BN, SL::KC, SL::LD>(Qc + SL::kQElems, k_rows, L.ld, min(TL::BN, q.length - j0), kc * SL::KC, dh,
-                                       by_16_bytes);
+    load_float_rows<TL::BM, SL::KC, kQueryMask<TL>>(Qc, q_rows, L.ld, count, kc * SL::KC, dh, by_16_bytes);
+    load_float_rows<TL::BN, SL::KC, kKeyMask>(Qc + SL::kQElems, k_rows, L.ld, min(TL::BN, q.length - j0), kc * SL::KC,
+                                          dh, by_16_bytes);
     device::commit_async();
   };
   // Ss = the dot products of step (tile, h), complete for every thread on return.
@@ -719,7 +706,7 @@ __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProble
         __syncthreads();  // this chunk is in; every warp is done with the other stage and with Ss
         if (chunk + 1 < chunks) issue(chunk + 1);
         const float* Qc = stages + (chunk & 1) * SL::kStageElems;
-        add_chunk_dots<TL>(Qc, Qc + SL::kQElems, acc);
+        add_tile_dots<TL, SL::KC>(Qc, Qc + SL::kQElems, acc);
       }
       const int tx = lane_x(), ty = lane_y();
 #pragma unroll
@@ -924,7 +911,8 @@ void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, flo
       launch(row_max_kernel<TL>, TL::kRow, grid, stream, p, s.row_max);
       launch(softmax_kernel<TL>, TL::kBytes, grid, stream, p, s, ctx, ld_ctx);
     } else {
-      launch(float_forward_kernel<TL>, TL::kBytes, grid, stream, p, s, ctx, ld_ctx);
+      launch(float_forward_kernel<TL>, TL::kBytes, grid, stream, p, s, ctx, ld_ctx,
+             device::rows_copy_by_16_bytes(p, TL::DH));
     }
   });
 }

@@ -28,6 +28,10 @@ __device__ inline void copy16_async(void* dst, const void* src, bool valid) {
 }
 __device__ inline void commit_async() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ inline void wait_async_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
+template <int kPending>  // until at most kPending of this thread's committed groups are in flight
+__device__ inline void wait_async_group() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+}
 
 // Four 8x8 16-bit matrices; lane l gives the address of row l % 8 of matrix l / 8.
 __device__ inline void load_matrix_x4(unsigned (&r)[4], const void* row) {
