@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Nsight Compute on the fused attention's kernels, one launch each, in a bench pass on the GPU
-# machine: throughput against the hardware's peaks, occupancy, warp stall reasons and memory
-# traffic, one text report per kernel. Where the attention's time goes, beyond the phase totals
-# of BENTOV_CUDA_PHASES.
+# machine: throughput against the hardware's peaks, occupancy, warp stall reasons, memory
+# traffic, instruction mix and the hottest instructions' stalls, one text report per kernel.
+# Where the attention's time goes, beyond the phase totals of BENTOV_CUDA_PHASES.
 #
 #   scripts/ncu_attention.sh BENTOV_BENCH MODEL_DIR DTYPE TOKENS TEXTS OUT_PREFIX [KERNEL...]
 #
@@ -22,6 +22,7 @@ for kernel in "${kernels[@]}"; do
     BENTOV_BENCH_TEXTS=$texts "$ncu" --kernel-name "regex:$kernel" --launch-skip 2 --launch-count 1 \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
     --section SchedulerStats --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
+    --section InstructionStats --section SourceCounters \
     "$bench" --benchmark_filter=^BM_Forward --benchmark_min_time=0.01 > "$prefix.$kernel.txt" 2>&1 ||
     echo "ncu failed on $kernel: see $prefix.$kernel.txt" >&2
 done

@@ -22,7 +22,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <limits>
+#include <queue>
 #include <type_traits>
+#include <vector>
 
 #include "bentov/error.h"
 #include "attention_device.cuh"
@@ -37,6 +41,8 @@ int attention_block_rows(int head_dim) { return head_dim > 128 ? 32 : kAttention
 namespace {
 
 using device::attends;
+using device::ctas_per_sm;
+using device::set_shared_memory;
 using device::finish_score;
 using device::key_tiles;
 using device::KeyTiles;
@@ -584,17 +590,6 @@ __global__ void __launch_bounds__(kThreads, 2) float_forward_kernel(AttentionPro
   }
 }
 
-struct SplitPlan {
-  int splits, tiles_per_split;
-};
-SplitPlan split_plan(const AttentionProblem& p, int requested) {
-  const int bm = attention_block_rows(p.layout.head_dim);
-  const int max_tiles = std::max(1, (p.max_length + bm - 1) / bm);
-  const int splits = std::clamp(requested, 1, max_tiles);
-  const int per = (max_tiles + splits - 1) / splits;
-  return {(max_tiles + per - 1) / per, per};
-}
-
 // Pass 3's ownership: a query row to kLanes consecutive threads, each with every kLanes-th key
 // of a tile (conflict-free reads of Ss), so a row's sums reduce over kLanes lanes only.
 template <class TL>
@@ -630,16 +625,18 @@ struct StatisticsLayout {
 };
 
 // Pass 3: partial sums of key tiles [split * per, (split + 1) * per) of a query block, the
-// (tile, head) steps' float Q and K chunks one cp.async pipeline. Grid (blocks, splits).
+// (tile, head) steps' float Q and K chunks one cp.async pipeline. A CTA per item of scratch.items.
 template <class TL>
 __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProblem p, AttentionScratch scratch,
-                                                                 int tiles_per_split, bool by_16_bytes) {
+                                                                 bool by_16_bytes) {
   extern __shared__ __align__(128) unsigned char smem[];
   using RL = RowLanes<TL>;
   using SL = StatisticsLayout<TL>;
-  const QueryBlock q = p.blocks[longest_first(p)];
+  const StatisticsItem item = scratch.items[blockIdx.x];
+  const QueryBlock q = p.blocks[item.block];
   const HeadLayout& L = p.layout;
-  const int split = static_cast<int>(blockIdx.y), H = L.heads, group = H / L.kv_heads, dh = L.head_dim;
+  const int split = item.split, tiles_per_split = scratch.tiles_per_split;
+  const int H = L.heads, group = H / L.kv_heads, dh = L.head_dim;
   const int count = min(TL::BM, q.length - q.r0);
   const int local = static_cast<int>(threadIdx.x) / RL::kLanes, lane = static_cast<int>(threadIdx.x) % RL::kLanes;
   const int i = q.r0 + local;
@@ -787,7 +784,8 @@ __global__ void __launch_bounds__(kThreads, 2) statistics_kernel(AttentionProble
   }
 }
 
-// The partial sums of every split, in split order, closed into the row statistics. A thread per row.
+// The partial sums of every split that holds a tile of the row's block, in split order, closed
+// into the row statistics. A thread per row.
 __global__ void finish_statistics_kernel(AttentionProblem p, AttentionScratch scratch, int bm,
                                          HeadRowStats* head_stats, LayerRowStats* layer_stats) {
   const QueryBlock q = p.blocks[blockIdx.x];
@@ -795,9 +793,11 @@ __global__ void finish_statistics_kernel(AttentionProblem p, AttentionScratch sc
   if (local >= bm || q.r0 + local >= q.length) return;
   const int i = q.r0 + local, H = p.layout.heads;
   const std::size_t rows = static_cast<std::size_t>(p.rows), row = static_cast<std::size_t>(q.offset + i);
+  const KeyTiles kt = key_tiles(q, p.window, bm);
+  const int first_split = kt.first / scratch.tiles_per_split, last_split = kt.last / scratch.tiles_per_split;
   for (int h = 0; h < H; ++h) {
     double s[kHeadFields] = {};
-    for (int k = 0; k < scratch.splits; ++k) {
+    for (int k = first_split; k <= last_split; ++k) {
       const double* part = scratch.partials + ((static_cast<std::size_t>(k) * H + h) * rows + row) * kHeadFields;
       for (int f = 0; f < kHeadFields; ++f) s[f] += part[f];
     }
@@ -806,7 +806,7 @@ __global__ void finish_statistics_kernel(AttentionProblem p, AttentionScratch sc
   }
   double t[kLayerFields] = {};
   const double* layer_parts = scratch.partials + static_cast<std::size_t>(scratch.splits) * H * rows * kHeadFields;
-  for (int k = 0; k < scratch.splits; ++k) {
+  for (int k = first_split; k <= last_split; ++k) {
     const double* part = layer_parts + (static_cast<std::size_t>(k) * rows + row) * kLayerFields;
     for (int f = 0; f < kLayerFields; ++f) t[f] += part[f];
   }
@@ -831,11 +831,7 @@ __global__ void finish_statistics_kernel(AttentionProblem p, AttentionScratch sc
 
 template <typename Kernel, typename... Args>
 void launch(Kernel kernel, std::size_t smem_bytes, dim3 grid, cudaStream_t stream, Args... args) {
-  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem_bytes)),
-        "cudaFuncSetAttribute (attention)");
-  // All of the unified L1 / shared memory as shared: two float forward CTAs take all of it.
-  check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared),
-        "cudaFuncSetAttribute (attention)");
+  set_shared_memory(kernel, smem_bytes);
   kernel<<<grid, kThreads, smem_bytes, stream>>>(args...);
   check(cudaGetLastError(), "attention kernel launch");
 }
@@ -880,16 +876,73 @@ __global__ void narrow_kernel(const float* src, void* dst, std::size_t count, Pr
 
 }  // namespace
 
-int statistics_splits(const AttentionProblem& p, int sms) {
-  // Enough CTAs for two waves of the three per multiprocessor the 16-bit kernel runs, and no CTA
-  // with more than kTilesPerSplit key tiles: a causal block's work grows with its row, and the
-  // heaviest CTAs set the kernel's time.
-  constexpr int kTilesPerSplit = 16, kCtasToFill = 6;
+namespace {
+
+// Pass 3's CTAs at ranges of `per` key tiles: every (block, range) that holds a tile of the causal
+// attention, with its tile count, heaviest first (among equals, the later blocks first).
+struct WeightedItem {
+  StatisticsItem item;
+  int tiles;
+};
+std::vector<WeightedItem> statistics_work(const std::vector<QueryBlock>& blocks, int bm, int per) {
+  std::vector<WeightedItem> work;
+  for (int b = static_cast<int>(blocks.size()) - 1; b >= 0; --b) {
+    const QueryBlock& q = blocks[static_cast<std::size_t>(b)];
+    const int tiles = (std::min(q.r0 + bm, q.length) - 1) / bm + 1;  // key tiles [0, tiles)
+    for (int split = 0; split * per < tiles; ++split) work.push_back({{b, split}, std::min(per, tiles - split * per)});
+  }
+  std::stable_sort(work.begin(), work.end(), [](const WeightedItem& a, const WeightedItem& b) { return a.tiles > b.tiles; });
+  return work;
+}
+
+// When the last CTA of `work` ends, each CTA taken in order by the first of `slots` to be free
+// (as the GPU hands them out), in key-tile times and a fixed cost per CTA.
+double schedule_end(const std::vector<WeightedItem>& work, int slots) {
+  constexpr double kCtaCost = 0.1;  // a CTA's start and end, against a key tile of every head
+  std::priority_queue<double, std::vector<double>, std::greater<>> free_at;
+  for (int k = 0; k < slots; ++k) free_at.push(0.0);
+  double end = 0.0;
+  for (const WeightedItem& w : work) {
+    const double done = free_at.top() + w.tiles + kCtaCost;
+    free_at.pop();
+    free_at.push(done);
+    end = std::max(end, done);
+  }
+  return end;
+}
+
+int statistics_ctas_per_sm(const AttentionProblem& p) {
+  if (flash_forward_supports(p)) return flash_statistics_ctas_per_sm(p);
+  int ctas = 1;
+  dispatch(p, [&](auto tile) {
+    using TL = decltype(tile);
+    ctas = ctas_per_sm(statistics_kernel<TL>, kThreads, StatisticsLayout<TL>::kBytes);
+  });
+  return ctas;
+}
+
+}  // namespace
+
+StatisticsPlan plan_statistics(const AttentionProblem& p, const std::vector<QueryBlock>& blocks, int sms) {
   const int bm = attention_block_rows(p.layout.head_dim);
   const int max_tiles = std::max(1, (p.max_length + bm - 1) / bm);
-  const int to_fill = p.n_blocks > 0 ? (kCtasToFill * sms + p.n_blocks - 1) / p.n_blocks : 1;
-  const int to_balance = (max_tiles + kTilesPerSplit - 1) / kTilesPerSplit;
-  return split_plan(p, std::min(std::max(to_fill, to_balance), kStatisticsMaxSplits)).splits;
+  const int slots = std::max(1, sms) * statistics_ctas_per_sm(p);
+  const int shortest = (max_tiles + kStatisticsMaxSplits - 1) / kStatisticsMaxSplits;  // within the splits' cap
+  StatisticsPlan plan;
+  double plan_end = std::numeric_limits<double>::infinity();
+  // Longer ranges first: a shorter one must end the schedule 2% sooner to be taken.
+  for (int per : {std::max(16, shortest), 12, 8, 6, 4}) {
+    if (per < shortest) continue;
+    const std::vector<WeightedItem> work = statistics_work(blocks, bm, per);
+    const double end = schedule_end(work, slots);
+    if (end >= 0.98 * plan_end) continue;
+    plan_end = end;
+    plan.tiles_per_split = per;
+    plan.splits = (max_tiles + per - 1) / per;
+    plan.items.clear();
+    for (const WeightedItem& w : work) plan.items.push_back(w.item);
+  }
+  return plan;
 }
 
 std::size_t statistics_partial_doubles(int rows, int heads, int splits) {
@@ -920,15 +973,13 @@ void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, flo
 void attention_statistics(const AttentionProblem& p, const AttentionScratch& s, HeadRowStats* head_stats,
                           LayerRowStats* layer_stats, cudaStream_t stream) {
   if (p.n_blocks == 0) return;
-  const SplitPlan plan = split_plan(p, s.splits);
   dispatch(p, [&](auto tile) {
     using TL = decltype(tile);
     if (flash_forward_supports(p)) {
-      flash_statistics(p, s, plan.splits, plan.tiles_per_split, stream);
-    } else {
-      launch(statistics_kernel<TL>, StatisticsLayout<TL>::kBytes,
-             dim3(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(plan.splits)), stream, p, s,
-             plan.tiles_per_split, device::rows_copy_by_16_bytes(p, TL::DH));
+      flash_statistics(p, s, stream);
+    } else if (s.n_items > 0) {
+      launch(statistics_kernel<TL>, StatisticsLayout<TL>::kBytes, dim3(static_cast<unsigned>(s.n_items)), stream, p, s,
+             device::rows_copy_by_16_bytes(p, TL::DH));
     }
     finish_statistics_kernel<<<static_cast<unsigned>(p.n_blocks), TL::BM, 0, stream>>>(p, s, TL::BM, head_stats,
                                                                                         layer_stats);

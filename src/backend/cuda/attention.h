@@ -25,6 +25,7 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <vector>
 
 #include "bentov/backend/row_stats.h"
 
@@ -64,6 +65,12 @@ struct AttentionProblem {
   int max_length = 0;               // the longest text
 };
 
+// A CTA of pass 3: key tiles [split * tiles_per_split, (split + 1) * tiles_per_split) of query
+// block `block` (an index into AttentionProblem::blocks).
+struct StatisticsItem {
+  int block = 0, split = 0;
+};
+
 // Per-layer scratch of the passes, device memory.
 struct AttentionScratch {
   float* row_max = nullptr;     // (heads, rows) m = max_j s_j; the flash kernels': log2 of sum_j 2^(s_j log2 e)
@@ -71,13 +78,23 @@ struct AttentionScratch {
   double* rest_mass = nullptr;  // (heads, rows) sum_{j >= 1} p_j
   double* partials = nullptr;   // statistics_partial_doubles(...) doubles
   int splits = 1;               // ranges of key tiles pass 3 splits each query block into
+  int tiles_per_split = 1;
+  const StatisticsItem* items = nullptr;  // (n_items) device table, StatisticsPlan::items
+  int n_items = 0;
 };
 
-// The number of key-tile ranges (at most kStatisticsMaxSplits) that keeps `sms` multiprocessors
-// busy and the heaviest CTA's range short, and the partial sums pass 3 needs for `rows` packed
-// rows of `heads` heads.
+// How pass 3 divides its work: each query block's key tiles in ranges of tiles_per_split, a CTA
+// per range that holds a tile (of the causal attention; a window only takes tiles away), the CTAs
+// heaviest first so that none of the heaviest is left for the tail of the grid (longest
+// processing time first). Of a few range lengths, the one whose schedule of the CTAs over the
+// multiprocessors' slots ends first. `blocks` is the host copy of p.blocks.
 constexpr int kStatisticsMaxSplits = 64;
-int statistics_splits(const AttentionProblem& p, int sms);
+struct StatisticsPlan {
+  int splits = 1, tiles_per_split = 1;
+  std::vector<StatisticsItem> items;
+};
+StatisticsPlan plan_statistics(const AttentionProblem& p, const std::vector<QueryBlock>& blocks, int sms);
+// The partial sums pass 3 needs for `rows` packed rows of `heads` heads in `splits` ranges.
 std::size_t statistics_partial_doubles(int rows, int heads, int splits);
 
 // Passes 1 and 2: ctx (rows, ld_ctx), query head h at columns h * head_dim, is softmax(scores) V.

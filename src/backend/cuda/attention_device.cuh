@@ -5,9 +5,12 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 #include "attention.h"
+#include "context.h"
 
 namespace bentov::cuda::device {
 
@@ -56,6 +59,26 @@ __device__ inline bool attends(int i, int j, int window) { return j <= i && (win
 __device__ inline float finish_score(float dot, float scale, float softcap) {
   const float s = __fmul_rn(dot, scale);
   return softcap > 0.0f ? tanhf(s / softcap) * softcap : s;
+}
+
+// A kernel's `bytes` of dynamic shared memory, and all of the unified L1 / shared memory as shared:
+// the attention kernels' CTAs are bound by it. Host side.
+template <typename Kernel>
+void set_shared_memory(Kernel kernel, std::size_t bytes) {
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+        "cudaFuncSetAttribute (attention)");
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared),
+        "cudaFuncSetAttribute (attention)");
+}
+
+// How many CTAs of `threads` a multiprocessor holds at once with `bytes` of shared memory. Host side.
+template <typename Kernel>
+int ctas_per_sm(Kernel kernel, int threads, std::size_t bytes) {
+  set_shared_memory(kernel, bytes);
+  int ctas = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&ctas, kernel, threads, bytes),
+        "cudaOccupancyMaxActiveBlocksPerMultiprocessor (attention)");
+  return std::max(ctas, 1);
 }
 
 // Whether every head row can be copied 16 bytes at a time (cp.async): full-width heads of the

@@ -309,7 +309,7 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
 // 16-bit scores, whose own rounding is far larger.
 template <typename T, int DH>
 __global__ void __launch_bounds__(kThreads, 3) flash_statistics_kernel(AttentionProblem p, AttentionScratch scratch,
-                                                                    int tiles_per_split, bool by_16_bytes) {
+                                                                    bool by_16_bytes) {
   using namespace fields;
   using LY = Layout<T, DH>;
   extern __shared__ __align__(128) unsigned char smem[];
@@ -318,9 +318,11 @@ __global__ void __launch_bounds__(kThreads, 3) flash_statistics_kernel(Attention
   // The head average's sums of each row, (kRows, kLayerFields): row r's only by lane quad 0 of its group.
   double* row_sums = reinterpret_cast<double*>(smem + LY::kSumsOffset);
 
-  const QueryBlock q = p.blocks[longest_first(p)];
+  const StatisticsItem item = scratch.items[blockIdx.x];
+  const QueryBlock q = p.blocks[item.block];
   const HeadLayout& L = p.layout;
-  const int split = static_cast<int>(blockIdx.y), H = L.heads, per_kv = H / L.kv_heads, dh = L.head_dim;
+  const int split = item.split, tiles_per_split = scratch.tiles_per_split;
+  const int H = L.heads, per_kv = H / L.kv_heads, dh = L.head_dim;
   const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
   const int group = lane >> 2, quad = lane & 3;
   const int count = min(kRows, q.length - q.r0);
@@ -503,11 +505,7 @@ __global__ void __launch_bounds__(kThreads, 3) flash_statistics_kernel(Attention
 
 template <typename Kernel, typename... Args>
 void launch(Kernel kernel, std::size_t bytes, dim3 grid, cudaStream_t stream, Args... args) {
-  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
-        "cudaFuncSetAttribute (flash attention)");
-  // All of the unified L1 / shared memory as shared: the kernels' CTAs are bound by it.
-  check(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared),
-        "cudaFuncSetAttribute (flash attention)");
+  set_shared_memory(kernel, bytes);
   kernel<<<grid, kThreads, bytes, stream>>>(args...);
   check(cudaGetLastError(), "flash attention launch");
 }
@@ -549,16 +547,24 @@ void flash_forward(const AttentionProblem& p, const AttentionScratch& s, float* 
   });
 }
 
-void flash_statistics(const AttentionProblem& p, const AttentionScratch& s, int splits, int tiles_per_split,
-                      cudaStream_t stream) {
-  if (p.n_blocks == 0) return;
+void flash_statistics(const AttentionProblem& p, const AttentionScratch& s, cudaStream_t stream) {
+  if (s.n_items == 0) return;
   dispatch(p, [&](auto element, auto dim) {
     using T = decltype(element);
     constexpr int DH = decltype(dim)::value;
-    const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(splits));
-    launch(flash_statistics_kernel<T, DH>, Layout<T, DH>::kStatisticsBytes, grid, stream, p, s, tiles_per_split,
-           rows_copy_by_16_bytes(p, DH));
+    launch(flash_statistics_kernel<T, DH>, Layout<T, DH>::kStatisticsBytes, dim3(static_cast<unsigned>(s.n_items)),
+           stream, p, s, rows_copy_by_16_bytes(p, DH));
   });
+}
+
+int flash_statistics_ctas_per_sm(const AttentionProblem& p) {
+  int ctas = 1;
+  dispatch(p, [&](auto element, auto dim) {
+    using T = decltype(element);
+    constexpr int DH = decltype(dim)::value;
+    ctas = ctas_per_sm(flash_statistics_kernel<T, DH>, kThreads, Layout<T, DH>::kStatisticsBytes);
+  });
+  return ctas;
 }
 
 }  // namespace bentov::cuda

@@ -14,9 +14,9 @@ bool flash_forward_supports(const AttentionProblem& p);
 // ctx (rows, ld_ctx) as attention_softmax's, and the scratch's rest_mass and row_max (here the
 // rows' log-sum-exp in log2 units, pass 3's input).
 void flash_forward(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx, cudaStream_t stream);
-// Pass 3's partial sums, as attention.cu's statistics kernel: key tiles [split * tiles_per_split,
-// (split + 1) * tiles_per_split) of each query block, for `splits` splits.
-void flash_statistics(const AttentionProblem& p, const AttentionScratch& s, int splits, int tiles_per_split,
-                      cudaStream_t stream);
+// Pass 3's partial sums, as attention.cu's statistics kernel: a CTA per item of s.items.
+void flash_statistics(const AttentionProblem& p, const AttentionScratch& s, cudaStream_t stream);
+// How many of pass 3's CTAs a multiprocessor holds at once.
+int flash_statistics_ctas_per_sm(const AttentionProblem& p);
 
 }  // namespace bentov::cuda

@@ -154,7 +154,8 @@ class CudaPass final : public DecoderBackend {
   float* buffer(Buf b);
   std::size_t width(Buf b) const;  // row length of b
   static std::size_t widest_input(const ModelConfig& c);  // the widest input of a product (floats per row)
-  void upload_query_blocks();
+  std::vector<cuda::QueryBlock> upload_query_blocks();  // returns the host copy
+  void upload_statistics_plan(const std::vector<cuda::QueryBlock>& blocks);
   void upload_rotary_tables();
   cuda::HeadLayout head_layout() const;  // where the heads are in kQkv
   cuda::AttentionProblem attention_problem(int layer) const;
@@ -192,7 +193,9 @@ class CudaPass final : public DecoderBackend {
   Buffer<double> rest_mass_;         // (H, n) mass beyond the sink key
   Buffer<double> partials_;          // cuda::statistics_partial_doubles, with statistics_
   std::vector<cuda::Event> layer_downloaded_;  // (L) recorded after each layer's statistics downloads
-  int splits_ = 1;
+  int splits_ = 1, tiles_per_split_ = 1;
+  Buffer<unsigned char> statistics_items_;  // (n_statistics_items_) cuda::StatisticsItem, pass 3's CTAs
+  int n_statistics_items_ = 0;
   Buffer<float> cos_, sin_;   // (n, rotary_dims / 2)
   Buffer<std::int32_t> rotated_dim_;  // (qkv_ld_) the rotated dim of a query or key head each column is, or -1
   Buffer<std::uint16_t> in16_;   // (n, widest product input) a product's input in bf16 / fp16
@@ -387,10 +390,11 @@ CudaPass::CudaPass(const CudaModel& m, std::span<const int> lengths, bool statis
     in16_ = Buffer<std::uint16_t>(nn * widest_input(c_), s);
     qkv16_ = Buffer<std::uint16_t>(nn * sz(qkv_ld_), s);
   }
+  std::vector<cuda::QueryBlock> query_blocks;  // (n_blocks_) the fused attention's, host copy
   if (probabilities_) {
     scores_ = Buffer<float>(H * sz(kCausalBlock) * nn, s);
   } else {
-    upload_query_blocks();
+    query_blocks = upload_query_blocks();
     row_max_ = Buffer<float>(H * nn, s);
     row_inv_ = Buffer<float>(H * nn, s);
     rest_mass_ = Buffer<double>(H * nn, s);
@@ -400,16 +404,14 @@ CudaPass::CudaPass(const CudaModel& m, std::span<const int> lengths, bool statis
     layer_stats_ = Buffer<unsigned char>(L * nn * sizeof(LayerRowStats), s);
     m_.statistics_on_host().reserve(head_stats_.size() + layer_stats_.size());
     layer_downloaded_.resize(L);
-    const cuda::AttentionProblem p = attention_problem(0);
-    splits_ = cuda::statistics_splits(p, ctx_.multiprocessors());
-    partials_ = Buffer<double>(cuda::statistics_partial_doubles(p.rows, p.layout.heads, splits_), s);
+    if (!probabilities_) upload_statistics_plan(query_blocks);
   }
   if (c_.positions == PositionKind::kRotary && c_.rotary_dims > 0) upload_rotary_tables();
 }
 
 // The fused attention's query blocks: each text's rows in blocks of block_rows_, its own keys only,
 // by first row ascending across the texts (the kernels take the longest first: longest_first).
-void CudaPass::upload_query_blocks() {
+std::vector<cuda::QueryBlock> CudaPass::upload_query_blocks() {
   std::vector<cuda::QueryBlock> blocks;  // (n_blocks_)
   for (std::size_t k = 0; k < lengths_.size(); ++k) {
     for (int r0 = 0; r0 < lengths_[k]; r0 += block_rows_) blocks.push_back({offsets_[k], lengths_[k], r0});
@@ -418,6 +420,20 @@ void CudaPass::upload_query_blocks() {
                    [](const cuda::QueryBlock& a, const cuda::QueryBlock& b) { return a.r0 < b.r0; });
   blocks_ = Buffer<unsigned char>(blocks.size() * sizeof(cuda::QueryBlock), ctx_.stream());
   cuda::upload(ctx_, blocks_.data(), blocks.data(), blocks_.size());
+  return blocks;
+}
+
+// Pass 3's key-tile ranges, CTAs and partial sums, for the kernels this pass's precision runs.
+void CudaPass::upload_statistics_plan(const std::vector<cuda::QueryBlock>& blocks) {
+  cuda::AttentionProblem p = attention_problem(0);
+  if (narrow_products()) p.precision = m_.precision();
+  const cuda::StatisticsPlan plan = cuda::plan_statistics(p, blocks, ctx_.multiprocessors());
+  splits_ = plan.splits;
+  tiles_per_split_ = plan.tiles_per_split;
+  n_statistics_items_ = static_cast<int>(plan.items.size());
+  statistics_items_ = Buffer<unsigned char>(plan.items.size() * sizeof(cuda::StatisticsItem), ctx_.stream());
+  cuda::upload(ctx_, statistics_items_.data(), plan.items.data(), statistics_items_.size());
+  partials_ = Buffer<double>(cuda::statistics_partial_doubles(p.rows, p.layout.heads, splits_), ctx_.stream());
 }
 
 // cos / sin (n, rotary_dims / 2) of every packed row at its position within its own text.
@@ -643,6 +659,9 @@ void CudaPass::attention(int layer, AttentionObserver* observer) {
   scratch.rest_mass = rest_mass_.data();
   scratch.partials = partials_.data();
   scratch.splits = splits_;
+  scratch.tiles_per_split = tiles_per_split_;
+  scratch.items = reinterpret_cast<const cuda::StatisticsItem*>(statistics_items_.data());
+  scratch.n_items = n_statistics_items_;
   cuda::attention_softmax(p, scratch, ctx_buf_.data(), q_width_, ctx_.stream());
   if (statistics_) {
     phases_.start("statistics");
