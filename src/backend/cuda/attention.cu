@@ -46,6 +46,7 @@ using device::set_shared_memory;
 using device::finish_score;
 using device::key_tiles;
 using device::KeyTiles;
+using device::forward_head;
 using device::longest_first;
 using device::kEps;
 using namespace device::fields;
@@ -298,12 +299,12 @@ __device__ void score_tile(unsigned char* smem, float scale, float softcap, floa
   }
 }
 
-// Pass 1 of the 16-bit kernels: row_max (heads, rows). Grid (blocks, heads).
+// Pass 1 of the 16-bit kernels: row_max (heads, rows). Grid (heads, blocks).
 template <class TL>
 __global__ void __launch_bounds__(kThreads) row_max_kernel(AttentionProblem p, float* row_max) {
   extern __shared__ __align__(128) unsigned char smem[];
   const QueryBlock q = p.blocks[longest_first(p)];
-  const int h = static_cast<int>(blockIdx.y), g = h / (p.layout.heads / p.layout.kv_heads);
+  const int h = forward_head(), g = h / (p.layout.heads / p.layout.kv_heads);
   const int tx = lane_x(), ty = lane_y();
   load_query<TL>(smem, p, q, h);
   float m[TL::RM];
@@ -344,7 +345,7 @@ template <class TL>
 __device__ HeadBlock head_block(const AttentionProblem& p) {
   HeadBlock b;
   b.q = p.blocks[longest_first(p)];
-  b.h = static_cast<int>(blockIdx.y);
+  b.h = forward_head();
   b.g = b.h / (p.layout.heads / p.layout.kv_heads);
   b.count = min(TL::BM, b.q.length - b.q.r0);
   b.head_rows = static_cast<std::size_t>(b.h) * p.rows + b.q.offset + b.q.r0;
@@ -352,7 +353,7 @@ __device__ HeadBlock head_block(const AttentionProblem& p) {
 }
 
 // Pass 2 of the 16-bit kernels: e = exp(s - m), sum in double, ctx = (e V) / sum, P V on WMMA
-// fragments. Grid (blocks, heads).
+// fragments. Grid (heads, blocks).
 template <class TL>
 __global__ void __launch_bounds__(kThreads) softmax_kernel(AttentionProblem p, AttentionScratch scratch, float* ctx,
                                                            int ld_ctx) {
@@ -485,7 +486,7 @@ __device__ void add_pv_tile(const unsigned char* smem, float (&o)[TL::RM][kOutpu
 // softmax (Dao-AILab/flash-attention, csrc/flash_attn/src/softmax.h softmax_rescale_o): when a
 // tile raises a row's maximum from m to m', the row's sums and output so far are scaled by
 // exp(m - m'), and the tile's e = exp(s - m'). row_max and row_inv get the final m and 1 / sum,
-// from which pass 3 recomputes each probability as the CPU does, exp(s - m) / sum. Grid (blocks, heads).
+// from which pass 3 recomputes each probability as the CPU does, exp(s - m) / sum. Grid (heads, blocks).
 template <class TL>
 __global__ void __launch_bounds__(kThreads, 2) float_forward_kernel(AttentionProblem p, AttentionScratch scratch,
                                                                     float* ctx, int ld_ctx, bool by_16_bytes) {
@@ -953,11 +954,15 @@ std::size_t statistics_partial_doubles(int rows, int heads, int splits) {
 void attention_softmax(const AttentionProblem& p, const AttentionScratch& s, float* ctx, int ld_ctx,
                        cudaStream_t stream) {
   if (p.n_blocks == 0) return;
+  if (p.n_blocks > 65535) {  // the grid's y dimension
+    throw UnsupportedError(std::to_string(p.rows) + " rows in one pass on the GPU",
+                           "pass fewer tokens at once (--max-tokens), or use --device cpu");
+  }
   if (flash_forward_supports(p)) {
     flash_forward(p, s, ctx, ld_ctx, stream);
     return;
   }
-  const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(p.layout.heads));
+  const dim3 grid(static_cast<unsigned>(p.layout.heads), static_cast<unsigned>(p.n_blocks));
   dispatch(p, [&](auto tile) {
     using TL = decltype(tile);
     if constexpr (TL::kTensor) {

@@ -46,11 +46,13 @@ __device__ inline KeyTiles key_tiles(const QueryBlock& q, int window, int bm) {
   return {lo / bm, hi / bm};
 }
 
-// The query block of this CTA: the table holds the blocks by first row ascending (a block's causal
-// work grows with its row), and the CTAs take them last first, the longest tasks first, which
-// leaves the shortest for the tail of the grid (as FlashAttention-2's causal forward orders its
-// blocks).
-__device__ inline int longest_first(const AttentionProblem& p) { return p.n_blocks - 1 - static_cast<int>(blockIdx.x); }
+// The query block and head of a forward CTA, grid (heads, blocks): the table holds the blocks by
+// first row ascending (a block's causal work grows with its row), and the CTAs take them last
+// first, every head of a block before the next block: the longest tasks first, which leaves the
+// shortest for the tail of the grid (FlashAttention-2's causal forward orders its blocks so; with
+// the heads inner, no head's long blocks wait behind another head's short ones).
+__device__ inline int longest_first(const AttentionProblem& p) { return p.n_blocks - 1 - static_cast<int>(blockIdx.y); }
+__device__ inline int forward_head() { return static_cast<int>(blockIdx.x); }
 
 __device__ inline bool attends(int i, int j, int window) { return j <= i && (window == 0 || j > i - window); }
 

@@ -153,7 +153,7 @@ __global__ void __launch_bounds__(kThreads) flash_forward_kernel(AttentionProble
 
   const QueryBlock q = p.blocks[longest_first(p)];
   const HeadLayout& L = p.layout;
-  const int h = static_cast<int>(blockIdx.y), g = h / (L.heads / L.kv_heads), dh = L.head_dim;
+  const int h = forward_head(), g = h / (L.heads / L.kv_heads), dh = L.head_dim;
   const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
   const int group = lane >> 2, quad = lane & 3;
   const int count = min(kRows, q.length - q.r0);
@@ -541,7 +541,7 @@ void flash_forward(const AttentionProblem& p, const AttentionScratch& s, float* 
   dispatch(p, [&](auto element, auto dim) {
     using T = decltype(element);
     constexpr int DH = decltype(dim)::value;
-    const dim3 grid(static_cast<unsigned>(p.n_blocks), static_cast<unsigned>(p.layout.heads));
+    const dim3 grid(static_cast<unsigned>(p.layout.heads), static_cast<unsigned>(p.n_blocks));
     launch(flash_forward_kernel<T, DH>, Layout<T, DH>::kBytes, grid, stream, p, s, ctx, ld_ctx,
            rows_copy_by_16_bytes(p, DH));
   });
