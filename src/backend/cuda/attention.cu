@@ -1,18 +1,20 @@
 // The fused attention passes (attention.h). A CTA of 256 threads owns a query block of BM rows;
 // key (and value) tiles of BN = BM rows stream through shared memory. Thread t = 16 ty + tx owns
-// the score elements (ty * RM + r, tx * CN + c) of a tile, r < RM = BM / 16, c < CN = BN / 16, so
-// a row's elements sit in 16 consecutive lanes and reduce with four xor shuffles. Pass 3 reads
+// the score elements (ty * RM + r, tx * CN + c) of a tile (the float kernels': keys tx + 16 c),
+// r < RM = BM / 16, c < CN = BN / 16, so a row's elements sit in 16 consecutive lanes and reduce
+// with four xor shuffles. Pass 3 reads
 // the tile back in its own ownership (RowLanes: a row to 4 lanes), so its many sums per row and
 // head reduce over fewer lanes.
 // Scores: float FMAs on CUDA cores (Precision::kFloat32), or WMMA 16x16x16 tensor-core fragments
-// with float accumulators (bfloat16, half), stored to shared memory as dot products and finished
-// (scale, soft cap) by whoever reads them. Every pass computes a score with the same code, so the
-// passes agree bit for bit.
+// with float accumulators (bfloat16, half, head dims above 128), stored to shared memory as dot
+// products and finished (scale, soft cap) by whoever reads them. The passes compute a score with
+// the same chain of operations, so they agree bit for bit.
 // The float dot products are register tiles, as a CUDA-core SGEMM's (the outer-product form of
-// CUTLASS's SIMT "thread tile"): Q and K sit in shared memory transposed, (DH, rows), so at each
-// k a thread reads its RM query values and CN key values as one vector load each and makes RM CN
-// FMAs, the k in order 0, 1, ..., DH - 1 for every element. P V reads P by rows four keys at a
-// time and V by rows, each thread's output columns in groups of four.
+// CUTLASS's SIMT "thread tile"): Q and K sit in shared memory row-major, XOR-swizzled by vectors
+// of four columns (swizzled()), so for every four columns a thread reads its RM query rows and CN
+// keys as one vector load each and makes 4 RM CN FMAs, the columns in order 0, 1, ..., DH - 1 for
+// every element (add_tile_dots). Tiles arrive by cp.async, the next while this one computes. P V
+// reads P by rows four keys at a time and V by rows, each thread's output columns in groups of four.
 #include "attention.h"
 
 #include <cuda_bf16.h>
