@@ -143,15 +143,16 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   }
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
   {
-    // Widening on use pays when the products are memory-bound (short texts, one pass); long
-    // texts and second passes multiply full widened panels (scripts/bench.py on the device
-    // machine, `analyze` pythia-410m at 2048 tokens: 15.2 s on use, 14.7 s widened once).
-    constexpr std::size_t kWidenOnceFromTokens = 256;
+    // A first pass widens on use: widening once costs the kernel's zeroing of fresh pages for
+    // every float32 copy, more than the products' widening of their panels in one pass, even at
+    // 2048 tokens (`analyze` pythia-410m at 2048 on 2 cores, 2026-12-04, median of 3: 11.8 s on
+    // use, 13.4 s widened once on the accelerator machine's Xeon; 11.1 to 11.9 s against 12.9 to
+    // 14.1 s on an AMD EPYC VM). A second pass widens once for all, for every later one.
     std::unique_lock lock(widening_->mutex);
     const MemoryPlan plan = memory_plan(static_cast<int>(ids.size()), threads);  // refuses what cannot fit
     ++widening_->forwards;
     // Only when the float32 copies fit beside everything else: otherwise every pass widens on use.
-    if (!widening_->widened && plan.once_fits && (widening_->forwards >= 2 || ids.size() >= kWidenOnceFromTokens)) {
+    if (!widening_->widened && plan.once_fits && widening_->forwards >= 2) {
       widen_raw_matrices(*weights_);
       widening_->widened = true;
     }

@@ -32,9 +32,8 @@ class DeviceModel;
 class Model {
  public:
   // Loads folder/config.json and the weights beside it. Errors name the folder. With kOnUse
-  // (weights.h) fp16/bf16 matrices are widened inside the first forward pass when it is short
-  // (under 256 tokens) and once for all before a longer or a second one, so short one-text
-  // runs touch no fresh memory for weights.
+  // (weights.h) fp16/bf16 matrices are widened inside the first forward pass, and once for all
+  // before a second one, so one-text runs touch no fresh memory for weights.
   static Model load(const std::filesystem::path& folder, WeightWidening widening = WeightWidening::kOnUse);
 
   const ModelConfig& config() const { return config_; }
