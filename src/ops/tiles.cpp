@@ -1,7 +1,8 @@
 #include "bentov/ops/tiles.h"
 
 #include <algorithm>
-#include <thread>
+
+#include "bentov/ops/parallel.h"
 
 namespace bentov::ops {
 
@@ -18,8 +19,8 @@ Tile ProductTiles::tile(int i) const {
   return {r * row_block, std::min(rows, (r + 1) * row_block), c * col_block, std::min(cols, (c + 1) * col_block)};
 }
 
-int machine_col_tiles() {
-  static const int tiles = std::clamp(2 * static_cast<int>(std::thread::hardware_concurrency()), 4, 16);
+int cpu_set_col_tiles() {
+  static const int tiles = std::clamp(2 * default_threads(), 4, 16);  // the CPU set the process started with
   return tiles;
 }
 
@@ -28,7 +29,7 @@ ProductTiles product_tiles(int rows, int cols, int max_col_block) {
   t.rows = rows;
   t.cols = cols;
   t.row_block = std::max(1, std::min(rows, kRowBlock));
-  const int target = machine_col_tiles();
+  const int target = cpu_set_col_tiles();
   const int width = round_up((cols + target - 1) / target, kColAlign);
   t.col_block = std::max(kColAlign, std::min(round_up(std::max(cols, 1), kColAlign),
                                              std::clamp(width, kMinColBlock, std::max(kMinColBlock, max_col_block))));

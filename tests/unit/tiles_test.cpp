@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "bentov/ops/blas_kernels.h"
 #include "bentov/ops/ops.h"
+#include "bentov/ops/parallel.h"
 #include "bentov/ops/tiles.h"
 
 namespace {
@@ -37,11 +37,11 @@ TEST(ProductTiles, CoverTheOutputOnce) {
   }
 }
 
-TEST(ProductTiles, EnoughTilesForTheMachinesCores) {
-  const int want = bentov::ops::machine_col_tiles();
+TEST(ProductTiles, EnoughTilesForTheCoresOfTheCpuSet) {
+  const int want = bentov::ops::cpu_set_col_tiles();
   EXPECT_GE(want, 4);
   EXPECT_LE(want, 16);
-  EXPECT_GE(want, std::min(16, 2 * static_cast<int>(std::thread::hardware_concurrency())));
+  EXPECT_GE(want, std::min(16, 2 * bentov::ops::default_threads()));  // the cores this process may use
   EXPECT_GE(bentov::ops::product_tiles(512, 2304).count(), want);      // pythia-160m QKV
   EXPECT_GE(bentov::ops::product_tiles(512, 3072).count(), want);      // its MLP
   EXPECT_GE(bentov::ops::product_tiles(2048, 4096).count(), 4 * want / 2);  // pythia-6.9b: 4 row blocks

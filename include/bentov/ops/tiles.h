@@ -37,14 +37,17 @@ struct ProductTiles {
 inline constexpr int kMaxColBlock = 768;       // the widest column tile, for weights widened at load
 inline constexpr int kMaxWidenColBlock = 256;  // for weights widened on use: each worker widens (in, this)
 
-// About machine_col_tiles() column tiles: two per core of the machine (all of its cores, not
-// --threads or the process's affinity, so that any workers and ranks on one machine cut a
-// product alike), from 4 to 16. Enough tiles to keep the cores busy on pythia-scale
+// About cpu_set_col_tiles() column tiles: two per core of the CPU set the process started with
+// (sched_getaffinity: what taskset, a cgroup's cpuset or a batch system's allocation lets it
+// use; not --threads), from 4 to 16. Enough tiles to keep those cores busy on pythia-scale
 // projections, and no more: each column tile re-packs the input, which took 12% of the
-// products' time at 512 tokens on 2 cores of a Sapphire Rapids Xeon with 16 tiles.
-int machine_col_tiles();
+// products' time at 512 tokens on 2 cores of a Sapphire Rapids Xeon with 16 tiles, and 16
+// tiles of a 16-core machine's count run on 2 of its cores put pythia-410m's products at
+// 2,048 tokens at 75-82% of sgemm. Processes started on CPU sets of one size (any --threads,
+// mpirun ranks bound alike or not at all) cut every product alike, so get the same bits.
+int cpu_set_col_tiles();
 
-// Rows in blocks of 512 and about machine_col_tiles() column tiles, 64 to max_col_block wide.
+// Rows in blocks of 512 and about cpu_set_col_tiles() column tiles, 64 to max_col_block wide.
 ProductTiles product_tiles(int rows, int cols, int max_col_block = kMaxColBlock);
 
 }  // namespace bentov::ops
