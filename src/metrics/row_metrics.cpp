@@ -13,8 +13,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double distance(std::size_t i, std::size_t j) { return static_cast<double>(i > j ? i - j : j - i); }
-
 // The columns of causal row q that the vectorized sums read: 0..q rounded up to whole 16-float
 // vectors (at most the row). The zeros past q that this takes fill chunks the sums skip, so a
 // row's terms keep the vector lanes and the log kernel they have over the whole row: the same bits.
@@ -67,36 +65,33 @@ double HeadRowMetrics::entropy() const { return n_ < 1 ? 0.0 : entropy_.value();
 LayerRowMetrics::LayerRowMetrics(int n)
     : n_(n), entropy_(static_cast<double>(n)), entropy_no_sink_(static_cast<double>(n > 1 ? n - 1 : 1)) {}
 
-// As HeadRowMetrics::add_rows, the scalar sums read columns 0..q only, the vectorized entropy
-// sums vector_span's.
+// As HeadRowMetrics::add_rows, the double sums read columns 0..q only, the vectorized entropy
+// sums vector_span's. Row i's columns 1 .. i-1 (distances i-1 .. 1) give the mass and weighted
+// distance that locality, the off-diagonal mass and the sink-free locality share; the sink
+// (column 0, distance i) and the diagonal (distance 0) are added apart.
 void LayerRowMetrics::add_rows(const double* rows, const float* rows_f, int r0, int r1) {
   const auto nn = static_cast<std::size_t>(n_);
   for (int q = r0; q < r1; ++q) {
     const auto i = static_cast<std::size_t>(q);
-    const std::size_t causal = i + 1;  // columns that can be nonzero
     const double* row = rows + static_cast<std::size_t>(q - r0) * nn;
     const float* row_f = rows_f + static_cast<std::size_t>(q - r0) * nn;
-    // locality, off-diagonal mass and sink: attention_metrics.cpp's double loops, row by row.
-    double row_total = 0.0, row_weighted = 0.0;
-    for (std::size_t j = 0; j < causal; ++j) {
-      row_total += row[j];
-      row_weighted += row[j] * distance(i, j);
-      if (j != i) off_ += row[j];
-    }
-    total_ += row_total;
-    weighted_ += row_weighted;
     sink_ += row[0];
-    if (i >= 1) {
+    if (i == 0) {
+      total_ += row[0];
+    } else {
+      double inner = 0.0, inner_weighted = 0.0;  // columns 1 .. i-1
+      ops::distance_sums(row + 1, i - 1, static_cast<double>(i - 1), &inner, &inner_weighted);
+      const double off = row[0] + inner, weighted = row[0] * static_cast<double>(i) + inner_weighted;
+      off_ += off;
+      total_ += off + row[i];
+      weighted_ += weighted;
       // Row i of B = A[1:, 1:] renormalized by its non-sink mass z (dropped when z = 0).
-      double z = 0.0, w = 0.0;
-      for (std::size_t j = 1; j < causal; ++j) z += row[j];
+      const double z = inner + row[i];
       if (z > 0.0) {
-        for (std::size_t j = 1; j < causal; ++j) w += row[j] * distance(i, j);
-        no_sink_weighted_ += w / z;
+        no_sink_weighted_ += inner_weighted / z;
         no_sink_rows_ += 1.0;
       }
-      double z_f = 0.0;  // the float path's normalizer, from the float row
-      for (std::size_t j = 1; j < causal; ++j) z_f += static_cast<double>(row_f[j]);
+      const double z_f = ops::sum_above(row_f + 1, i, -1.0f);  // the float path's normalizer, from the float row
       if (z_f > 0.0) entropy_no_sink_.add(row_f + 1, vector_span(i - 1, nn - 1), 1.0 / z_f);
     }
     const std::size_t span = vector_span(i, nn);

@@ -11,6 +11,7 @@
 #include "bentov/error.h"
 #include "bentov/metrics/attention_metrics.h"
 #include "bentov/metrics/row_metrics.h"
+#include "bentov/ops/vmath.h"
 
 namespace bentov::metrics {
 
@@ -95,10 +96,18 @@ void SignatureObserver::finish_block(LayerState& s) {
 
 // A = the finished block's head average (the notebook's attentions[layer][0].mean(dim=0), these
 // rows), reduced into the layer's metrics.
+// Row q is zero past column q, so only columns 0..q are divided, and only those up to q + 15
+// (the most LayerRowMetrics reads, whole 16-float vectors) are rounded to float.
 void SignatureObserver::reduce_finished_block(LayerState& s) {
   if (s.finished_r0 < 0) return;
-  for (double& v : s.finished) v /= s.finished_heads;
-  s.mean_f.assign(s.finished.begin(), s.finished.end());
+  const auto nn = static_cast<std::size_t>(s.n);
+  s.mean_f.resize(s.finished.size());
+  for (int q = s.finished_r0; q < s.finished_r1; ++q) {
+    const std::size_t offset = static_cast<std::size_t>(q - s.finished_r0) * nn, causal = static_cast<std::size_t>(q) + 1;
+    double* row = s.finished.data() + offset;
+    for (std::size_t j = 0; j < causal; ++j) row[j] /= s.finished_heads;
+    std::copy(row, row + std::min(nn, causal + 15), s.mean_f.data() + offset);
+  }
   s.layer.add_rows(s.finished.data(), s.mean_f.data(), s.finished_r0, s.finished_r1);
   s.finished_r0 = -1;
 }
@@ -158,7 +167,7 @@ void SignatureObserver::add_to_sum(LayerState& s, const float* rows, int r0, int
     const auto q = static_cast<std::size_t>(r0 + b);
     double* dst = s.sum.data() + static_cast<std::size_t>(b) * nn;
     const float* src = rows + static_cast<std::size_t>(b) * nn;
-    for (std::size_t col = 0; col <= q; ++col) dst[col] += static_cast<double>(src[col]);
+    ops::add_widened(dst, src, q + 1);
   }
 }
 

@@ -66,6 +66,7 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
   h_.resize(z.per_token_d);
   qkv_.resize(z.qkv);
   scores_.assign(z.workers, std::vector<float>(z.scores));
+  scores_cols_.assign(z.workers, 0);  // the buffers start as zeros
   ctx_.resize(z.ctx);
   attn_.resize(z.per_token_d);
   ff_.resize(z.ff);
@@ -269,14 +270,15 @@ void DecoderWorkspace::rotary() {
 
 
 // Query rows [r0, r1) of one head: scores against keys 0..r1-1 only (the causal block),
-// softmax, observer, then probs @ V into the head's columns of the context rows. `scores` is
-// the worker's (kCausalBlock, n) buffer.
-void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float scale, float* scores,
+// softmax, observer, then probs @ V into the head's columns of the context rows, in the
+// worker's (kCausalBlock, n) scores buffer.
+void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float scale, int worker,
                                       AttentionObserver* observer) {
   const int dh = c_.head_dim, ld = qkv_ld_;
   const float* q = head_q(h);  // (n, dh) with row stride qkv_ld_
   const float* k = head_k(h);
   const float* v = head_v(h);
+  float* scores = scores_[sz(worker)].data();
   {
     const ops::PhaseSpan span(phases_, "attention scores (workers)");
     ops::gemm(false, true, r1 - r0, r1, dh, scale, q + static_cast<std::ptrdiff_t>(r0) * ld, ld, k, ld, 0.0f,
@@ -287,8 +289,9 @@ void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float sc
   }
   {
     const ops::PhaseSpan span(phases_, "attention softmax (workers)");
-    // Reads k <= q only (and k > q - window), writes exact zeros elsewhere.
+    // Reads k <= q only (and k > q - window), writes exact zeros elsewhere up to column r1.
     ops::causal_softmax_rows(scores, r0, r1, n_, c_.window(layer));
+    clear_scores_past(worker, r1);
   }
   if (observer) {
     const ops::PhaseSpan span(phases_, "attention observer (workers)");
@@ -297,6 +300,21 @@ void DecoderWorkspace::attention_rows(int layer, int h, int r0, int r1, float sc
   const ops::PhaseSpan span(phases_, "attention values (workers)");
   ops::gemm(false, false, r1 - r0, dh, r1, 1.0f, scores, n_, v, ld, 0.0f,
             ctx_.data() + static_cast<std::ptrdiff_t>(r0) * q_width_ + h * dh, q_width_);
+}
+
+// The observer reads whole rows, zero past the diagonal (observer.h); the softmax writes the
+// block's columns 0 .. r1 - 1. Columns from r1 on hold what an earlier block of more columns
+// (the previous layer's) left, cleared here once: a layer's blocks only widen, so zeroing
+// every row past its diagonal, as many values as the probabilities, is not repeated per block.
+void DecoderWorkspace::clear_scores_past(int worker, int r1) {
+  int& cols = scores_cols_[sz(worker)];
+  if (cols > r1) {  // only a block of kCausalBlock rows ends before an earlier one (r1 < n)
+    float* scores = scores_[sz(worker)].data();
+    for (int r = 0; r < kCausalBlock; ++r) {
+      std::fill(scores + static_cast<std::ptrdiff_t>(r) * n_ + r1, scores + static_cast<std::ptrdiff_t>(r) * n_ + cols, 0.0f);
+    }
+  }
+  cols = r1;
 }
 
 void DecoderWorkspace::attention(int layer, AttentionObserver* observer) {
@@ -308,7 +326,7 @@ void DecoderWorkspace::attention(int layer, AttentionObserver* observer) {
   for (int r0 = 0; r0 < n_; r0 += kCausalBlock) {
     const int r1 = std::min(n_, r0 + kCausalBlock);
     ops::parallel_for(c_.n_heads, threads_, [&](int h, int worker) {
-      attention_rows(layer, h, r0, r1, scale, scores_[sz(worker)].data(), observer);
+      attention_rows(layer, h, r0, r1, scale, worker, observer);
     });
   }
   if (observer) {

@@ -54,7 +54,8 @@ class DecoderWorkspace final : public DecoderBackend {
   const float* head_k(int h) const;
   const float* head_v(int h) const;
   // Query rows [r0, r1) of one head: scores against keys < r1 only, softmax, observer, probs @ V.
-  void attention_rows(int layer, int head, int r0, int r1, float scale, float* scores, AttentionObserver* observer);
+  void attention_rows(int layer, int head, int r0, int r1, float scale, int worker, AttentionObserver* observer);
+  void clear_scores_past(int worker, int r1);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
   void linear_widening_on_use(const Linear& l, const ops::ProductTiles& tiles, const float* x, float* y, int ldy) const;
   void multiply_tile(const Linear& l, const ops::Tile& t, const float* x, const float* w_cols, int ldw, float* y,
@@ -75,6 +76,7 @@ class DecoderWorkspace final : public DecoderBackend {
   std::vector<float> h_;       // (n, d) normalized input of a sublayer
   std::vector<float> qkv_;     // (n, qkv_ld_) projections, layout c_.qkv_layout
   std::vector<std::vector<float>> scores_;  // [worker] (kCausalBlock, n) a row block's scores, then probabilities
+  std::vector<int> scores_cols_;            // [worker] its buffer's columns 0 .. this may hold non-zeros
   std::vector<float> ctx_;     // (n, H*dh) heads' outputs side by side (h*dh .. h*dh+dh)
   std::vector<float> attn_;    // (n, d) attention sublayer output
   std::vector<float> ff_;      // (n, intermediate) MLP hidden (the gate of a gated MLP)

@@ -75,18 +75,17 @@ void relu(float* x, std::size_t count) {
 
 void causal_softmax_window(float* scores, int n, int window) { causal_softmax_rows(scores, 0, n, n, window); }
 
-void causal_softmax_rows(float* rows, int r0, int r1, int n, int window) {
+void causal_softmax_rows(float* rows, int r0, int r1, int ld, int window) {
   for (int q = r0; q < r1; ++q) {
-    float* row = rows + static_cast<std::ptrdiff_t>(q - r0) * n;
+    float* row = rows + static_cast<std::ptrdiff_t>(q - r0) * ld;
     const int first = window > 0 ? std::max(0, q - window + 1) : 0;  // keys [first, q]
     const auto len = static_cast<std::size_t>(q - first) + 1;
     float* keys = row + first;
     const float mx = max_value(keys, len);
     const double sum = exp_shifted_sum(keys, mx, keys, len);  // keys[k] = exp(keys[k] - max)
-    const auto inv = static_cast<float>(1.0 / sum);
-    for (std::size_t k = 0; k < len; ++k) keys[k] *= inv;
+    scale(keys, len, static_cast<float>(1.0 / sum));
     std::fill(row, keys, 0.0f);
-    std::fill(row + q + 1, row + n, 0.0f);
+    std::fill(row + q + 1, row + r1, 0.0f);
   }
 }
 

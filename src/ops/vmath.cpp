@@ -102,6 +102,48 @@ BENTOV_AVX2 void moment_sums_avx2(const float* a, std::size_t count, std::size_t
   *moment = w;
 }
 
+BENTOV_AVX2 void scale_avx2(float* x, std::size_t count, float s) {
+  const __m256 v = _mm256_set1_ps(s);
+  std::size_t i = 0;
+  for (; i + 8 <= count; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), v));
+  for (; i < count; ++i) x[i] *= s;
+}
+
+BENTOV_AVX2 void add_widened_avx2(double* sum, const float* x, std::size_t count) {
+  std::size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    _mm256_storeu_pd(sum + i, _mm256_add_pd(_mm256_loadu_pd(sum + i), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+    _mm256_storeu_pd(sum + i + 4,
+                     _mm256_add_pd(_mm256_loadu_pd(sum + i + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+  }
+  for (; i < count; ++i) sum[i] += static_cast<double>(x[i]);
+}
+
+BENTOV_AVX2 void distance_sums_avx2(const double* a, std::size_t count, double d0, double* mass, double* weighted) {
+  __m256d m0 = _mm256_setzero_pd(), m1 = _mm256_setzero_pd(), w0 = _mm256_setzero_pd(), w1 = _mm256_setzero_pd();
+  __m256d d_lo = _mm256_sub_pd(_mm256_set1_pd(d0), _mm256_set_pd(3, 2, 1, 0));
+  __m256d d_hi = _mm256_sub_pd(_mm256_set1_pd(d0), _mm256_set_pd(7, 6, 5, 4));
+  const __m256d step = _mm256_set1_pd(8.0);
+  std::size_t k = 0;
+  for (; k + 8 <= count; k += 8) {
+    const __m256d lo = _mm256_loadu_pd(a + k), hi = _mm256_loadu_pd(a + k + 4);
+    m0 = _mm256_add_pd(m0, lo);
+    m1 = _mm256_add_pd(m1, hi);
+    w0 = _mm256_fmadd_pd(lo, d_lo, w0);
+    w1 = _mm256_fmadd_pd(hi, d_hi, w1);
+    d_lo = _mm256_sub_pd(d_lo, step);
+    d_hi = _mm256_sub_pd(d_hi, step);
+  }
+  double s = hsum_pd(_mm256_add_pd(m0, m1)), w = hsum_pd(_mm256_add_pd(w0, w1));
+  for (; k < count; ++k) {
+    s += a[k];
+    w += a[k] * (d0 - static_cast<double>(k));
+  }
+  *mass = s;
+  *weighted = w;
+}
+
 }  // namespace
 
 Isa cpu_isa() {
@@ -160,6 +202,36 @@ float max_value(const float* x, std::size_t count) {
   float r = x[0];
   for (std::size_t i = 1; i < count; ++i) r = x[i] > r ? x[i] : r;
   return r;
+}
+
+void scale(float* x, std::size_t count, float s) {
+  if (has_avx2_fma()) {
+    scale_avx2(x, count, s);
+    return;
+  }
+  for (std::size_t i = 0; i < count; ++i) x[i] *= s;
+}
+
+void add_widened(double* sum, const float* x, std::size_t count) {
+  if (has_avx2_fma()) {
+    add_widened_avx2(sum, x, count);
+    return;
+  }
+  for (std::size_t i = 0; i < count; ++i) sum[i] += static_cast<double>(x[i]);
+}
+
+void distance_sums(const double* a, std::size_t count, double d0, double* mass, double* weighted) {
+  if (has_avx2_fma()) {
+    distance_sums_avx2(a, count, d0, mass, weighted);
+    return;
+  }
+  double s = 0.0, w = 0.0;
+  for (std::size_t k = 0; k < count; ++k) {
+    s += a[k];
+    w += a[k] * (d0 - static_cast<double>(k));
+  }
+  *mass = s;
+  *weighted = w;
 }
 
 }  // namespace bentov::ops

@@ -70,6 +70,30 @@ TEST_P(ForwardThreads, SameBitsForAnyWorkerCountAndWidening) {
   for (int n : {2, 7, 20, 33, 300, 512}) expect_same_bits(folder, n, {1, 2, 3, 4});
 }
 
+// Every captured row is exactly zero past its diagonal in every layer, also where the scores
+// buffer last held a longer block of the layer before (the blocks of a layer only widen, so
+// columns past a block are cleared once per layer, not per block).
+TEST_P(ForwardThreads, RowsAreZeroPastTheDiagonalInEveryLayer) {
+  const auto folder = std::filesystem::path(BENTOV_SOURCE_MODELS_DIR) / GetParam();
+  const auto model = bentov::Model::load(folder, bentov::WeightWidening::kOnce);
+  const int n = 300;  // three row blocks of the attention
+  for (int threads : {1, 2}) {
+    const ForwardResult r = run(model, random_ids(n, model.config().vocab_size), threads);
+    for (std::size_t l = 0; l < r.attention.size(); ++l) {
+      const auto& a = r.attention[l];  // (heads, n, n)
+      const std::size_t heads = a.size() / (static_cast<std::size_t>(n) * n);
+      std::size_t nonzero = 0;
+      for (std::size_t h = 0; h < heads; ++h) {
+        for (int q = 0; q < n; ++q) {
+          const float* row = a.data() + (h * n + static_cast<std::size_t>(q)) * n;
+          for (int k = q + 1; k < n; ++k) nonzero += row[k] != 0.0f;
+        }
+      }
+      EXPECT_EQ(nonzero, 0u) << GetParam() << " layer " << l << ", " << threads << " workers";
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Demo, ForwardThreads, ::testing::Values("gpt2-demo", "pythia-demo", "opt-demo"),
                          [](const auto& info) {
                            std::string name = info.param;

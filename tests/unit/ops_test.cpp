@@ -272,6 +272,53 @@ TEST(Ops, VectorPlogpMatchesScalar) {
   EXPECT_NEAR(got, want, 1e-6 * std::fabs(want));
 }
 
+// The row helpers of the attention and its metrics, over lengths with and without a tail:
+// scale and add_widened element by element (exactly the scalar results), distance_sums within
+// double rounding of a long double reference.
+TEST(Ops, RowHelpersMatchTheirDefinitions) {
+  for (const std::size_t count : {0u, 1u, 7u, 8u, 9u, 31u, 1003u}) {
+    const auto x = random_vec(count, 40 + static_cast<unsigned>(count));
+    std::vector<float> scaled = x, want_scaled = x;
+    bentov::ops::scale(scaled.data(), count, 0.37f);
+    for (auto& v : want_scaled) v *= 0.37f;
+    EXPECT_EQ(scaled, want_scaled) << count;
+
+    std::vector<double> sum(count, 0.25), want_sum(count, 0.25);
+    bentov::ops::add_widened(sum.data(), x.data(), count);
+    for (std::size_t i = 0; i < count; ++i) want_sum[i] += static_cast<double>(x[i]);
+    EXPECT_EQ(sum, want_sum) << count;
+
+    std::vector<double> a(count);
+    for (std::size_t i = 0; i < count; ++i) a[i] = std::fabs(static_cast<double>(x[i])) + 1e-3;
+    const double d0 = static_cast<double>(count) + 4.0;
+    long double mass = 0, weighted = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      mass += a[k];
+      weighted += static_cast<long double>(a[k]) * (static_cast<long double>(d0) - static_cast<long double>(k));
+    }
+    double got_mass = -1, got_weighted = -1;
+    bentov::ops::distance_sums(a.data(), count, d0, &got_mass, &got_weighted);
+    EXPECT_NEAR(got_mass, static_cast<double>(mass), 1e-14 * static_cast<double>(mass) + 1e-300) << count;
+    EXPECT_NEAR(got_weighted, static_cast<double>(weighted), 1e-14 * static_cast<double>(weighted) + 1e-300) << count;
+  }
+}
+
+// causal_softmax_rows writes a block's columns 0 .. r1 - 1 and leaves the rest of each row.
+TEST(Ops, CausalSoftmaxRowsLeavesColumnsPastTheBlock) {
+  const int n = 40, r0 = 16, r1 = 24;
+  auto rows = random_vec(static_cast<std::size_t>(r1 - r0) * n, 77);
+  const auto before = rows;
+  bentov::ops::causal_softmax_rows(rows.data(), r0, r1, n, 0);
+  for (int q = r0; q < r1; ++q) {
+    const float* row = rows.data() + static_cast<std::size_t>(q - r0) * n;
+    double total = 0;
+    for (int k = 0; k <= q; ++k) total += row[k];
+    EXPECT_NEAR(total, 1.0, 1e-6) << q;
+    for (int k = q + 1; k < r1; ++k) EXPECT_EQ(row[k], 0.0f) << q << " " << k;
+    for (int k = r1; k < n; ++k) EXPECT_EQ(row[k], before[static_cast<std::size_t>(q - r0) * n + k]) << q << " " << k;
+  }
+}
+
 }  // namespace
 
 #include "ops/vmath_isa.h"

@@ -35,8 +35,10 @@ void causal_softmax(float* scores, int n);
 // Same with a sliding window: row q keeps k in (q - window, q] (window 0: no window), as
 // transformers' sliding_window_overlay masks kv_idx <= q_idx - sliding_window.
 void causal_softmax_window(float* scores, int n, int window);
-// Query rows [r0, r1) only: rows is (r1 - r0, n), row q at rows + (q - r0) * n.
-void causal_softmax_rows(float* rows, int r0, int r1, int n, int window);
+// Query rows [r0, r1) only: rows is (r1 - r0, ld), row q at rows + (q - r0) * ld, its scores
+// in columns 0 .. r1 - 1. Those columns get the probabilities and the masked zeros; columns
+// from r1 on are left as they are (the caller's, when ld > r1).
+void causal_softmax_rows(float* rows, int r0, int r1, int ld, int window);
 
 // rows: (n, row_stride) with heads of head_dim dims starting at offsets given by `head_offset`.
 // Rotate-half rotary on the first rot_dims dims of one head vector (modeling_gpt_neox.py

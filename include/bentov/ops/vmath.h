@@ -26,6 +26,16 @@ double sum_above(const float* a, std::size_t count, float threshold);
 // max of x[0..count), count >= 1.
 float max_value(const float* x, std::size_t count);
 
+// x[i] *= s for i < count.
+void scale(float* x, std::size_t count, float s);
+
+// sum[i] += x[i] (widened to double) for i < count.
+void add_widened(double* sum, const float* x, std::size_t count);
+
+// *mass = sum_k a[k] and *weighted = sum_k (d0 - k) a[k] over k < count (the distances d0,
+// d0 - 1, ... of a's entries from some index), accumulated in double.
+void distance_sums(const double* a, std::size_t count, double d0, double* mass, double* weighted);
+
 namespace ref {
 double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count);
 double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold,
