@@ -16,8 +16,13 @@ pinned to the same cores (taskset):
   - model load time (a 2-token run);
   - pythia-410m at 2048 tokens: wall, FLOP rate with load included, peak RSS.
 
+With --transformers, scripts/bench_transformers.py then runs the notebook's stack on the same
+checkpoints and cores, in the same run, and the table ends with the side-by-side: bentov's
+speed-up and memory against transformers per job (needs torch and transformers; the rest of the
+script needs only the Python standard library).
+
 Usage: scripts/bench.py [--build build-bench] [--cpus 0,1] [--json bench.json] [--core-types SkylakeX,Haswell]
-Only the Python standard library is needed.
+                        [--transformers [--python python3]]
 """
 import argparse
 import json
@@ -26,6 +31,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -114,6 +120,9 @@ def main():
     ap.add_argument("--core-types", default=None,
                     help="OpenBLAS core types to time the forward pass under, comma-separated "
                          "(default: every one this CPU runs, scripts/blas_cores.sh; '' for none)")
+    ap.add_argument("--transformers", action="store_true",
+                    help="also time transformers on the same models and cores (scripts/bench_transformers.py)")
+    ap.add_argument("--python", default=sys.executable, help="the Python with torch and transformers")
     args = ap.parse_args()
     pin = args.cpus if args.cpus and shutil.which("taskset") else ""
     threads = len(args.cpus.split(",")) if args.cpus else (os.cpu_count() or 1)
@@ -180,10 +189,44 @@ def main():
                                                     "mapped_bytes": mapped, "flops_per_s_load_included": rate,
                                                     "sgemm_flops_per_s": sg_big, "ratio": rate / sg_big}
 
+    if args.transformers:
+        res["transformers"] = transformers_side(args.python, args.models, args.cpus)
     print_table(res)
+    if res.get("transformers"):
+        print_side_by_side(res)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
+
+
+def transformers_side(python, models, cpus):
+    """scripts/bench_transformers.py's figures on the same checkpoints and cores."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "hf.json")
+        subprocess.run([python, os.path.join(ROOT, "scripts", "bench_transformers.py"), "--models", models,
+                        "--cpus", cpus, "--json", out], check=True, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            return json.load(f)
+
+
+def print_side_by_side(res):
+    """bentov against transformers, job by job: time ratio (> 1: bentov faster) and peak RSS."""
+    r, t = res["runs"], res["transformers"]
+    hf = t["runs"]
+    print(f"bentov against transformers {t['transformers']} (torch {t['torch']}, eager, output_attentions), same cores")
+    mb = lambda b: f"{b / 2**20:.0f} MB"
+    rows = [("notebook job, process wall", r["notebook_job"]["wall_s"], hf["notebook_job"]["wall_s"],
+             r["notebook_job"]["peak_rss_bytes"], hf["notebook_job"]["peak_rss_bytes"])]
+    for n in (128, 512, 2048):  # the forward pass and the metrics, load taken off on both sides
+        b, h = r[f"analyze_pythia-160m_n{n}"], hf[f"pythia-160m_n{n}"]
+        rows.append((f"pythia-160m n={n}, forward + metrics", b["forward_metrics_s"], h["forward_metrics_s"],
+                     b["peak_rss_bytes"], h["peak_rss_bytes"]))
+    b, h = r["analyze_pythia-410m_n2048"], hf["pythia-410m_n2048"]
+    rows.append(("pythia-410m n=2048, process wall", b["wall_s"], h["process_wall_s"], b["peak_rss_bytes"], h["peak_rss_bytes"]))
+    w = max(len(x[0]) for x in rows)
+    for name, ours, theirs, rss_ours, rss_theirs in rows:
+        print(f"  {name:<{w}}  {ours:8.2f} s vs {theirs:8.2f} s = {theirs / ours:5.1f}x   "
+              f"{mb(rss_ours)} vs {mb(rss_theirs)} = {rss_ours / rss_theirs:.2f}x")
 
 
 def blas_core_types():
