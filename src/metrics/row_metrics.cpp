@@ -24,8 +24,10 @@ std::size_t vector_span(std::size_t q, std::size_t n) { return std::min(n, (q + 
 //   -sum (b/K) log(b/K + eps) = -(1/K) sum b log(b/K0 + eps) - log K0 + log K.
 void FlatEntropy::add(const float* x, std::size_t count, double w) {
   const auto threshold = static_cast<float>(kEntropyEpsilon / w);  // b > eps  <=>  x > eps / w
-  kept_ += w * ops::sum_above(x, count, threshold);
-  f0_ += w * ops::sum_plogp(x, count, w / k0_, static_cast<float>(kEntropyEpsilon), threshold);
+  double kept = 0.0;
+  const double plogp = ops::sum_plogp_and_mass(x, count, w / k0_, static_cast<float>(kEntropyEpsilon), threshold, &kept);
+  kept_ += w * kept;
+  f0_ += w * plogp;
 }
 
 double FlatEntropy::value() const {

@@ -197,6 +197,17 @@ double sum_plogp(const float* p, std::size_t count, double scale, float eps, flo
   return ref::sum_plogp(p, count, scale, eps, threshold, kept);
 }
 
+double sum_plogp_and_mass(const float* p, std::size_t count, double scale, float eps, float threshold,
+                          double* mass) {
+  switch (cpu_isa()) {
+    case Isa::kAvx512: return avx512::sum_plogp_and_mass(p, count, scale, eps, threshold, mass);
+    case Isa::kAvx2: return avx2::sum_plogp_and_mass(p, count, scale, eps, threshold, mass);
+    case Isa::kScalar: break;
+  }
+  *mass = sum_above(p, count, threshold);
+  return ref::sum_plogp(p, count, scale, eps, threshold);
+}
+
 float max_value(const float* x, std::size_t count) {
   if (has_avx2_fma()) return max_avx2(x, count);
   float r = x[0];

@@ -11,6 +11,10 @@ double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count)
 double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold, std::size_t* kept) {
   return kernels::sum_plogp<simd::Avx2>(p, count, scale, eps, threshold, kept);
 }
+double sum_plogp_and_mass(const float* p, std::size_t count, double scale, float eps, float threshold,
+                          double* mass) {
+  return kernels::sum_plogp_and_mass<simd::Avx2>(p, count, scale, eps, threshold, mass);
+}
 double sum_above(const float* a, std::size_t count, float threshold) {
   return kernels::sum_above<simd::Avx2>(a, count, threshold);
 }

@@ -16,6 +16,8 @@ Isa cpu_isa();
   double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold,            \
                    std::size_t* kept);                                                                      \
   double sum_above(const float* a, std::size_t count, float threshold);                                    \
+  double sum_plogp_and_mass(const float* p, std::size_t count, double scale, float eps, float threshold,   \
+                            double* mass);                                                                  \
   void gelu_erf(float* x, std::size_t count);
 
 namespace avx2 {

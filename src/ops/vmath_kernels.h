@@ -108,11 +108,13 @@ double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count)
   return sum;
 }
 
-// sum p log(p scale + eps) over the p > threshold, and their count; 8-float chunks with no such
-// p are skipped.
-template <class S>
-double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold, std::size_t* kept) {
-  Sums sums;
+// sum p log(p scale + eps) over the p > threshold, and their count; with kMass, also the sum of
+// those p (sum_above's, to the bit: the chunks skipped hold none, and it adds their zeros).
+// 8-float chunks with no such p are skipped.
+template <class S, bool kMass>
+double plogp_sums(const float* p, std::size_t count, double scale, float eps, float threshold, std::size_t* kept,
+                  double* mass) {
+  Sums sums, masses;
   std::size_t k = 0;
   const std::size_t tail = for_vectors<S>(count, [&](auto s, std::size_t i) {
     using V = decltype(s);
@@ -127,16 +129,30 @@ double sum_plogp(const float* p, std::size_t count, double scale, float eps, flo
     const typename V::F arg =
         V::select(keep, V::fmadd(v, V::set1(static_cast<float>(scale)), V::set1(eps)), V::set1(1.0f));
     sums.add<V>(V::keep(keep, V::mul(v, log_ps<V>(arg))), chunks);
+    if constexpr (kMass) masses.add<V>(V::keep(keep, v), chunks);
   });
-  double sum = sums.total();
+  double sum = sums.total(), kept_mass = masses.total();
   for (std::size_t i = tail; i < count; ++i) {
     if (p[i] > threshold) {
       sum += static_cast<double>(p[i]) * std::log(p[i] * scale + eps);
+      kept_mass += p[i];
       ++k;
     }
   }
   if (kept) *kept = k;
+  if (mass) *mass = kept_mass;
   return sum;
+}
+
+template <class S>
+double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold, std::size_t* kept) {
+  return plogp_sums<S, false>(p, count, scale, eps, threshold, kept, nullptr);
+}
+
+template <class S>
+double sum_plogp_and_mass(const float* p, std::size_t count, double scale, float eps, float threshold,
+                          double* mass) {
+  return plogp_sums<S, true>(p, count, scale, eps, threshold, nullptr, mass);
 }
 
 template <class S>

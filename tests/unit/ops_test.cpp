@@ -270,6 +270,13 @@ TEST(Ops, VectorPlogpMatchesScalar) {
   EXPECT_EQ(kept, kept_ref);
   EXPECT_EQ(kept, 1001u);
   EXPECT_NEAR(got, want, 1e-6 * std::fabs(want));
+  // The fused pass gives both sums' bits.
+  for (const std::size_t count : {0u, 5u, 8u, 17u, 40u, 1003u}) {
+    double mass = -1.0;
+    EXPECT_EQ(bentov::ops::sum_plogp_and_mass(p.data(), count, scale, 1e-10f, 1e-10f, &mass),
+              bentov::ops::sum_plogp(p.data(), count, scale, 1e-10f, 1e-10f)) << count;
+    EXPECT_EQ(mass, bentov::ops::sum_above(p.data(), count, 1e-10f)) << count;
+  }
 }
 
 // The row helpers of the attention and its metrics, over lengths with and without a tail:
@@ -345,6 +352,10 @@ TEST(Ops, VectorKernelsGiveTheSameBitsAtEveryWidth) {
               w5::sum_plogp(p.data(), count, 2.0, 1e-10f, 1e-10f, &k5)) << count;
     EXPECT_EQ(k2, k5);
     EXPECT_EQ(w2::sum_above(x.data(), count, 0.1f), w5::sum_above(x.data(), count, 0.1f)) << count;
+    double m2 = -1.0, m5 = -2.0;
+    EXPECT_EQ(w2::sum_plogp_and_mass(p.data(), count, 2.0, 1e-10f, 1e-10f, &m2),
+              w5::sum_plogp_and_mass(p.data(), count, 2.0, 1e-10f, 1e-10f, &m5)) << count;
+    EXPECT_EQ(m2, m5) << count;
     std::vector<float> g2 = x, g5 = x;
     for (auto& v : g2) v *= 4.0f;
     for (auto& v : g5) v *= 4.0f;

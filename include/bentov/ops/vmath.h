@@ -17,6 +17,11 @@ double exp_shifted_sum(const float* x, float shift, float* y, std::size_t count)
 double sum_plogp(const float* p, std::size_t count, double scale, float eps, float threshold,
                  std::size_t* kept = nullptr);
 
+// sum_plogp(p, count, scale, eps, threshold) with, in the same pass, *mass = sum_above(p, count,
+// threshold), each to the bit.
+double sum_plogp_and_mass(const float* p, std::size_t count, double scale, float eps, float threshold,
+                          double* mass);
+
 // *mass = sum_j a[j], *moment = sum_j (first + j) a[j], both accumulated in double.
 void moment_sums(const float* a, std::size_t count, std::size_t first, double* mass, double* moment);
 
