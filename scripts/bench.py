@@ -16,13 +16,16 @@ pinned to the same cores (taskset):
   - model load time (a 2-token run);
   - pythia-410m at 2048 tokens: wall, FLOP rate with load included, peak RSS.
 
+With --bf16, the same analyze runs and forward passes again with --dtype bf16 (the CPU's bf16
+products through oneDNN: AMX or AVX512-BF16), their rates against the same run's float32 sgemm.
+
 With --transformers, scripts/bench_transformers.py then runs the notebook's stack on the same
 checkpoints and cores, in the same run, and the table ends with the side-by-side: bentov's
 speed-up and memory against transformers per job (needs torch and transformers; the rest of the
 script needs only the Python standard library).
 
 Usage: scripts/bench.py [--build build-bench] [--cpus 0,1] [--json bench.json] [--core-types SkylakeX,Haswell]
-                        [--transformers [--python python3]]
+                        [--bf16] [--transformers [--python python3]]
 """
 import argparse
 import json
@@ -96,9 +99,9 @@ def make_models(build, folder):
                 shutil.copy(os.path.join(src, f), dst)
 
 
-def bench_json(build, pin, model, n, threads, filt, core=None):
+def bench_json(build, pin, model, n, threads, filt, core=None, dtype="fp32"):
     env = dict(os.environ, BENTOV_BENCH_MODEL=model, BENTOV_BENCH_TOKENS=str(n),
-               BENTOV_BENCH_THREADS=str(threads))
+               BENTOV_BENCH_THREADS=str(threads), BENTOV_BENCH_DTYPE=dtype)
     if core:
         env["OPENBLAS_CORETYPE"] = core  # also keeps bentov_bench from choosing its own
     full = (["taskset", "-c", pin] if pin else []) + [os.path.join(build, "bentov_bench"),
@@ -120,6 +123,8 @@ def main():
     ap.add_argument("--core-types", default=None,
                     help="OpenBLAS core types to time the forward pass under, comma-separated "
                          "(default: every one this CPU runs, scripts/blas_cores.sh; '' for none)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="also the analyze runs and forward passes with --dtype bf16 (oneDNN's bf16 products)")
     ap.add_argument("--transformers", action="store_true",
                     help="also time transformers on the same models and cores (scripts/bench_transformers.py)")
     ap.add_argument("--python", default=sys.executable, help="the Python with torch and transformers")
@@ -189,6 +194,8 @@ def main():
                                                     "mapped_bytes": mapped, "flops_per_s_load_included": rate,
                                                     "sgemm_flops_per_s": sg_big, "ratio": rate / sg_big}
 
+    if args.bf16:
+        res["bf16"] = bf16_side(args, bentov, m, pin, threads, res)
     if args.transformers:
         res["transformers"] = transformers_side(args.python, args.models, args.cpus)
     print_table(res)
@@ -197,6 +204,31 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
+
+
+def bf16_side(args, bentov, m, pin, threads, res):
+    """The analyze runs and forward passes of the table again with --dtype bf16."""
+    out = {}
+    load = res["runs"]["load_pythia-160m"]["wall_s"]
+    for n in (128, 512, 2048):
+        wall, rss = best_of(args.repeat, lambda: run_rss([bentov, "analyze", m("pythia-160m"), "--ids", ids(n), "--dtype",
+                                                          "bf16", "--quiet"], pin))
+        out[f"analyze_pythia-160m_n{n}"] = {"n": n, "wall_s": wall, "forward_metrics_s": max(wall - load, 1e-9),
+                                            "peak_rss_bytes": rss}
+    wall, rss = run_rss([bentov, "analyze", m("pythia-410m"), "--ids", ids(2048), "--dtype", "bf16", "--quiet"], pin)
+    out["analyze_pythia-410m_n2048"] = {"n": 2048, "wall_s": wall, "peak_rss_bytes": rss,
+                                        "flops_per_s_load_included": forward_flops("pythia-410m", 2048) / wall}
+    sg = {b["name"]: b["FLOP/s"] for b in bench_json(args.build, pin, m("pythia-160m"), 512, threads, "Sgemm")}
+    f160 = bench_json(args.build, pin, m("pythia-160m"), 512, threads, "Forward", dtype="bf16")[0]
+    f410 = bench_json(args.build, pin, m("pythia-410m"), 2048, threads, "Forward", dtype="bf16")[0]
+    s512, s2048 = sg["BM_Sgemm/512/768/3072/real_time"], sg["BM_Sgemm/2048/1024/4096/real_time"]
+    out["forward_pythia-160m_n512"] = {"flops_per_s": f160["FLOP/s"], "tokens_per_s": f160["tokens/s"],
+                                       "sgemm_flops_per_s": s512, "ratio": f160["FLOP/s"] / s512}
+    out["forward_pythia-410m_n2048"] = {"flops_per_s": f410["FLOP/s"], "sgemm_flops_per_s": s2048,
+                                        "ratio": f410["FLOP/s"] / s2048}
+    out["analyze_pythia-410m_n2048"]["ratio_to_sgemm_load_included"] = (
+        out["analyze_pythia-410m_n2048"]["flops_per_s_load_included"] / s2048)
+    return out
 
 
 def transformers_side(python, models, cpus):
@@ -223,6 +255,15 @@ def print_side_by_side(res):
                      b["peak_rss_bytes"], h["peak_rss_bytes"]))
     b, h = r["analyze_pythia-410m_n2048"], hf["pythia-410m_n2048"]
     rows.append(("pythia-410m n=2048, process wall", b["wall_s"], h["process_wall_s"], b["peak_rss_bytes"], h["peak_rss_bytes"]))
+    if "bf16" in res:  # bentov --dtype bf16 against the same float32 transformers runs
+        b16 = res["bf16"]
+        for n in (128, 512, 2048):
+            b, h = b16[f"analyze_pythia-160m_n{n}"], hf[f"pythia-160m_n{n}"]
+            rows.append((f"bentov bf16: pythia-160m n={n}, forward + metrics", b["forward_metrics_s"], h["forward_metrics_s"],
+                         b["peak_rss_bytes"], h["peak_rss_bytes"]))
+        b, h = b16["analyze_pythia-410m_n2048"], hf["pythia-410m_n2048"]
+        rows.append(("bentov bf16: pythia-410m n=2048, process wall", b["wall_s"], h["process_wall_s"],
+                     b["peak_rss_bytes"], h["peak_rss_bytes"]))
     w = max(len(x[0]) for x in rows)
     for name, ours, theirs, rss_ours, rss_theirs in rows:
         print(f"  {name:<{w}}  {ours:8.2f} s vs {theirs:8.2f} s = {theirs / ours:5.1f}x   "
@@ -272,6 +313,19 @@ def print_table(res):
             f = c[key]
             rows.append((f"  {core}: forward pythia-{name} / sgemm",
                          f"{g(f['flops_per_s'])} / {g(f['sgemm_flops_per_s'])} GFLOP/s = {f['ratio']:.0%}", ""))
+    if "bf16" in res:
+        b16 = res["bf16"]
+        for n in (128, 512, 2048):
+            x = b16[f"analyze_pythia-160m_n{n}"]
+            rows.append((f"bf16: analyze pythia-160m n={n}", f"{n / x['wall_s']:.0f} tokens/s ({x['wall_s']:.2f} s)", mb(x['peak_rss_bytes'])))
+        for name, key in (("160m n=512", "forward_pythia-160m_n512"), ("410m n=2048", "forward_pythia-410m_n2048")):
+            f = b16[key]
+            rows.append((f"bf16: forward pythia-{name} / fp32 sgemm",
+                         f"{g(f['flops_per_s'])} / {g(f['sgemm_flops_per_s'])} GFLOP/s = {f['ratio']:.0%}", ""))
+        x = b16["analyze_pythia-410m_n2048"]
+        rows.append(("bf16: analyze pythia-410m n=2048 (load incl.)",
+                     f"{x['wall_s']:.2f} s, {g(x['flops_per_s_load_included'])} GFLOP/s = {x['ratio_to_sgemm_load_included']:.0%} of fp32 sgemm",
+                     mb(x['peak_rss_bytes'])))
     w = max(len(a) for a, _, _ in rows)
     for a, b, c in rows:
         print(f"  {a:<{w}}  {b:<48} {c}")

@@ -139,7 +139,7 @@ ModelReport analyze_model(const std::string& spec, const TextSource& source,
                    std::to_string(cfg.n_heads) + " heads, " + std::to_string(ids.size()) + " tokens");
 
   std::string widening;
-  if (!options.device.is_cuda()) {
+  if (!options.device.is_cuda() && options.dtype == ComputeDtype::kFloat32) {  // bf16 reads bf16 copies
     widening = model.weight_widening(static_cast<int>(ids.size()), options.threads);
     if (widening == "on use") {
       say(options, resolved.name + ": weights widened on use in every pass (their float32 copies do not fit in memory)");

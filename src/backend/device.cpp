@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bentov/error.h"
+#include "bentov/ops/bf16_gemm.h"
 #include "cuda/runtime.h"
 
 namespace bentov {
@@ -50,9 +51,14 @@ std::string compute_dtype_name(ComputeDtype d) {
 }
 
 void check_compute_dtype(const Device& resolved, ComputeDtype d) {
-  if (d != ComputeDtype::kFloat32 && !resolved.is_cuda()) {
-    throw UsageError("--dtype " + compute_dtype_name(d) + " computes on a GPU, and this run is on the CPU",
-                     "add --device cuda, or leave --dtype at fp32 (the CPU's exact mode)");
+  if (d == ComputeDtype::kFloat32 || resolved.is_cuda()) return;
+  if (d == ComputeDtype::kFloat16) {
+    throw UsageError("--dtype fp16 computes on a GPU, and this run is on the CPU",
+                     "use --dtype bf16 on the CPU, add --device cuda, or leave --dtype at fp32 (the exact mode)");
+  }
+  if (!ops::bf16_products_compiled()) {
+    throw UnsupportedError("--dtype bf16 on the CPU needs oneDNN, and this bentov was built without it",
+                           "install libdnnl-dev (scripts/install-deps.sh) and rebuild, or leave --dtype at fp32");
   }
 }
 

@@ -8,9 +8,11 @@
 
 #include "bentov/error.h"
 #include "bentov/io/safetensors.h"
+#include "bentov/ops/bf16_gemm.h"
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
 #include "bentov/ops/tiles.h"
+#include "bf16_weights.h"
 #include "embedding.h"
 
 namespace bentov {
@@ -22,7 +24,8 @@ std::size_t sz(long long v) { return static_cast<std::size_t>(v); }
 
 // Float counts of every buffer for n tokens: the constructor allocates by these, and
 // bytes_for (the memory plan, Model::forward) sums them.
-DecoderWorkspace::Sizes DecoderWorkspace::sizes(const ModelConfig& c, const ModelWeights& w, int n, int threads) {
+DecoderWorkspace::Sizes DecoderWorkspace::sizes(const ModelConfig& c, const ModelWeights& w, int n, int threads,
+                                                bool bf16) {
   const std::size_t nn = sz(n), d = sz(c.hidden_size), ff = sz(c.intermediate_size);
   const std::size_t q_width = sz(c.n_heads) * sz(c.head_dim), kv_width = sz(c.kv_heads()) * sz(c.head_dim);
   Sizes z;
@@ -36,31 +39,38 @@ DecoderWorkspace::Sizes DecoderWorkspace::sizes(const ModelConfig& c, const Mode
   z.up = c.mlp == MlpKind::kGated ? z.ff : 0;
   z.out = w.project_out.weight.empty() ? 0 : nn * sz(c.word_embed_dim);
   z.rotary = c.positions == PositionKind::kRotary ? nn * sz(c.rotary_dims / 2) : 0;
-  std::size_t widest_raw = 0;  // the longest row of a matrix widened on use
+  std::size_t widest_raw = 0, widest_input = 0;  // the longest row of a matrix widened on use, of any
   for_each_linear(w, [&](const Linear& l) {
     if (l.weight.raw) widest_raw = std::max(widest_raw, sz(l.in));
+    widest_input = std::max(widest_input, sz(l.in));
   });
-  z.widen = widest_raw * sz(ops::kMaxWidenColBlock);
+  if (bf16) {
+    z.in16 = nn * widest_input;  // bf16 products read no float32 matrix: nothing is widened
+  } else {
+    z.widen = widest_raw * sz(ops::kMaxWidenColBlock);
+  }
   return z;
 }
 
-std::uint64_t DecoderWorkspace::bytes_for(const ModelConfig& c, const ModelWeights& w, int n, int threads) {
-  const Sizes z = sizes(c, w, n, threads);
+std::uint64_t DecoderWorkspace::bytes_for(const ModelConfig& c, const ModelWeights& w, int n, int threads,
+                                          bool bf16) {
+  const Sizes z = sizes(c, w, n, threads, bf16);
   const std::size_t floats = z.words + 4 * z.per_token_d + z.qkv + z.workers * (z.scores + z.widen) + z.ctx + z.ff +
                              z.up + z.out + 2 * z.rotary;
-  return static_cast<std::uint64_t>(floats) * sizeof(float);
+  return static_cast<std::uint64_t>(floats) * sizeof(float) + z.in16 * sizeof(std::uint16_t);
 }
 
 DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n,
-                                   int threads)
+                                   int threads, const Bf16Weights* bf16)
     : c_(config),
       w_(weights),
+      bf16_(bf16),
       n_(n),
       threads_(std::max(1, std::min(threads, config.n_heads))),
       q_width_(config.n_heads * config.head_dim),
       kv_width_(config.kv_heads() * config.head_dim),
       qkv_ld_(q_width_ + 2 * kv_width_) {
-  const Sizes z = sizes(c_, w_, n, threads);
+  const Sizes z = sizes(c_, w_, n, threads, bf16 != nullptr);
   words_.resize(z.words);
   x_.resize(z.per_token_d);
   h_.resize(z.per_token_d);
@@ -74,6 +84,7 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
   mlp_.resize(z.per_token_d);
   out_.resize(z.out);
   if (z.widen) widen_.assign(z.workers, {});  // each grows to at most z.widen in the first product
+  in16_.resize(z.in16);
   if (z.rotary) {
     cos_.resize(z.rotary);
     sin_.resize(z.rotary);
@@ -91,6 +102,10 @@ DecoderWorkspace::DecoderWorkspace(const ModelConfig& config, const ModelWeights
 // one machine, give the same JSON).
 void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy) const {
   const ops::PhaseSpan span(phases_, "products");
+  if (bf16_) {
+    linear_bf16(l, x, y, ldy);
+    return;
+  }
   const ops::ProductTiles tiles =
       l.weight.data ? ops::product_tiles(n_, l.out) : ops::product_tiles(n_, l.out, ops::kMaxWidenColBlock);
   if (!l.weight.data) {
@@ -101,6 +116,37 @@ void DecoderWorkspace::linear(const Linear& l, const float* x, float* y, int ldy
     const ops::Tile t = tiles.tile(i);
     const float* w_cols = l.in_by_out ? l.weight.data + t.c0 : l.weight.data + static_cast<std::ptrdiff_t>(t.c0) * l.in;
     multiply_tile(l, t, x, w_cols, l.in_by_out ? l.out : l.in, y, ldy);
+  });
+}
+
+// y = x W^T (or x W) + b in bf16 (--dtype bf16): x rounded to bf16 once, then the same tiles
+// as in float32, each one oneDNN matmul on its worker with float32 sums (ops/bf16_gemm.h).
+void DecoderWorkspace::linear_bf16(const Linear& l, const float* x, float* y, int ldy) const {
+  round_rows_to_bf16(x, l.in);
+  const ops::ProductTiles tiles = ops::product_tiles(n_, l.out);
+  const std::uint16_t* w = bf16_->of(l);  // (out, in), or (in, out) when l.in_by_out
+  ops::parallel_for(tiles.count(), threads_, [&](int i, int) {
+    const ops::Tile t = tiles.tile(i);
+    const int rows = t.r1 - t.r0, cols = t.c1 - t.c0;
+    const std::uint16_t* xt = in16_.data() + static_cast<std::ptrdiff_t>(t.r0) * l.in;  // (rows, in)
+    float* yt = y + static_cast<std::ptrdiff_t>(t.r0) * ldy + t.c0;                     // (rows, cols), stride ldy
+    const float beta = write_bias(l, yt, ldy, rows, t.c0, t.c1);
+    if (l.in_by_out) {
+      ops::gemm_bf16(rows, cols, l.in, xt, l.in, w + t.c0, false, l.out, beta, yt, ldy);
+    } else {
+      ops::gemm_bf16(rows, cols, l.in, xt, l.in, w + static_cast<std::ptrdiff_t>(t.c0) * l.in, true, l.in, beta, yt,
+                     ldy);
+    }
+  });
+}
+
+// in16_'s first n rows of `width` = x (n, width) rounded to bf16, split by rows over the workers.
+void DecoderWorkspace::round_rows_to_bf16(const float* x, int width) const {
+  const int chunks = std::min(n_, threads_ * 4);
+  ops::parallel_for(chunks, threads_, [&](int c, int) {
+    const std::size_t r0 = sz(static_cast<long long>(n_) * c / chunks);
+    const std::size_t r1 = sz(static_cast<long long>(n_) * (c + 1) / chunks);
+    ops::round_to_bf16(x + r0 * sz(width), in16_.data() + r0 * sz(width), (r1 - r0) * sz(width));
   });
 }
 

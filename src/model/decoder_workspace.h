@@ -14,6 +14,8 @@
 
 namespace bentov {
 
+class Bf16Weights;
+
 class DecoderWorkspace final : public DecoderBackend {
  public:
   // Attention runs in blocks of kCausalBlock query rows, every head of a block before the next
@@ -21,10 +23,15 @@ class DecoderWorkspace final : public DecoderBackend {
   // triangle is never computed (half the work at large n), and no (n, n) buffer exists.
   static constexpr int kCausalBlock = 128;
 
-  // threads: workers for projections, heads, norms and activations.
-  DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
+  // threads: workers for projections, heads, norms and activations. With `bf16` (--dtype bf16)
+  // the projections multiply those matrices by their inputs rounded to bf16, summing in float32;
+  // everything else stays as in float32 (the attention takes the projections' float32 outputs,
+  // as a bf16 product on tensor cores accumulates them, and the statistics sum in double).
+  DecoderWorkspace(const ModelConfig& config, const ModelWeights& weights, int n, int threads,
+                   const Bf16Weights* bf16 = nullptr);
   // The bytes a workspace for n tokens allocates (from the sizes the constructor allocates by).
-  static std::uint64_t bytes_for(const ModelConfig& config, const ModelWeights& weights, int n, int threads);
+  static std::uint64_t bytes_for(const ModelConfig& config, const ModelWeights& weights, int n, int threads,
+                                 bool bf16 = false);
 
   void set_tokens(std::span<const std::int32_t> ids) override;
   void copy(Buf from, Buf to) override;
@@ -45,8 +52,9 @@ class DecoderWorkspace final : public DecoderBackend {
     std::size_t scores = 0;   // per worker
     std::size_t widen = 0;    // per worker, when some matrix is widened on use
     std::size_t rotary = 0;   // each of cos and sin
+    std::size_t in16 = 0;     // bf16 values (not floats) of a product's rounded input
   };
-  static Sizes sizes(const ModelConfig& c, const ModelWeights& w, int n, int threads);
+  static Sizes sizes(const ModelConfig& c, const ModelWeights& w, int n, int threads, bool bf16);
 
   float* buffer(Buf b);
   std::size_t width(Buf b) const;  // row length of b
@@ -57,6 +65,8 @@ class DecoderWorkspace final : public DecoderBackend {
   void attention_rows(int layer, int head, int r0, int r1, float scale, int worker, AttentionObserver* observer);
   void clear_scores_past(int worker, int r1);
   void linear(const Linear& l, const float* x, float* y, int ldy) const;
+  void linear_bf16(const Linear& l, const float* x, float* y, int ldy) const;
+  void round_rows_to_bf16(const float* x, int width) const;
   void linear_widening_on_use(const Linear& l, const ops::ProductTiles& tiles, const float* x, float* y, int ldy) const;
   void multiply_tile(const Linear& l, const ops::Tile& t, const float* x, const float* w_cols, int ldw, float* y,
                      int ldy) const;
@@ -65,6 +75,7 @@ class DecoderWorkspace final : public DecoderBackend {
 
   const ModelConfig& c_;
   const ModelWeights& w_;
+  const Bf16Weights* bf16_;    // null: float32 products
   mutable ops::PhaseClock phases_{"pass"};  // BENTOV_CPU_PHASES
   int n_;                      // sequence length
   int threads_;                // attention workers
@@ -89,6 +100,8 @@ class DecoderWorkspace final : public DecoderBackend {
   // (WeightWidening::kOnUse; at most 256 columns, ops/tiles.h); empty when every weight is
   // float already. Workers write only their own block.
   mutable std::vector<std::vector<float>> widen_;
+  // (n, widest product input) bf16: the input of the product running, rounded (bf16_ only).
+  mutable std::vector<std::uint16_t> in16_;
 };
 
 }  // namespace bentov

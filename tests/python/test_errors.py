@@ -87,9 +87,9 @@ def test_result_from_bad_json():
         bentov.Result.from_json("/nonexistent/results.json")
 
 
-def test_dtype_other_than_fp32_needs_a_gpu():
+def test_fp16_needs_a_gpu():
     with pytest.raises(bentov.UsageError) as e:
-        bentov.analyze(DEMO[2], dtype="bf16", device="cpu", progress=False)
+        bentov.analyze(DEMO[2], dtype="fp16", device="cpu", progress=False)
     assert e.value.hint
     with pytest.raises(bentov.UsageError):
         bentov.analyze(DEMO[2], dtype="fp8", progress=False)
@@ -109,3 +109,17 @@ def test_max_positions_is_refused_by_learned_positions():
     with pytest.raises(bentov.UsageError) as e:
         bentov.analyze(DEMO[0], ids=[1, 2, 3], max_positions=1024, progress=False)
     assert "learns its position embeddings" in e.value.message
+
+
+def test_bf16_on_the_cpu_runs_where_built_with_onednn():
+    try:
+        got = bentov.analyze(DEMO[2], dtype="bf16", device="cpu", progress=False)
+    except bentov.UnsupportedError as e:  # a build without oneDNN says how to get it
+        assert "oneDNN" in str(e) and e.hint
+        pytest.skip("built without oneDNN")
+    exact = bentov.analyze(DEMO[2], progress=False)
+    got_layers, exact_layers = got.models[0]["layers"], exact.models[0]["layers"]
+    assert len(got_layers) == len(exact_layers)
+    for b, f in zip(got_layers, exact_layers):
+        assert b["locality"] == pytest.approx(f["locality"], rel=1e-2)
+        assert b["entropy"] == pytest.approx(f["entropy"], rel=1e-2)

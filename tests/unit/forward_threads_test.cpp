@@ -18,6 +18,7 @@
 
 #include "bentov/model/capture.h"
 #include "bentov/model/model.h"
+#include "bentov/ops/bf16_gemm.h"
 #include "bentov/ops/blas_kernels.h"
 
 namespace {
@@ -27,10 +28,11 @@ struct ForwardResult {
   std::vector<std::vector<float>> attention;  // [layer] (heads, n, n)
 };
 
-ForwardResult run(const bentov::Model& model, const std::vector<std::int32_t>& ids, int threads) {
+ForwardResult run(const bentov::Model& model, const std::vector<std::int32_t>& ids, int threads,
+                  bentov::ComputeDtype dtype = bentov::ComputeDtype::kFloat32) {
   bentov::MemoryCapture capture;
   ForwardResult r;
-  r.hidden = model.forward(ids, &capture, bentov::ForwardOptions{threads});
+  r.hidden = model.forward(ids, &capture, bentov::ForwardOptions{threads, {}, dtype});
   for (int l = 0; l < model.config().n_layers; ++l) r.attention.push_back(capture.layer(l));
   return r;
 }
@@ -68,6 +70,25 @@ class ForwardThreads : public ::testing::TestWithParam<std::string> {};
 TEST_P(ForwardThreads, SameBitsForAnyWorkerCountAndWidening) {
   const auto folder = std::filesystem::path(BENTOV_SOURCE_MODELS_DIR) / GetParam();
   for (int n : {2, 7, 20, 33, 300, 512}) expect_same_bits(folder, n, {1, 2, 3, 4});
+}
+
+// --dtype bf16 on the CPU: its products run in the float32 path's tiles, one oneDNN call each
+// (ops/bf16_gemm.h), so the bits are the same for any number of workers too.
+TEST_P(ForwardThreads, Bf16SameBitsForAnyWorkerCount) {
+  if (!bentov::ops::bf16_products_compiled()) GTEST_SKIP() << "built without oneDNN";
+  const auto folder = std::filesystem::path(BENTOV_SOURCE_MODELS_DIR) / GetParam();
+  const auto model = bentov::Model::load(folder);
+  for (int n : {2, 33, 512}) {
+    const auto ids = random_ids(n, model.config().vocab_size);
+    const ForwardResult one = run(model, ids, 1, bentov::ComputeDtype::kBFloat16);
+    const ForwardResult fp32 = run(model, ids, 1);
+    EXPECT_NE(one.hidden, fp32.hidden) << GetParam() << ": bf16 products round what float32 keeps";
+    for (int t : {2, 3}) {
+      const ForwardResult many = run(model, ids, t, bentov::ComputeDtype::kBFloat16);
+      EXPECT_EQ(many.hidden, one.hidden) << GetParam() << ", n=" << n << ", " << t << " workers (" << bentov::ops::bf16_products_isa() << ")";
+      EXPECT_EQ(many.attention, one.attention) << GetParam() << ", n=" << n << ", " << t << " workers";
+    }
+  }
 }
 
 // Every captured row is exactly zero past its diagonal in every layer, also where the scores

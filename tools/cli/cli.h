@@ -33,8 +33,8 @@ constexpr const char* kDeviceHelp =
     "where the forward passes run: cpu (default), cuda (= cuda:0), cuda:N, or auto (a GPU when there is one)";
 
 constexpr const char* kDtypeHelp =
-    "the arithmetic: fp32 (default, the exact mode), or on a GPU bf16 / fp16 products on tensor cores with float32 "
-    "accumulation";
+    "the arithmetic: fp32 (default, the exact mode), or bf16 / fp16 products with float32 accumulation: bf16 on "
+    "the CPU (oneDNN: AMX or AVX512-BF16) or a GPU, fp16 on a GPU (tensor cores)";
 
 // The resolved --device (cpu or cuda:N); a clean error when no GPU can be used.
 Device device_of(const std::string& flag);

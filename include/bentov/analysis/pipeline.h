@@ -41,7 +41,7 @@ struct RunOptions {
   int threads = 0;                                   // CPU workers (0: the cores available)
   std::function<void(const std::string&)> progress;  // one line per step; may be empty
   Device device = {};                                // where forward passes run (resolved: cpu or cuda:N)
-  ComputeDtype dtype = ComputeDtype::kFloat32;       // bf16 / fp16 on a GPU only
+  ComputeDtype dtype = ComputeDtype::kFloat32;       // bf16 on the CPU or a GPU, fp16 on a GPU only
   // analyze_models / analyze_corpus: after each model, analyzed or failed (done counts from
   // 1 to total); may be empty. An exception it throws ends the run.
   std::function<void(std::size_t done, std::size_t total)> on_model_done;

@@ -23,11 +23,12 @@ namespace bentov {
 struct ForwardOptions {
   int threads = 0;  // workers for projections, heads, norms and activations; 0: the cores available
   Device device = {};  // cpu, or cuda:N (resolved: resolve_device() turns auto into one of them)
-  ComputeDtype dtype = ComputeDtype::kFloat32;  // bf16 / fp16 on a GPU only
+  ComputeDtype dtype = ComputeDtype::kFloat32;  // bf16 on the CPU or a GPU, fp16 on a GPU only
   bool last_hidden = true;  // return the last hidden state; false: an empty one (a GPU copies nothing back)
 };
 
 class DeviceModel;
+class Bf16Weights;
 
 class Model {
  public:
@@ -101,6 +102,11 @@ class Model {
 
  private:
   const DeviceModel& on_cuda(int index, ComputeDtype dtype) const;
+  // The matrices rounded to bf16 for a CPU pass over n tokens, made by the first pass that asks
+  // (refused, naming the sizes, when they cannot fit beside it).
+  const Bf16Weights& on_cpu_bf16(int n, int threads) const;
+  std::vector<float> forward_bf16(std::span<const std::int32_t> ids, AttentionObserver* observer,
+                                  const ForwardOptions& options, int threads) const;
 
   std::filesystem::path folder_;
   ModelConfig config_;
@@ -114,10 +120,12 @@ class Model {
     bool widened = false;
   };
   std::shared_ptr<Widening> widening_ = std::make_shared<Widening>();
-  // Weights uploaded to GPUs, per device index and compute dtype, shared by the copies of this Model.
+  // Weights uploaded to GPUs, per device index and compute dtype, and rounded to bf16 for the
+  // CPU, shared by the copies of this Model.
   struct Devices {
     std::mutex mutex;
     std::map<std::pair<int, ComputeDtype>, std::shared_ptr<const DeviceModel>> cuda;
+    std::shared_ptr<const Bf16Weights> cpu_bf16;  // --dtype bf16 on the CPU
   };
   std::shared_ptr<Devices> devices_ = std::make_shared<Devices>();
 };
