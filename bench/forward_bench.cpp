@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <cstdlib>
 #include <random>
@@ -17,6 +18,7 @@
 
 #include "bentov/metrics/signature_observer.h"
 #include "bentov/model/model.h"
+#include "bentov/ops/bf16_gemm.h"
 #include "bentov/ops/ops.h"
 #include "bentov/ops/parallel.h"
 
@@ -75,7 +77,8 @@ void BM_Forward(benchmark::State& state) {
 }
 BENCHMARK(BM_Forward)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
-// The projection shape of a pythia-160m / gpt2 layer at 512 tokens: (512 x 768) x (768 x 3072).
+// The projection shape of a pythia-160m / gpt2 layer at 512 tokens, (512 x 768) x (768 x 3072), one
+// tile of it as the CPU pass cuts it (ops/tiles.h), and a pythia-410m one at 2,048 tokens.
 void BM_Sgemm(benchmark::State& state) {
   const int m = static_cast<int>(state.range(0)), k = static_cast<int>(state.range(1)),
             n = static_cast<int>(state.range(2));
@@ -88,7 +91,29 @@ void BM_Sgemm(benchmark::State& state) {
   state.counters["FLOP/s"] =
       benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Sgemm)->Args({512, 768, 3072})->Args({2048, 1024, 4096})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sgemm)->Args({256, 768, 768})->Args({512, 768, 3072})->Args({2048, 1024, 4096})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The same shapes as bf16 products with float32 sums on the calling thread alone (--dtype bf16 on
+// the CPU: each worker runs its own tiles so): compare with BM_Sgemm under OPENBLAS_NUM_THREADS=1.
+void BM_GemmBf16(benchmark::State& state) {
+  if (!bentov::ops::bf16_products_compiled()) {
+    state.SkipWithError("built without oneDNN");
+    return;
+  }
+  const int m = static_cast<int>(state.range(0)), k = static_cast<int>(state.range(1)),
+            n = static_cast<int>(state.range(2));
+  std::vector<std::uint16_t> a(static_cast<std::size_t>(m) * k, bentov::ops::to_bf16(0.5f)),  // (m, k)
+      b(static_cast<std::size_t>(n) * k, bentov::ops::to_bf16(0.25f));                          // (n, k)
+  std::vector<float> c(static_cast<std::size_t>(m) * n);                                        // (m, n)
+  for (auto _ : state) {
+    bentov::ops::gemm_bf16(m, n, k, a.data(), k, b.data(), true, k, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["FLOP/s"] =
+      benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(bentov::ops::bf16_products_isa());
+}
+BENCHMARK(BM_GemmBf16)->Args({256, 768, 768})->Args({512, 768, 3072})->Args({2048, 1024, 4096})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_CausalSoftmax(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libopenblas-dev            # sgemm for every projection
   libdnnl-dev                # oneDNN: bf16 products on the CPU (--dtype bf16)
+  ocl-icd-opencl-dev         # OpenCL, which Debian's oneDNN CMake package requires
   nlohmann-json3-dev         # config.json, tokenizer.json, safetensors headers, --json
   libcli11-dev               # command line
   libfmt-dev                 # formatting

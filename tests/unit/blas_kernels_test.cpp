@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bentov/ops/bf16_gemm.h"
 #include "bentov/ops/blas_kernels.h"
 #include "support/cli.h"
 
@@ -31,7 +32,7 @@ std::string reported_core(const bentov::testing::CliResult& r) {
   const auto at = r.out.find("OpenBLAS kernels: ");
   if (at == std::string::npos) return "";
   const auto start = at + std::string("OpenBLAS kernels: ").size();
-  return r.out.substr(start, r.out.find(')', start) - start);
+  return r.out.substr(start, r.out.find_first_of(",)", start) - start);
 }
 
 }  // namespace
@@ -50,6 +51,13 @@ TEST(BlasKernels, CliRunsOnKernelsTheCpuDeserves) {
   } else {
     EXPECT_FALSE(blas_core_is_weaker(core, bentov::ops::preferred_blas_core())) << core;
   }
+}
+
+// --version says how this build and CPU run --dtype bf16's products, as the library finds it.
+TEST(BlasKernels, VersionNamesTheBf16Products) {
+  const auto r = bentov::testing::run_cli("--version");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("bf16 products: " + bentov::ops::bf16_products_isa() + ")"), std::string::npos) << r.out;
 }
 
 // The variable the re-execution relies on is honoured by this OpenBLAS, and a user's own

@@ -8,6 +8,7 @@
 
 #include "bentov/error.h"
 #include "bentov/io/hf_cache.h"
+#include "bentov/ops/bf16_gemm.h"
 #include "bentov/ops/blas_kernels.h"
 #include "bentov/version.h"
 #include "cli.h"
@@ -19,7 +20,8 @@ int main(int argc, char** argv) {
   CLI::App app{"bentov: where a transformer's attention turns from local to global (the Bentov Point)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("bentov ") + BENTOV_VERSION + " (OpenBLAS kernels: " +
-                                        bentov::ops::blas_core_name() + ")");
+                                        bentov::ops::blas_core_name() +
+                                        ", bf16 products: " + bentov::ops::bf16_products_isa() + ")");
 
   constexpr const char* kLossHelp =
       "each text's mean next-token cross-entropy (nats per token) and perplexity, through the model's output head";
