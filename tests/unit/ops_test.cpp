@@ -77,6 +77,35 @@ TEST(Ops, LayerNormMatchesReference) {
   EXPECT_TRUE(AllClose(x, x_ref, 1e-6));
 }
 
+// Rows whose width is no multiple of the vectors (the tails padded), out of place, without a
+// bias, far from zero mean (the variance of a row centred in double), and under BENTOV_SIMD's
+// scalar fallback alike.
+TEST(Ops, NormsMatchReferenceAtAnyWidth) {
+  for (const int d : {1, 3, 8, 13, 37, 768, 771}) {
+    const int rows = 3;
+    auto x = random_vec(rows * d, 11 + d, 2.0f);
+    for (auto& v : x) v += 1000.0f;
+    const auto w = random_vec(d, 12), b = random_vec(d, 13);
+    std::vector<float> y(x.size()), y_nobias(x.size()), rms(x.size());
+    bentov::ops::layer_norm_to(x.data(), y.data(), rows, d, w.data(), b.data(), 1e-5);
+    bentov::ops::layer_norm_to(x.data(), y_nobias.data(), rows, d, w.data(), nullptr, 1e-5);
+    bentov::ops::rms_norm_to(x.data(), rms.data(), rows, d, w.data(), 1e-6);
+    auto ref = x;
+    bentov::ops::ref::layer_norm(ref.data(), rows, d, w.data(), b.data(), 1e-5);
+    EXPECT_TRUE(AllClose(y, ref, 1e-5)) << d;
+    for (int r = 0; r < rows; ++r) {
+      long double ss = 0;
+      for (int i = 0; i < d; ++i) ss += static_cast<long double>(x[r * d + i]) * x[r * d + i];
+      const long double inv = 1.0L / std::sqrt(ss / d + 1e-6L);
+      for (int i = 0; i < d; ++i) {
+        const std::size_t k = static_cast<std::size_t>(r * d + i);
+        EXPECT_FLOAT_EQ(rms[k], static_cast<float>(x[k] * inv * w[i])) << d << " " << i;
+        EXPECT_NEAR(y_nobias[k], ref[k] - b[i], 1e-5) << d << " " << i;
+      }
+    }
+  }
+}
+
 TEST(Ops, ActivationsClosedForms) {
   std::vector<float> x = {-3.0f, -1.0f, 0.0f, 0.5f, 2.0f};
   auto g = x, t = x, r = x;
