@@ -71,6 +71,20 @@ std::string bf16_products_isa() {
   }
 }
 
+std::string bf16_products_speed_note() {
+  const std::string isa = bf16_products_isa();
+  if (isa == "emulated") {
+    return "this CPU has neither AMX nor AVX512-BF16, so bf16 products are emulated and slower than float32: "
+           "--dtype fp32 is both exact and faster here";
+  }
+  __builtin_cpu_init();
+  if (isa == "AVX512-BF16" && __builtin_cpu_is("intel")) {
+    return "this Intel CPU runs bf16 products on AVX512-BF16 without AMX, no faster than its float32 sgemm: "
+           "--dtype fp32 is both exact and faster here";
+  }
+  return "";
+}
+
 void gemm_bf16(int m, int n, int k, const std::uint16_t* A, int lda, const std::uint16_t* B, bool b_transposed,
                int ldb, float beta, float* C, int ldc) {
   using dt = dnnl::memory::data_type;
@@ -99,6 +113,8 @@ void gemm_bf16(int m, int n, int k, const std::uint16_t* A, int lda, const std::
 bool bf16_products_compiled() { return false; }
 
 std::string bf16_products_isa() { return "not built"; }
+
+std::string bf16_products_speed_note() { return ""; }
 
 void gemm_bf16(int, int, int, const std::uint16_t*, int, const std::uint16_t*, bool, int, float, float*, int) {
   throw UnsupportedError("this bentov was built without oneDNN, which runs --dtype bf16 on the CPU",

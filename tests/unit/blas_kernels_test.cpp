@@ -60,6 +60,20 @@ TEST(BlasKernels, VersionNamesTheBf16Products) {
   EXPECT_NE(r.out.find("bf16 products: " + bentov::ops::bf16_products_isa() + ")"), std::string::npos) << r.out;
 }
 
+// --dtype bf16 on the CPU says when this CPU's bf16 products are no faster than float32, once,
+// and --quiet silences it.
+TEST(BlasKernels, Bf16OnASlowCpuSaysSo) {
+  if (!bentov::ops::bf16_products_compiled()) GTEST_SKIP() << "built without oneDNN";
+  const std::string model = bentov::testing::fixture("pythia-hub");
+  const auto loud = bentov::testing::run_cli("analyze " + model + " --ids 1,2,3 --dtype bf16");
+  const auto quiet = bentov::testing::run_cli("analyze " + model + " --ids 1,2,3 --dtype bf16 --quiet");
+  ASSERT_EQ(loud.rc, 0) << loud.err;
+  ASSERT_EQ(quiet.rc, 0) << quiet.err;
+  const std::string note = bentov::ops::bf16_products_speed_note();
+  EXPECT_EQ(loud.err.find("bentov: note: " + note + "\n") != std::string::npos, !note.empty()) << loud.err;
+  EXPECT_EQ(quiet.err.find("note:"), std::string::npos) << quiet.err;
+}
+
 // The variable the re-execution relies on is honoured by this OpenBLAS, and a user's own
 // OPENBLAS_CORETYPE is never overridden.
 TEST(BlasKernels, UsersCoretypeIsHonoured) {

@@ -10,6 +10,7 @@
 
 #include "bentov/error.h"
 #include "bentov/io/json_file.h"
+#include "bentov/ops/bf16_gemm.h"
 
 namespace bentov::cli {
 
@@ -138,6 +139,11 @@ bentov::analysis::RunOptions EngineFlags::run_options(bool loss, const io::Resol
   o.warning = [](const std::string& line) { std::cerr << "bentov: warning: " << line << '\n'; };
   o.device = device_of(device);
   o.dtype = dtype_of(dtype, o.device);
+  if (o.dtype == ComputeDtype::kBFloat16 && !o.device.is_cuda() && !quiet) {
+    if (const std::string note = bentov::ops::bf16_products_speed_note(); !note.empty()) {
+      std::cerr << "bentov: note: " << note << '\n';
+    }
+  }
   o.max_positions = max_positions;
   return o;
 }
