@@ -3,11 +3,9 @@
 #include "bentov/ops/vmath.h"
 
 #include <cblas.h>
-#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "vmath_isa.h"
@@ -21,92 +19,6 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
 }
 
 namespace {
-
-#define BENTOV_AVX2 __attribute__((target("avx2,fma")))
-
-// The row statistics of the norms in double, vectorized: eight floats at a time widened into two
-// four-double accumulators (lanes 0-3 and 4-7), the rest of the row added after them; every
-// AVX2 machine (AVX-512 ones too) runs this same code, so a row's result has one value.
-struct DoubleLanes {
-  __m256d lo, hi;
-  BENTOV_AVX2 static DoubleLanes zero() { return {_mm256_setzero_pd(), _mm256_setzero_pd()}; }
-  BENTOV_AVX2 double total() const {
-    const __m256d v = _mm256_add_pd(lo, hi);
-    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
-  }
-};
-
-BENTOV_AVX2 __m256d widen_lo(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
-BENTOV_AVX2 __m256d widen_hi(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p + 4)); }
-
-// sum_i x[i] in double.
-BENTOV_AVX2 double row_sum(const float* x, int d) {
-  DoubleLanes acc = DoubleLanes::zero();
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    acc.lo = _mm256_add_pd(acc.lo, widen_lo(x + i));
-    acc.hi = _mm256_add_pd(acc.hi, widen_hi(x + i));
-  }
-  double sum = acc.total();
-  for (; i < d; ++i) sum += x[i];
-  return sum;
-}
-
-// sum_i (x[i] - center)^2 in double.
-BENTOV_AVX2 double row_centered_squares(const float* x, int d, double center) {
-  const __m256d c = _mm256_set1_pd(center);
-  DoubleLanes acc = DoubleLanes::zero();
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    const __m256d a = _mm256_sub_pd(widen_lo(x + i), c), b = _mm256_sub_pd(widen_hi(x + i), c);
-    acc.lo = _mm256_fmadd_pd(a, a, acc.lo);
-    acc.hi = _mm256_fmadd_pd(b, b, acc.hi);
-  }
-  double sum = acc.total();
-  for (; i < d; ++i) {
-    const double v = x[i] - center;
-    sum = std::fma(v, v, sum);
-  }
-  return sum;
-}
-
-// y[i] = float(((x[i] - center) * inv * weight[i]) + bias[i]), in double, four at a time; the last
-// few through the same vector code, padded. bias may be null; y may be x.
-BENTOV_AVX2 void normalize_row(const float* x, float* y, int d, double center, double inv, const float* weight,
-                               const float* bias) {
-  const __m256d c = _mm256_set1_pd(center), s = _mm256_set1_pd(inv);
-  auto four = [&](const float* xi, const float* wi, const float* bi, float* yi) BENTOV_AVX2 {
-    __m256d v = _mm256_mul_pd(_mm256_mul_pd(_mm256_sub_pd(widen_lo(xi), c), s), widen_lo(wi));
-    if (bi) v = _mm256_add_pd(v, widen_lo(bi));
-    _mm_storeu_ps(yi, _mm256_cvtpd_ps(v));
-  };
-  int i = 0;
-  for (; i + 4 <= d; i += 4) four(x + i, weight + i, bias ? bias + i : nullptr, y + i);
-  if (i < d) {
-    float xt[4] = {}, wt[4] = {}, bt[4] = {}, yt[4];  // the row's last d - i, padded
-    const auto tail = static_cast<std::size_t>(d - i) * sizeof(float);
-    std::memcpy(xt, x + i, tail);
-    std::memcpy(wt, weight + i, tail);
-    if (bias) std::memcpy(bt, bias + i, tail);
-    four(xt, wt, bias ? bt : nullptr, yt);
-    std::memcpy(y + i, yt, tail);
-  }
-}
-
-BENTOV_AVX2 void layer_norm_row_avx2(const float* x, float* y, int d, const float* weight, const float* bias,
-                                     double eps) {
-  const double mean = row_sum(x, d) / d;
-  const double var = row_centered_squares(x, d, mean) / d;
-  normalize_row(x, y, d, mean, 1.0 / std::sqrt(var + eps), weight, bias);
-}
-
-BENTOV_AVX2 void rms_norm_row_avx2(const float* x, float* y, int d, const float* weight, double eps) {
-  const double ms = row_centered_squares(x, d, 0.0) / d;
-  normalize_row(x, y, d, 0.0, 1.0 / std::sqrt(ms + eps), weight, nullptr);
-}
-
-#undef BENTOV_AVX2
 
 void layer_norm_row_scalar(const float* xr, float* yr, int d, const float* weight, const float* bias, double eps) {
   double sum = 0.0;
@@ -137,14 +49,14 @@ void rms_norm_row_scalar(const float* xr, float* yr, int d, const float* weight,
 
 void layer_norm_to(const float* x, float* out, int rows, int d, const float* weight,
                    const float* bias, double eps) {
-  const bool avx2 = cpu_isa() != Isa::kScalar;
+  const Isa isa = cpu_isa();
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<std::ptrdiff_t>(r) * d;
     float* yr = out + static_cast<std::ptrdiff_t>(r) * d;
-    if (avx2) {
-      layer_norm_row_avx2(xr, yr, d, weight, bias, eps);
-    } else {
-      layer_norm_row_scalar(xr, yr, d, weight, bias, eps);
+    switch (isa) {
+      case Isa::kAvx512: avx512::norm_row(xr, yr, static_cast<std::size_t>(d), weight, bias, eps, false); break;
+      case Isa::kAvx2: avx2::norm_row(xr, yr, static_cast<std::size_t>(d), weight, bias, eps, false); break;
+      case Isa::kScalar: layer_norm_row_scalar(xr, yr, d, weight, bias, eps); break;
     }
   }
 }
@@ -169,14 +81,14 @@ void silu_mul(float* gate, const float* up, std::size_t count) {
 }
 
 void rms_norm_to(const float* x, float* out, int rows, int d, const float* weight, double eps) {
-  const bool avx2 = cpu_isa() != Isa::kScalar;
+  const Isa isa = cpu_isa();
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<std::ptrdiff_t>(r) * d;
     float* yr = out + static_cast<std::ptrdiff_t>(r) * d;
-    if (avx2) {
-      rms_norm_row_avx2(xr, yr, d, weight, eps);
-    } else {
-      rms_norm_row_scalar(xr, yr, d, weight, eps);
+    switch (isa) {
+      case Isa::kAvx512: avx512::norm_row(xr, yr, static_cast<std::size_t>(d), weight, nullptr, eps, true); break;
+      case Isa::kAvx2: avx2::norm_row(xr, yr, static_cast<std::size_t>(d), weight, nullptr, eps, true); break;
+      case Isa::kScalar: rms_norm_row_scalar(xr, yr, d, weight, eps); break;
     }
   }
 }

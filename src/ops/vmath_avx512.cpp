@@ -19,5 +19,9 @@ double sum_above(const float* a, std::size_t count, float threshold) {
   return kernels::sum_above<simd::Avx512>(a, count, threshold);
 }
 void gelu_erf(float* x, std::size_t count) { kernels::gelu_erf<simd::Avx512>(x, count); }
+void norm_row(const float* x, float* y, std::size_t d, const float* weight, const float* bias, double eps,
+              bool rms) {
+  kernels::norm_row<simd::Avx512>(x, y, d, weight, bias, eps, rms);
+}
 
 }  // namespace bentov::ops::avx512

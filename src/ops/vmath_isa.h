@@ -18,7 +18,10 @@ Isa cpu_isa();
   double sum_above(const float* a, std::size_t count, float threshold);                                    \
   double sum_plogp_and_mass(const float* p, std::size_t count, double scale, float eps, float threshold,   \
                             double* mass);                                                                  \
-  void gelu_erf(float* x, std::size_t count);
+  void gelu_erf(float* x, std::size_t count);                                                              \
+  /* one row of ops::layer_norm_to (rms: of ops::rms_norm_to, bias null) */                                 \
+  void norm_row(const float* x, float* y, std::size_t d, const float* weight, const float* bias, double eps, \
+                bool rms);
 
 namespace avx2 {
 BENTOV_VMATH_KERNELS

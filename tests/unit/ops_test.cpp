@@ -391,6 +391,15 @@ TEST(Ops, VectorKernelsGiveTheSameBitsAtEveryWidth) {
     w2::gelu_erf(g2.data(), count);
     w5::gelu_erf(g5.data(), count);
     EXPECT_EQ(g2, g5) << count;
+    if (count > 0) {
+      std::vector<float> n2(count), n5(count);
+      const auto w = random_vec(count, 5);
+      for (const bool rms : {false, true}) {
+        w2::norm_row(x.data(), n2.data(), count, w.data(), rms ? nullptr : w.data(), 1e-5, rms);
+        w5::norm_row(x.data(), n5.data(), count, w.data(), rms ? nullptr : w.data(), 1e-5, rms);
+        EXPECT_EQ(n2, n5) << count << " rms " << rms;
+      }
+    }
   }
 }
 

@@ -31,11 +31,11 @@ bool bf16_products_compiled();
 // How this CPU runs them: "AMX", "AVX512-BF16", or "emulated" (correct, and slower than
 // float32: the CPU has neither); "not built" without oneDNN.
 std::string bf16_products_isa();
-// Empty where bf16 products outrun float32 ones (AMX; AVX512-BF16 on AMD Zen 4, about 2x);
-// else a sentence saying that on this CPU they do not: AVX512-BF16 without AMX on an Intel
-// CPU issues half as many bf16 dot products per cycle as float32 FMAs take, for the same
-// FLOPs at best (measured 0.6x of sgemm on a Sapphire Rapids-class Xeon), and emulated ones
-// are slower still.
+// Empty where bf16 products outrun float32 ones (AMX; AVX512-BF16 on AMD Zen 4); else a
+// sentence saying that on this CPU they do not: an Intel core without AMX issues one 512-bit
+// bf16 dot product per cycle against two float32 FMAs, the same FLOPs at best (0.6x of sgemm on
+// an Emerald Rapids VM, bentov_bench's BM_GemmBf16 against BM_Sgemm), and emulated ones are
+// slower still.
 std::string bf16_products_speed_note();
 
 // C (m, n), row stride ldc, = A B + beta C on the calling thread alone. A (m, k) bf16, row
